@@ -1,0 +1,171 @@
+"""The layers of the pipeline and the contract between them (see ../shared/DESIGN.md).
+
+Stack output names are a public contract: renaming one silently breaks every layer that reads
+it. They live here once, so a rename breaks a test instead of a deployment. The dependency
+graph, the deploy waves and the destroy order are all derived from this one table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+PRODUCT = "streaming-pipeline"
+"""The value of the `Project` tag on every resource of every layer."""
+
+DEFAULT_ORG = "organization"
+"""The organization the Pulumi file backend uses in `<org>/<project>/<stack>` names."""
+
+STAGES: tuple[str, ...] = ("ingest", "transform", "validate", "enrich", "archive")
+"""The five Lambda stages, in processing order."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One Pulumi project of the monorepo: what it exports and what it reads from upstream."""
+
+    name: str
+    project: str
+    exports: tuple[str, ...]
+    reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def upstream(self) -> tuple[str, ...]:
+        return tuple(self.reads)
+
+    @property
+    def folder(self) -> str:
+        return f"stacks/{self.name}"
+
+    def stack_reference_name(self, org: str, stack: str) -> str:
+        return f"{org}/{self.project}/{stack}"
+
+
+NETWORK = Layer(
+    name="network",
+    project="streaming-network",
+    exports=(
+        "region",
+        "vpc_id",
+        "vpc_cidr",
+        "availability_zones",
+        "private_subnet_ids",
+        "private_route_table_ids",
+        "lambda_security_group_id",
+    ),
+)
+
+DATA = Layer(
+    name="data",
+    project="streaming-data",
+    exports=(
+        "region",
+        "stream_name",
+        "stream_arn",
+        "table_name",
+        "table_arn",
+        "archive_bucket_name",
+        "archive_bucket_arn",
+    ),
+)
+
+COMPUTE = Layer(
+    name="compute",
+    project="streaming-compute",
+    exports=(
+        "region",
+        "function_names",
+        "function_arns",
+        "state_machine_arn",
+        "event_source_mapping_id",
+        "dead_letter_queue_arn",
+        "dead_letter_queue_url",
+    ),
+    reads=MappingProxyType(
+        {
+            "network": ("region", "private_subnet_ids", "lambda_security_group_id"),
+            "data": (
+                "region",
+                "stream_name",
+                "stream_arn",
+                "table_name",
+                "table_arn",
+                "archive_bucket_name",
+                "archive_bucket_arn",
+            ),
+        }
+    ),
+)
+
+OBSERVABILITY = Layer(
+    name="observability",
+    project="streaming-observability",
+    exports=("dashboard_name", "alarm_topic_arn", "alarm_names"),
+    reads=MappingProxyType(
+        {
+            "data": ("region", "stream_name", "table_name"),
+            "compute": (
+                "region",
+                "function_names",
+                "state_machine_arn",
+                "dead_letter_queue_arn",
+                "dead_letter_queue_url",
+            ),
+        }
+    ),
+)
+
+LAYERS: Mapping[str, Layer] = MappingProxyType({layer.name: layer for layer in (NETWORK, DATA, COMPUTE, OBSERVABILITY)})
+
+
+def layer(name: str) -> Layer:
+    """The layer called `name` (folder name or Pulumi project name)."""
+    for candidate in LAYERS.values():
+        if name in (candidate.name, candidate.project):
+            return candidate
+    raise KeyError(f"unknown layer {name!r}; the layers are: {', '.join(LAYERS)}")
+
+
+def waves(layers: Iterable[Layer] | None = None) -> list[tuple[Layer, ...]]:
+    """Layers grouped into deploy waves: every layer's upstream is in an earlier wave.
+
+    Layers in one wave do not depend on each other and can be deployed concurrently.
+    Only upstream layers within `layers` count; the others are taken as already deployed.
+    """
+    selected = {item.name: item for item in (layers if layers is not None else LAYERS.values())}
+    placed: set[str] = set()
+    result: list[tuple[Layer, ...]] = []
+    while len(placed) < len(selected):
+        ready = tuple(
+            item
+            for name, item in selected.items()
+            if name not in placed and all(up in placed or up not in selected for up in item.upstream)
+        )
+        if not ready:
+            raise ValueError(f"the layer graph has a cycle among {sorted(set(selected) - placed)}")
+        result.append(ready)
+        placed.update(item.name for item in ready)
+    return result
+
+
+def deploy_order(layers: Iterable[Layer] | None = None) -> list[Layer]:
+    return [item for wave in waves(layers) for item in wave]
+
+
+def destroy_order(layers: Iterable[Layer] | None = None) -> list[Layer]:
+    """Dependents before what they depend on: the deploy order reversed."""
+    return list(reversed(deploy_order(layers)))
+
+
+def downstream_of(name: str) -> list[Layer]:
+    """Every layer that reads `name`, directly or through another layer, in deploy order."""
+    root = layer(name).name
+    found: set[str] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {
+            item.name for item in LAYERS.values() if item.name not in found and frontier.intersection(item.upstream)
+        }
+        found.update(frontier)
+    return [item for item in deploy_order() if item.name in found]

@@ -1,0 +1,369 @@
+"""Run a layer's real `__main__.py` under Pulumi's mock engine and get plain Python data back.
+
+    from streaming_shared.testing import run_layer
+
+    run = run_layer("network", config={"azCount": 3}, region="eu-west-1")
+    vpc = run.one("aws:ec2/vpc:Vpc")
+    assert vpc.inputs["enableDnsHostnames"] is True
+    assert run.exports["availability_zones"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert run.deprecations == []
+
+Everything in a `ProgramRun` is resolved: resource inputs and outputs as the engine would store
+them (camelCase wire names), parents and dependencies as URNs, stack exports as values. A
+program that raises comes back as `ProgramFailed`, carrying the original error and the
+resources registered before it, so a test can prove that nothing was created.
+
+Upstream layers are given as plain dicts of exports (`upstream={"network": {...}}`), or come
+from running the real upstream programs first (`run_chain`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import runpy
+import sys
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime import stack as runtime_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from ..catalogue import DEFAULT_ORG, Layer, deploy_order, downstream_of, layer
+from . import aws_types
+from .fake_cloud import FakeCloud
+
+TEST_REGION = "eu-central-1"
+TEST_STACK = "dev"
+_NOT_CLOUD = ("pulumi:providers:", "pulumi:pulumi:")
+
+
+def repo_root() -> Path:
+    """The monorepo root (the shared package is installed editable from `<root>/shared`)."""
+    override = os.environ.get("STREAMING_REPO_ROOT")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One registered resource, fully resolved."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    parent: str | None
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    provider: str | None
+
+    @property
+    def id(self) -> Any:
+        return self.outputs.get("id")
+
+    @property
+    def is_cloud_resource(self) -> bool:
+        """A resource AWS would hold: custom, and not a provider or a stack reference."""
+        return self.custom and not self.type.startswith(_NOT_CLOUD)
+
+
+@dataclass
+class ProgramRun:
+    """What a program registered and exported."""
+
+    project: str
+    stack: str
+    region: str
+    resources: list[Resource]
+    exports: dict[str, Any]
+    invokes: list[tuple[str, dict[str, Any]]]
+    log: list[tuple[str, str]]
+    deprecations: list[aws_types.DeprecatedUse] = field(default_factory=list)
+
+    @property
+    def cloud_resources(self) -> list[Resource]:
+        return [resource for resource in self.resources if resource.is_cloud_resource]
+
+    def of_type(self, type_token: str) -> list[Resource]:
+        return [resource for resource in self.resources if resource.type == type_token]
+
+    def one(self, type_token: str, name: str | None = None) -> Resource:
+        """The single resource of a type (and logical name); an AssertionError otherwise."""
+        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_token)]
+            raise AssertionError(f"expected one {type_token}{f' named {name!r}' if name else ''}, found {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Resource:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise KeyError(urn)
+
+    def find(self, urn_or_id: str) -> Resource | None:
+        """The resource with this URN, or whose id or ARN output is this value."""
+        for resource in self.resources:
+            if urn_or_id in (resource.urn, resource.outputs.get("id"), resource.outputs.get("arn")):
+                return resource
+        return None
+
+    def depends_on(self, dependent: Resource, dependency: Resource) -> bool:
+        """Whether the engine would finish `dependency` before starting `dependent`."""
+        seen: set[str] = set()
+        frontier = [dependent.urn]
+        while frontier:
+            current = self.by_urn(frontier.pop())
+            for urn in current.dependencies:
+                if urn == dependency.urn:
+                    return True
+                if urn not in seen:
+                    seen.add(urn)
+                    frontier.append(urn)
+        return False
+
+    def warnings(self) -> list[str]:
+        return [message for severity, message in self.log if severity == "warning"]
+
+    def type_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for resource in self.cloud_resources:
+            counts[resource.type] = counts.get(resource.type, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+class ProgramFailed(Exception):
+    """The program raised. `error` is what it raised; `run` holds what it registered first."""
+
+    def __init__(self, error: BaseException, run: ProgramRun) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.run = run
+
+
+def _plain(value: Any) -> Any:
+    """A deserialized property value with Pulumi's secret wrappers removed."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return _plain(value.get("value"))
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+class _RecordingMonitor(mocks.MockMonitor):
+    """The mock engine's monitor, also keeping each registration's parent and dependencies."""
+
+    def __init__(self, cloud: FakeCloud) -> None:
+        super().__init__(cloud)
+        self.registrations: list[dict[str, Any]] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def _record(self, request: Any, urn: str, inputs: Any, custom: bool) -> None:
+        self.registrations.append(
+            {
+                "urn": urn,
+                "type": request.type,
+                "name": request.name,
+                "custom": custom,
+                "inputs": _plain(rpc.deserialize_properties(inputs)),
+                "parent": request.parent or None,
+                "dependencies": tuple(request.dependencies),
+                "property_dependencies": {
+                    key: tuple(value.urns) for key, value in getattr(request, "propertyDependencies", {}).items()
+                },
+                "provider": (request.provider or "").rsplit("::", 1)[0] or None,
+            }
+        )
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method it overrides
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            self._record(request, response.urn, request.object, bool(request.custom))
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self._record(request, response.urn, request.properties, True)
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if "::pulumi:pulumi:Stack::" in request.urn:
+            self.stack_outputs = _plain(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+class _LogCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.levelname.lower(), record.getMessage()))
+
+
+@contextlib.contextmanager
+def _program_environment(program_dir: Path) -> Iterator[None]:
+    previous_cwd = Path.cwd()
+    sys.path.insert(0, str(program_dir))
+    os.chdir(program_dir)
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(program_dir))
+
+
+def _config_values(project: str, region: str, config: Mapping[str, Any]) -> dict[str, str]:
+    values = {"aws:region": region}
+    for key, value in config.items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        values[full_key] = value if isinstance(value, str) else json.dumps(value)
+    return values
+
+
+def run_program(
+    program_dir: Path | str,
+    *,
+    project: str,
+    stack: str = TEST_STACK,
+    region: str = TEST_REGION,
+    config: Mapping[str, Any] | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    availability_zones: Mapping[str, list[str]] | None = None,
+) -> ProgramRun:
+    """Run the Pulumi program in `program_dir` under the mock engine.
+
+    `config` keys without a namespace belong to `project`; values that are not strings are
+    JSON-encoded, as Pulumi does. `region` becomes `aws:region` (a `config` entry for
+    `aws:region` wins). `stack_outputs` maps fully qualified stack names to their exports.
+    """
+    program_dir = Path(program_dir).resolve()
+    values = _config_values(project, region, config or {})
+    cloud = FakeCloud(
+        region=values["aws:region"], stack_outputs=stack_outputs or {}, availability_zones=availability_zones
+    )
+    monitor = _RecordingMonitor(cloud)
+    collector = _LogCollector()
+    logger = logging.getLogger(f"streaming-harness.{project}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(collector)
+
+    pulumi.runtime.set_all_config(values, [])
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+    mocks.set_mocks(cloud, project=project, stack=stack, preview=False, logger=logger, monitor=monitor)
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+
+    def program() -> None:
+        runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
+
+    error: BaseException | None = None
+    with _program_environment(program_dir), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            _sync_await(runtime_stack.run_in_stack(program))
+        except Exception as raised:
+            error = raised
+        finally:
+            logger.removeHandler(collector)
+            settings.set_root_resource(None)  # type: ignore[arg-type]
+
+    resources = [_resolve(registration, monitor) for registration in monitor.registrations]
+    run = ProgramRun(
+        project=project,
+        stack=stack,
+        region=values["aws:region"],
+        resources=resources,
+        exports=dict(monitor.stack_outputs),
+        invokes=list(cloud.invokes),
+        log=collector.records,
+        deprecations=[
+            use
+            for resource in resources
+            for use in aws_types.deprecated_uses(resource.type, resource.name, resource.inputs)
+        ],
+    )
+    if error is not None:
+        raise ProgramFailed(error, run) from error
+    return run
+
+
+def _resolve(registration: dict[str, Any], monitor: _RecordingMonitor) -> Resource:
+    state = monitor.resources.get(registration["urn"])
+    outputs = _plain(dict(state.state)) if state else {}
+    if state and state.id:
+        outputs.setdefault("id", state.id)
+    return Resource(outputs=outputs, **registration)
+
+
+def stack_outputs_for(
+    consumer: Layer, upstream: Mapping[str, Mapping[str, Any]], *, stack: str, org: str = DEFAULT_ORG
+) -> dict[str, Mapping[str, Any]]:
+    """Upstream exports keyed by layer name, as the StackReference names the consumer opens."""
+    return {layer(name).stack_reference_name(org, stack): exports for name, exports in upstream.items()}
+
+
+def run_layer(
+    name: str,
+    *,
+    stack: str = TEST_STACK,
+    region: str = TEST_REGION,
+    config: Mapping[str, Any] | None = None,
+    upstream: Mapping[str, Mapping[str, Any]] | None = None,
+    availability_zones: Mapping[str, list[str]] | None = None,
+) -> ProgramRun:
+    """Run one layer's real program (`stacks/<name>/__main__.py`), with upstream exports given."""
+    target = layer(name)
+    org = str((config or {}).get("org", DEFAULT_ORG))
+    return run_program(
+        repo_root() / target.folder,
+        project=target.project,
+        stack=stack,
+        region=region,
+        config=config,
+        stack_outputs=stack_outputs_for(target, upstream or {}, stack=stack, org=org),
+        availability_zones=availability_zones,
+    )
+
+
+def run_chain(
+    names: Iterable[str] | None = None,
+    *,
+    stack: str = TEST_STACK,
+    region: str = TEST_REGION,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, ProgramRun]:
+    """Run layers in deploy order, each one's exports feeding its dependents' StackReferences.
+
+    `names` defaults to every layer; the upstream layers of those named are run too.
+    """
+    wanted = {layer(name).name for name in (names or [])}
+    selected = [item for item in deploy_order() if not wanted or item.name in wanted or _feeds(item, wanted)]
+    runs: dict[str, ProgramRun] = {}
+    for item in selected:
+        runs[item.name] = run_layer(
+            item.name,
+            stack=stack,
+            region=region,
+            config=(config or {}).get(item.name),
+            upstream={up: runs[up].exports for up in item.upstream if up in runs},
+        )
+    return runs
+
+
+def _feeds(candidate: Layer, wanted: set[str]) -> bool:
+    return any(item.name in wanted for item in downstream_of(candidate.name))

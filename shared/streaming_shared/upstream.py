@@ -1,0 +1,80 @@
+"""Reading another layer's exports, and publishing this layer's.
+
+`Upstream` opens the StackReference `<org>/<project>/<stack>` of an upstream layer and checks,
+before the consumer registers any resource, that every export the consumer declares in the
+catalogue is there and that the upstream runs in the consumer's region. A missing stack, a
+missing key or a region mismatch is an `UpstreamError` naming the stack, the key and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.runtime.sync_await import _sync_await
+
+from .catalogue import Layer, layer
+from .config import REGION_KEY, LayerSettings
+from .errors import UpstreamError
+
+
+def deploy_hint(upstream: Layer, stack: str) -> str:
+    return f"`nox -s deploy -- {upstream.name} --stack {stack}` (or `pulumi up` in {upstream.folder})"
+
+
+class Upstream:
+    """The exports of one upstream layer, for the layer whose settings are given."""
+
+    def __init__(self, settings: LayerSettings, upstream_name: str) -> None:
+        consumer = settings.environment.layer
+        self.layer = layer(upstream_name)
+        if self.layer.name not in consumer.reads:
+            raise ValueError(
+                f"{consumer.project} does not read {self.layer.project} in the catalogue; "
+                "add it to the consumer's `reads` in streaming_shared/catalogue.py"
+            )
+        self.consumer = consumer
+        self.keys = consumer.reads[self.layer.name]
+        self.stack_name = self.layer.stack_reference_name(settings.org, settings.environment.name)
+        self.reference = pulumi.StackReference(self.stack_name)
+        self._values = self._read_and_check(settings.environment.region, settings.environment.name)
+
+    def _read_and_check(self, region: str, stack: str) -> Mapping[str, Any]:
+        values: Mapping[str, Any] = _sync_await(self.reference.outputs.future()) or {}  # type: ignore[arg-type]
+        hint = deploy_hint(self.layer, stack)
+        if not values:
+            raise UpstreamError(
+                f"upstream stack {self.stack_name} has no outputs: {self.consumer.project} needs "
+                f"{', '.join(self.keys)} from it. Deploy it first: {hint}."
+            )
+        missing = [key for key in self.keys if values.get(key) is None]
+        if missing:
+            raise UpstreamError(
+                f"upstream stack {self.stack_name} does not export {', '.join(repr(k) for k in missing)}, "
+                f"which {self.consumer.project} needs. Redeploy it with this version of the code: {hint}."
+            )
+        if values.get("region") is not None and values["region"] != region:
+            raise UpstreamError(
+                f"upstream stack {self.stack_name} is in region {values['region']!r} but this stack's "
+                f"{REGION_KEY} is {region!r}: every layer of an environment must use the same region."
+            )
+        return values
+
+    def require(self, key: str) -> pulumi.Output[Any]:
+        """One export, as an Output that keeps the upstream's secretness and dependency."""
+        if key not in self.keys:
+            raise ValueError(
+                f"{self.consumer.project} reads {key!r} from {self.layer.project} but the catalogue does "
+                f"not declare it; add it to the consumer's `reads` in streaming_shared/catalogue.py"
+            )
+        return self.reference.require_output(key)
+
+
+def export_contract(layer_: Layer, outputs: Mapping[str, Any]) -> None:
+    """Export a layer's outputs; every name the catalogue promises must be among them."""
+    missing = [name for name in layer_.exports if name not in outputs]
+    if missing:
+        raise ValueError(f"{layer_.project} must export {', '.join(missing)} (the contract in DESIGN.md)")
+    for name, value in outputs.items():
+        pulumi.export(name, value)

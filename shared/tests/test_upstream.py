@@ -1,0 +1,64 @@
+"""Reading upstream exports: complete, in the same region, or a clear error before any resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streaming_shared.errors import UpstreamError
+from streaming_shared.testing import ProgramFailed, run_program
+
+READER = Path(__file__).parent / "programs" / "reader"
+NETWORK_EXPORTS = {
+    "region": "eu-west-1",
+    "private_subnet_ids": ["subnet-1", "subnet-2"],
+    "lambda_security_group_id": "sg-1",
+}
+
+
+def read(outputs, *, stack="dev", org=None, region="eu-west-1"):
+    config = {"org": org} if org else {}
+    reference = f"{org or 'organization'}/streaming-network/{stack}"
+    return run_program(
+        READER,
+        project="streaming-compute",
+        stack=stack,
+        region=region,
+        config=config,
+        stack_outputs={reference: outputs} if outputs is not None else {},
+    )
+
+
+def test_exports_are_read_from_the_fully_qualified_stack_reference():
+    run = read(NETWORK_EXPORTS, stack="prod", org="acme")
+    reference = run.one("pulumi:pulumi:StackReference")
+    assert reference.inputs["name"] == "acme/streaming-network/prod"
+    assert run.exports["subnets"] == ["subnet-1", "subnet-2"]
+
+
+def test_a_missing_upstream_stack_names_it_and_the_command_that_deploys_it():
+    with pytest.raises(ProgramFailed) as failure:
+        read(None)
+    assert isinstance(failure.value.error, UpstreamError)
+    message = str(failure.value)
+    assert "organization/streaming-network/dev has no outputs" in message
+    assert "nox -s deploy -- network --stack dev" in message
+    assert failure.value.run.cloud_resources == []
+
+
+def test_a_missing_export_names_the_stack_and_the_key():
+    incomplete = {key: value for key, value in NETWORK_EXPORTS.items() if key != "lambda_security_group_id"}
+    with pytest.raises(ProgramFailed) as failure:
+        read(incomplete)
+    assert "organization/streaming-network/dev does not export 'lambda_security_group_id'" in str(failure.value)
+    assert "streaming-compute" in str(failure.value)
+    assert failure.value.run.cloud_resources == []
+
+
+def test_an_upstream_in_another_region_is_refused():
+    with pytest.raises(ProgramFailed) as failure:
+        read(NETWORK_EXPORTS, region="eu-central-1")
+    message = str(failure.value)
+    assert "is in region 'eu-west-1'" in message and "aws:region is 'eu-central-1'" in message
+    assert failure.value.run.cloud_resources == []

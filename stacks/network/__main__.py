@@ -1,0 +1,34 @@
+"""streaming-network: the private VPC every other layer's functions run in."""
+
+from network_layer.private_network import PrivateNetwork, choose_zones
+from network_layer.service_access import ServiceAccess
+from network_layer.settings import NetworkSettings
+
+from streaming_shared.catalogue import NETWORK
+from streaming_shared.provider import aws_provider, layer_options
+from streaming_shared.upstream import export_contract
+
+settings = NetworkSettings.load()
+provider = aws_provider(settings)
+zones = choose_zones(settings, provider)
+
+network = PrivateNetwork("network", settings, zones, opts=layer_options(provider))
+access = ServiceAccess("service-access", settings, network, opts=layer_options(provider))
+
+export_contract(
+    NETWORK,
+    {
+        "region": settings.environment.region,
+        "vpc_id": network.vpc.id,
+        "vpc_cidr": network.vpc.cidr_block,
+        "availability_zones": zones,
+        "private_subnet_ids": [subnet.id for subnet in network.subnets],
+        "private_route_table_ids": [table.id for table in network.route_tables],
+        "lambda_security_group_id": access.lambda_security_group.id,
+        "endpoint_security_group_id": access.endpoint_security_group.id,
+        "gateway_prefix_list_ids": {
+            service: endpoint.prefix_list_id for service, endpoint in access.gateway_endpoints.items()
+        },
+        "interface_endpoint_ids": {service: endpoint.id for service, endpoint in access.interface_endpoints.items()},
+    },
+)
