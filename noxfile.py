@@ -37,6 +37,64 @@ def lint(session: nox.Session) -> None:
     session.run("mypy", str(ROOT / "shared" / "streaming_shared"))
 
 
+def prepare_program_environment(session: nox.Session) -> None:
+    """The virtualenv every Pulumi.yaml points at (`../../.venv`), with what the programs import."""
+    program_venv = ROOT / ".venv"
+    if not (program_venv / "bin" / "python").exists():
+        session.run("python", "-m", "venv", str(program_venv))
+    requirements = [arg for path in sorted(ROOT.glob("stacks/*/requirements.txt")) for arg in ("-r", str(path))]
+    session.run(str(program_venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *requirements, external=True)
+
+
+def deploy_command(session: nox.Session, command: str) -> None:
+    install_project(session, "deploy.txt")
+    prepare_program_environment(session)
+    session.run("python", "-m", "streaming_shared.deploy", command, *session.posargs)
+
+
+@nox.session(name="deploy-all")
+def deploy_all(session: nox.Session) -> None:
+    """Deploy every layer in dependency order (default stack `local`); args: --stack, --parallel, --yes."""
+    deploy_command(session, "deploy-all")
+
+
+@nox.session
+def deploy(session: nox.Session) -> None:
+    """Deploy one layer: `nox -s deploy -- compute --stack dev [--with-downstream]`."""
+    deploy_command(session, "deploy")
+
+
+@nox.session(name="preview-all")
+def preview_all(session: nox.Session) -> None:
+    """Preview every layer in dependency order; args: --stack, --parallel."""
+    deploy_command(session, "preview-all")
+
+
+@nox.session(name="refresh-all")
+def refresh_all(session: nox.Session) -> None:
+    """Refresh every layer's state from the cloud; args: --stack."""
+    deploy_command(session, "refresh-all")
+
+
+@nox.session
+def drift(session: nox.Session) -> None:
+    """Preview with refresh of every layer; fails when any layer has changes (for a scheduled job)."""
+    deploy_command(session, "drift")
+
+
+@nox.session(name="destroy-all")
+def destroy_all(session: nox.Session) -> None:
+    """Destroy every layer, dependents first; asks for confirmation unless --yes."""
+    deploy_command(session, "destroy-all")
+
+
+@nox.session
+def plan(session: nox.Session) -> None:
+    """Offline plan of the whole chain under the mock engine; --write-readme updates the diagram."""
+    install_project(session)
+    session.run("python", "-m", "streaming_shared.deploy", "plan", *session.posargs)
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
     """Regenerate README's config tables from the layers' settings models."""

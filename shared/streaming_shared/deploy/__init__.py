@@ -1,0 +1,1 @@
+"""Deploying the layers: ordered multi-stack operations, local mode, and the offline plan."""

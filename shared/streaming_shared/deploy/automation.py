@@ -1,0 +1,140 @@
+"""The only code that talks to the Pulumi CLI, through the Automation API.
+
+Kept thin on purpose: everything with logic (ordering, skipping, summaries, local-mode
+settings) lives elsewhere and is tested offline. This module needs the CLI, which CI does not
+have; `ensure_cli` installs a pinned one or stops with one sentence saying what to install.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+from semver import VersionInfo
+
+from ..catalogue import Layer
+from ..config import LOCAL_STACK
+from .orchestrator import DeployError, Operation, Outcome
+
+CLI_VERSION = "3.272.0"
+"""The Pulumi CLI the sessions install when none is on PATH: the release of the pinned SDK."""
+
+LOCAL_PASSPHRASE = "streaming-local-only"
+"""Throwaway passphrase for the secrets of stack `local` (its state lives in .pulumi-state/)."""
+
+STATE_FOLDER = ".pulumi-state"
+CLI_FOLDER = ".pulumi-cli"
+
+
+def ensure_cli(
+    root: Path,
+    say: Callable[[str], None] = print,
+    *,
+    which: Callable[[str], str | None] = shutil.which,
+    install: Callable[..., auto.PulumiCommand] = auto.PulumiCommand.install,
+) -> auto.PulumiCommand:
+    """The Pulumi CLI on PATH, or one installed under the repo; DeployError if neither works."""
+    if which("pulumi"):
+        return auto.PulumiCommand()
+    target = root / CLI_FOLDER
+    say(f"The Pulumi CLI is not on PATH; installing Pulumi {CLI_VERSION} into {target} ...")
+    try:
+        return install(root=str(target), version=VersionInfo.parse(CLI_VERSION))
+    except Exception as error:
+        raise DeployError(
+            f"Could not install the Pulumi CLI ({type(error).__name__}): install Pulumi {CLI_VERSION} "
+            "or newer from https://www.pulumi.com/docs/install/ so that `pulumi` is on PATH, then run again."
+        ) from error
+
+
+def stack_environment(root: Path, stack: str) -> dict[str, str]:
+    """Environment for the CLI: stack `local` gets the file backend, passphrase and fake keys.
+
+    Other stacks use whatever backend the user is logged into and the standard AWS
+    credential chain, untouched.
+    """
+    environment = {"PULUMI_SKIP_UPDATE_CHECK": "true"}
+    if stack == LOCAL_STACK:
+        environment.update(
+            PULUMI_BACKEND_URL=f"file://{(root / STATE_FOLDER).resolve()}",
+            PULUMI_CONFIG_PASSPHRASE=LOCAL_PASSPHRASE,
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_ACCESS_KEY="test",
+        )
+    return environment
+
+
+def _counts(changes: Mapping[Any, int] | None) -> dict[str, int]:
+    """Pulumi's change summary keyed by operation name (`create`, `same`...), not OpType."""
+    return {str(getattr(operation, "value", operation)): count for operation, count in (changes or {}).items()}
+
+
+class AutomationGateway:
+    """Runs one Pulumi operation on one layer's stack through the Automation API."""
+
+    def __init__(
+        self,
+        root: Path,
+        command: auto.PulumiCommand,
+        *,
+        parallel: int | None = None,
+        policy_packs: list[str] | None = None,
+        extra_config: Mapping[str, str] | None = None,
+    ) -> None:
+        self.root = root
+        self.command = command
+        self.parallel = parallel
+        self.policy_packs = policy_packs or None
+        self.extra_config = dict(extra_config or {})
+
+    def _options(self, stack: str) -> auto.LocalWorkspaceOptions:
+        environment = stack_environment(self.root, stack)
+        if stack == LOCAL_STACK:
+            (self.root / STATE_FOLDER).mkdir(exist_ok=True)
+        return auto.LocalWorkspaceOptions(
+            env_vars=environment,
+            pulumi_command=self.command,
+            secrets_provider="passphrase" if stack == LOCAL_STACK else None,
+        )
+
+    def _select(self, layer: Layer, stack: str, *, create: bool) -> auto.Stack:
+        work_dir = str(self.root / layer.folder)
+        if create:
+            selected = auto.create_or_select_stack(stack, work_dir=work_dir, opts=self._options(stack))
+        else:
+            selected = auto.select_stack(stack, work_dir=work_dir, opts=self._options(stack))
+        for key, value in self.extra_config.items():
+            full_key = key if ":" in key else f"{layer.project}:{key}"
+            selected.set_config(full_key, auto.ConfigValue(value=value))
+        return selected
+
+    def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
+        try:
+            selected = self._select(layer, stack, create=False)
+        except auto.StackNotFoundError:
+            return None
+        return {key: value.value for key, value in selected.outputs().items()}
+
+    def run(self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None]) -> Outcome:
+        creates = operation in (Operation.UP, Operation.PREVIEW)
+        try:
+            selected = self._select(layer, stack, create=creates)
+        except auto.StackNotFoundError:
+            return Outcome(stack_exists=False)
+        common: dict[str, Any] = {"on_output": on_output, "color": "never"}
+        if self.parallel:
+            common["parallel"] = self.parallel
+        if operation is Operation.UP:
+            up = selected.up(policy_packs=self.policy_packs, **common)
+            return Outcome(changes=_counts(up.summary.resource_changes or {}))
+        if operation in (Operation.PREVIEW, Operation.DRIFT):
+            preview = selected.preview(policy_packs=self.policy_packs, refresh=operation is Operation.DRIFT, **common)
+            return Outcome(changes=_counts(preview.change_summary or {}))
+        if operation is Operation.REFRESH:
+            refresh = selected.refresh(**common)
+            return Outcome(changes=_counts(refresh.summary.resource_changes or {}))
+        destroy = selected.destroy(**common)
+        return Outcome(changes=_counts(destroy.summary.resource_changes or {}))

@@ -1,0 +1,147 @@
+"""`python -m streaming_shared.deploy <command> ...`: what the nox deploy sessions run.
+
+    deploy-all     up every layer: network and data together, then compute, then observability
+    deploy LAYER   up one layer (refused while an upstream stack has no outputs);
+                   --with-downstream also redeploys the layers that read it, in order
+    preview-all    preview every layer in order
+    refresh-all    refresh every layer's state from the cloud
+    drift          preview with refresh; exit 1 when any layer has changes (for a scheduled job)
+    destroy-all    destroy every layer, dependents first; asks for confirmation unless --yes
+    plan           offline: every layer's program under the mock engine, with the wiring between them
+
+The default stack is `local`: the file backend under the repo, a throwaway passphrase, and an
+AWS API emulator on 127.0.0.1 (moto server is started if nothing listens there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from ..catalogue import LAYERS
+from ..config import DEFAULT_EMULATOR_ENDPOINT, LOCAL_STACK
+from ..testing.harness import repo_root
+from .automation import AutomationGateway, ensure_cli
+from .emulator import Emulator
+from .orchestrator import DeployError, Gateway, Operation, deploy_one, exit_code, run_layers, summary
+from .plan import build_plan, embed_in_readme, render_mermaid, render_text
+
+ALL_LAYER_COMMANDS = {
+    "deploy-all": Operation.UP,
+    "preview-all": Operation.PREVIEW,
+    "refresh-all": Operation.REFRESH,
+    "drift": Operation.DRIFT,
+    "destroy-all": Operation.DESTROY,
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python -m streaming_shared.deploy",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+    for name in (*ALL_LAYER_COMMANDS, "deploy", "plan"):
+        command = commands.add_parser(name)
+        command.add_argument("--stack", default=LOCAL_STACK, help="stack (environment) name, the same in every layer")
+        if name == "deploy":
+            command.add_argument("layer", choices=list(LAYERS), help="the layer to deploy")
+            command.add_argument(
+                "--with-downstream", action="store_true", help="then redeploy its dependents, in order"
+            )
+        if name == "plan":
+            command.add_argument("--write-readme", action="store_true", help="embed the diagram in README.md")
+            continue
+        command.add_argument("--yes", action="store_true", help="do not ask before destroying")
+        command.add_argument("--parallel", type=int, help="resource operations Pulumi runs at once per layer")
+        command.add_argument(
+            "--emulator-endpoint",
+            default=DEFAULT_EMULATOR_ENDPOINT,
+            help=f"stack {LOCAL_STACK} only: the AWS API emulator to use or start",
+        )
+        command.add_argument("--policy-pack", action="append", default=[], help="extra policy pack folder")
+    return root
+
+
+def confirmed(stack: str, ask: Callable[[str], str]) -> bool:
+    order = ", ".join(item.name for item in reversed(list(LAYERS.values())))
+    answer = ask(f"Destroy every layer of stack {stack!r} ({order})? Type the stack name to confirm: ")
+    return answer.strip() == stack
+
+
+@contextlib.contextmanager
+def _emulator_for(stack: str, endpoint: str, say: Callable[[str], None]) -> Iterator[None]:
+    if stack != LOCAL_STACK:
+        yield
+        return
+    with Emulator(endpoint) as emulator:
+        if emulator.started_here:
+            say(f"Started moto server on {endpoint} for stack {LOCAL_STACK}; it stops when this command ends.")
+        else:
+            say(f"Using the AWS API emulator already listening on {endpoint}.")
+        yield
+
+
+def _real_gateway(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> Gateway:
+    extra_config = {}
+    if args.stack == LOCAL_STACK and args.emulator_endpoint != DEFAULT_EMULATOR_ENDPOINT:
+        extra_config["emulatorEndpoint"] = args.emulator_endpoint
+    return AutomationGateway(
+        root,
+        ensure_cli(root, say),
+        parallel=args.parallel,
+        policy_packs=list(args.policy_pack),
+        extra_config=extra_config,
+    )
+
+
+def main(
+    argv: Sequence[str],
+    *,
+    root: Path,
+    gateway_factory: Callable[[argparse.Namespace, Path, Callable[[str], None]], Gateway] = _real_gateway,
+    say: Callable[[str], None] = print,
+    ask: Callable[[str], str] = input,
+) -> int:
+    args = parser().parse_args(list(argv))
+    if args.command == "plan":
+        return _plan(args, root, say)
+    try:
+        if args.command == "destroy-all" and not args.yes:
+            if not sys.stdin.isatty() and ask is input:
+                say("destroy-all needs --yes when not run from a terminal.")
+                return 2
+            if not confirmed(args.stack, ask):
+                say("Not confirmed; nothing destroyed.")
+                return 1
+        gateway = gateway_factory(args, root, say)
+        with _emulator_for(args.stack, args.emulator_endpoint, say):
+            if args.command == "deploy":
+                results = deploy_one(args.layer, gateway, args.stack, with_downstream=args.with_downstream, emit=say)
+                operation = Operation.UP
+            else:
+                operation = ALL_LAYER_COMMANDS[args.command]
+                results = run_layers(operation, list(LAYERS.values()), gateway, args.stack, emit=say)
+    except DeployError as error:
+        say(str(error))
+        return 1
+    say(summary(operation, args.stack, results))
+    return exit_code(operation, results)
+
+
+def _plan(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> int:
+    plan = build_plan(args.stack)
+    say(render_text(plan))
+    if args.write_readme and plan.ok:
+        readme = root / "README.md"
+        readme.write_text(embed_in_readme(readme.read_text(), render_mermaid(plan)))
+        say(f"\nWrote the diagram into {readme}.")
+    return 0 if plan.ok else 1
+
+
+def run() -> None:
+    sys.exit(main(sys.argv[1:], root=repo_root()))

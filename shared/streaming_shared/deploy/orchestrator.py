@@ -1,0 +1,197 @@
+"""Multi-stack operations in dependency order: what Pulumi itself has no command for.
+
+Layers run wave by wave (`catalogue.waves`): the layers of one wave concurrently, each wave
+after the one before. Destroy walks the waves backwards, dependents first. A layer whose
+upstream (or, for destroy, whose dependent) did not succeed is skipped with the reason, while
+independent layers carry on; the summary says which layers are up to date, changed, failed or
+skipped and why.
+
+Everything that talks to Pulumi goes through one narrow `Gateway`; the tests replace it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from ..catalogue import Layer, downstream_of, layer, waves
+from ..upstream import deploy_hint
+
+
+class Operation(Enum):
+    UP = "up"
+    PREVIEW = "preview"
+    REFRESH = "refresh"
+    DRIFT = "drift"
+    DESTROY = "destroy"
+
+    @property
+    def dependents_first(self) -> bool:
+        return self is Operation.DESTROY
+
+
+class Status(Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one Pulumi operation on one layer's stack did (or, for a preview, would do)."""
+
+    changes: Mapping[str, int] = field(default_factory=dict)
+    stack_exists: bool = True
+
+    @property
+    def changed(self) -> bool:
+        return any(count for operation, count in self.changes.items() if operation != "same")
+
+    def describe(self, operation: Operation) -> str:
+        if not self.stack_exists:
+            return "no such stack, nothing to do"
+        if not self.changed:
+            return "up to date"
+        counts = ", ".join(f"{count} {op}" for op, count in sorted(self.changes.items()) if op != "same" and count)
+        return f"drift: {counts}" if operation is Operation.DRIFT else counts
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    layer: Layer
+    status: Status
+    detail: str
+    outcome: Outcome | None = None
+
+
+class Gateway(Protocol):
+    """The narrow boundary to Pulumi: one operation on one layer's stack, and its outputs."""
+
+    def run(self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None]) -> Outcome: ...
+
+    def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
+        """The stack's outputs, or None when the stack does not exist."""
+        ...
+
+
+class DeployError(RuntimeError):
+    """An operation that cannot start; the message says what to do."""
+
+
+def _blockers(
+    item: Layer, selected: Sequence[Layer], operation: Operation, results: Mapping[str, LayerResult]
+) -> list[str]:
+    names = {candidate.name for candidate in selected}
+    if operation.dependents_first:
+        related = [other.name for other in selected if item.name in other.upstream]
+    else:
+        related = [name for name in item.upstream if name in names]
+    return [name for name in related if results[name].status is not Status.SUCCEEDED]
+
+
+def run_layers(
+    operation: Operation,
+    layers: Sequence[Layer],
+    gateway: Gateway,
+    stack: str,
+    *,
+    emit: Callable[[str], None] = print,
+    max_concurrent: int = 4,
+) -> list[LayerResult]:
+    """Run `operation` over `layers` in dependency order; return one result per layer."""
+    plan = waves(layers)
+    if operation.dependents_first:
+        plan = list(reversed(plan))
+    lock = threading.Lock()
+    results: dict[str, LayerResult] = {}
+
+    def prefixed(name: str) -> Callable[[str], None]:
+        def write(line: str) -> None:
+            with lock:
+                for part in line.rstrip("\n").splitlines() or [""]:
+                    emit(f"[{name}] {part}")
+
+        return write
+
+    def attempt(item: Layer) -> LayerResult:
+        try:
+            outcome = gateway.run(operation, item, stack, prefixed(item.name))
+        except Exception as error:  # one layer's failure must not stop the others
+            return LayerResult(item, Status.FAILED, _first_line(error))
+        return LayerResult(item, Status.SUCCEEDED, outcome.describe(operation), outcome)
+
+    for wave in plan:
+        runnable = []
+        for item in wave:
+            blockers = _blockers(item, layers, operation, results)
+            if blockers:
+                relation = "dependent" if operation.dependents_first else "upstream"
+                results[item.name] = LayerResult(
+                    item, Status.SKIPPED, f"{relation} {', '.join(blockers)} did not succeed"
+                )
+            else:
+                runnable.append(item)
+        with ThreadPoolExecutor(max_workers=max(1, min(max_concurrent, len(runnable) or 1))) as pool:
+            for result in pool.map(attempt, runnable):
+                results[result.layer.name] = result
+    order = [item for wave in plan for item in wave]
+    return [results[item.name] for item in order]
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    interesting = [line for line in lines if "error" in line.lower()]
+    return (interesting or lines)[-1][:300]
+
+
+def unready_upstream(target: Layer, gateway: Gateway, stack: str) -> list[str]:
+    """Why `target` cannot deploy yet: each upstream stack with no outputs, and how to fix it."""
+    problems = []
+    for name in target.upstream:
+        upstream = layer(name)
+        if not gateway.outputs(upstream, stack):
+            problems.append(
+                f"stack {stack!r} of {upstream.project} has no outputs yet: "
+                f"{target.project} reads {', '.join(target.reads[name])} from it. Deploy it first with "
+                f"{deploy_hint(upstream, stack)}."
+            )
+    return problems
+
+
+def deploy_one(
+    name: str,
+    gateway: Gateway,
+    stack: str,
+    *,
+    with_downstream: bool = False,
+    emit: Callable[[str], None] = print,
+) -> list[LayerResult]:
+    """Deploy one layer (and, on request, every layer that reads it, in order)."""
+    target = layer(name)
+    problems = unready_upstream(target, gateway, stack)
+    if problems:
+        raise DeployError(f"cannot deploy {target.project} to stack {stack!r}:\n  " + "\n  ".join(problems))
+    selected = [target, *(downstream_of(target.name) if with_downstream else [])]
+    return run_layers(Operation.UP, selected, gateway, stack, emit=emit)
+
+
+def summary(operation: Operation, stack: str, results: Sequence[LayerResult]) -> str:
+    width = max(len(result.layer.name) for result in results)
+    lines = [f"{operation.value} of stack {stack!r}:"]
+    for result in results:
+        lines.append(f"  {result.layer.name:<{width}}  {result.status.value:<9}  {result.detail}")
+    return "\n".join(lines)
+
+
+def exit_code(operation: Operation, results: Sequence[LayerResult]) -> int:
+    """Non-zero when a layer failed or was skipped, or, for drift, when any layer has changes."""
+    if any(result.status is not Status.SUCCEEDED for result in results):
+        return 1
+    if operation is Operation.DRIFT and any(result.outcome and result.outcome.changed for result in results):
+        return 1
+    return 0

@@ -1,0 +1,153 @@
+"""`nox -s plan`: the whole chain under Pulumi's mock engine, offline, no CLI and no cloud.
+
+Every layer's real program runs in dependency order with its stack file's config
+(`stacks/<layer>/Pulumi.<stack>.yaml`); each layer's resolved exports feed its dependents'
+StackReferences. The plan lists what each layer would create, shows which export feeds which
+consumer, and fails when a consumer requires an export its upstream does not produce or when a
+layer uses anything pulumi-aws marks as deprecated. It also renders a Mermaid diagram of the
+layers and their main resources, which README embeds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..catalogue import LAYERS, Layer, deploy_order
+from ..testing.harness import ProgramFailed, ProgramRun, repo_root, run_layer
+
+
+@dataclass(frozen=True)
+class Wire:
+    upstream: str
+    key: str
+    consumer: str
+
+
+@dataclass
+class Plan:
+    stack: str
+    runs: dict[str, ProgramRun] = field(default_factory=dict)
+    wiring: list[Wire] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def stack_config(layer_: Layer, stack: str, root: Path | None = None) -> dict[str, Any]:
+    """The `config:` block of a layer's `Pulumi.<stack>.yaml`, without `pulumi:` engine keys."""
+    path = (root or repo_root()) / layer_.folder / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        return {}
+    document = yaml.safe_load(path.read_text()) or {}
+    config = document.get("config") or {}
+    return {key: value for key, value in config.items() if not key.startswith("pulumi:")}
+
+
+def build_plan(
+    stack: str = "local",
+    *,
+    config_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    catalogue: Mapping[str, Layer] = LAYERS,
+) -> Plan:
+    """Run every layer in deploy order and check the wiring between them."""
+    plan = Plan(stack=stack)
+    for item in deploy_order(catalogue.values()):
+        blocked = [name for name in item.upstream if name not in plan.runs]
+        if blocked:
+            plan.problems.append(f"{item.project}: not run, because upstream {', '.join(blocked)} did not run")
+            continue
+        if not (repo_root() / item.folder / "__main__.py").exists():
+            plan.problems.append(f"{item.project}: no program at {item.folder}/__main__.py")
+            continue
+        config = {**stack_config(item, stack), **(config_overrides or {}).get(item.name, {})}
+        region = str(config.pop("aws:region", None) or "")
+        try:
+            run = run_layer(
+                item.name,
+                stack=stack,
+                region=region,
+                config=config,
+                upstream={name: plan.runs[name].exports for name in item.upstream},
+            )
+        except ProgramFailed as failure:
+            plan.problems.append(f"{item.project}: {failure}")
+            continue
+        plan.runs[item.name] = run
+        plan.problems += [f"{item.project}: uses deprecated {use}" for use in run.deprecations]
+        plan.problems += [
+            f"{item.project}: logged a deprecation warning: {message}"
+            for message in run.warnings()
+            if "deprecat" in message.lower()
+        ]
+        missing_exports = [name for name in item.exports if name not in run.exports]
+        if missing_exports:
+            plan.problems.append(f"{item.project}: does not export {', '.join(missing_exports)} (the contract)")
+        for upstream, keys in item.reads.items():
+            for key in keys:
+                plan.wiring.append(Wire(upstream, key, item.name))
+                if key not in plan.runs[upstream].exports:
+                    plan.problems.append(
+                        f"{item.project} requires export {key!r} from {catalogue[upstream].project}, "
+                        "which does not produce it"
+                    )
+    return plan
+
+
+def _short_type(type_token: str) -> str:
+    return type_token.rsplit(":", 1)[-1]
+
+
+def render_text(plan: Plan) -> str:
+    lines = [f"Plan for stack {plan.stack!r} (offline: Pulumi mock engine, no CLI, no cloud)", ""]
+    for name, run in plan.runs.items():
+        counts = run.type_counts()
+        lines.append(f"{name} ({run.project}, {run.region}): {sum(counts.values())} resources")
+        width = max((len(token) for token in counts), default=0)
+        lines += [f"  {token:<{width}}  {count:>3}" for token, count in counts.items()]
+        lines.append("")
+    lines.append("Cross-layer wiring (export -> consumer):")
+    width = max((len(f"{wire.upstream}.{wire.key}") for wire in plan.wiring), default=0)
+    lines += [f"  {f'{wire.upstream}.{wire.key}':<{width}}  -> {wire.consumer}" for wire in plan.wiring]
+    if plan.problems:
+        lines += ["", "PROBLEMS:"] + [f"  - {problem}" for problem in plan.problems]
+    return "\n".join(lines)
+
+
+_MINOR_TYPES = re.compile(
+    r"Association|Rule$|RolePolicy|PolicyAttachment|BucketPolicy|PublicAccessBlock|OwnershipControls|"
+    r"Versioning|LifecycleConfiguration|ServerSideEncryption|DefaultSecurityGroup|TopicPolicy|Alias$"
+)
+
+
+def render_mermaid(plan: Plan) -> str:
+    """A flowchart of the layers, their main resources (with counts) and the exports between them."""
+    lines = ["flowchart LR"]
+    for name, run in plan.runs.items():
+        lines.append(f'    subgraph {name}["{name} &middot; {run.project}"]')
+        for token, count in run.type_counts().items():
+            short = _short_type(token)
+            if _MINOR_TYPES.search(short):
+                continue
+            label = short if count == 1 else f"{short} x{count}"
+            lines.append(f'        {name}_{short}["{label}"]')
+        lines.append("    end")
+    edges: dict[tuple[str, str], list[str]] = {}
+    for wire in plan.wiring:
+        if wire.key != "region":
+            edges.setdefault((wire.upstream, wire.consumer), []).append(wire.key)
+    for (upstream, consumer), keys in edges.items():
+        lines.append(f'    {upstream} -- "{", ".join(keys)}" --> {consumer}')
+    return "\n".join(lines)
+
+
+def embed_in_readme(readme: str, diagram: str) -> str:
+    pattern = re.compile(r"(<!-- plan:diagram -->\n```mermaid\n).*?(\n```\n<!-- /plan:diagram -->)", re.DOTALL)
+    return pattern.sub(lambda match: f"{match.group(1)}{diagram}{match.group(2)}", readme)
