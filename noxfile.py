@@ -42,8 +42,9 @@ def prepare_program_environment(session: nox.Session) -> None:
     program_venv = ROOT / ".venv"
     if not (program_venv / "bin" / "python").exists():
         session.run("python", "-m", "venv", str(program_venv))
-    requirements = [arg for path in sorted(ROOT.glob("stacks/*/requirements.txt")) for arg in ("-r", str(path))]
-    session.run(str(program_venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *requirements, external=True)
+    for requirements in sorted(ROOT.glob("stacks/*/requirements.txt")):
+        with session.chdir(requirements.parent):  # `-e ../../shared` is relative to the layer, as for `pulumi install`
+            session.run(str(program_venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", requirements.name, external=True)
 
 
 def deploy_command(session: nox.Session, command: str) -> None:
