@@ -15,7 +15,7 @@ nox.options.reuse_venv = "yes"
 
 def install_project(session: nox.Session, *requirement_files: str) -> None:
     """The shared library (editable, as the stacks use it) plus the given requirement files."""
-    args = ["-c", str(CONSTRAINTS), "-e", str(ROOT / "shared")]
+    args = ["-c", str(CONSTRAINTS), "-e", f"{ROOT / 'shared'}[guardrails]"]
     for name in requirement_files:
         args += ["-r", str(ROOT / "requirements" / name)]
     session.install(*args)
@@ -42,9 +42,21 @@ def prepare_program_environment(session: nox.Session) -> None:
     program_venv = ROOT / ".venv"
     if not (program_venv / "bin" / "python").exists():
         session.run("python", "-m", "venv", str(program_venv))
-    for requirements in sorted(ROOT.glob("stacks/*/requirements.txt")):
+    for requirements in [
+        *sorted(ROOT.glob("stacks/*/requirements.txt")),
+        ROOT / "shared" / "policy_pack" / "requirements.txt",
+    ]:
         with session.chdir(requirements.parent):  # `-e ../../shared` is relative to the layer, as for `pulumi install`
-            session.run(str(program_venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", requirements.name, external=True)
+            session.run(
+                str(program_venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "-r",
+                requirements.name,
+                external=True,
+            )
 
 
 def deploy_command(session: nox.Session, command: str) -> None:

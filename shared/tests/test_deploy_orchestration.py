@@ -227,3 +227,15 @@ def test_cli_deploy_one_layer_refusal_is_a_clear_message_not_a_traceback():
 def test_cli_rejects_an_unknown_layer():
     with pytest.raises(SystemExit):
         run_cli(["deploy", "storage"], RecordingGateway())
+
+
+def test_preview_and_deploy_always_run_the_guardrails_policy_pack():
+    args = cli.parser().parse_args(["deploy-all", "--stack", "dev", "--policy-pack", "/opt/org-policies"])
+    options = cli.gateway_options(args, Path("/repo"))
+    assert options["policy_packs"] == ["/repo/shared/policy_pack", "/opt/org-policies"]
+    assert options["extra_config"] == {}
+
+
+def test_a_local_emulator_elsewhere_is_passed_to_every_layer_as_config():
+    args = cli.parser().parse_args(["deploy-all", "--emulator-endpoint", "http://127.0.0.1:5000"])
+    assert cli.gateway_options(args, Path("/repo"))["extra_config"] == {"emulatorEndpoint": "http://127.0.0.1:5000"}

@@ -136,5 +136,5 @@ class AutomationGateway:
         if operation is Operation.REFRESH:
             refresh = selected.refresh(**common)
             return Outcome(changes=_counts(refresh.summary.resource_changes or {}))
-        destroy = selected.destroy(**common)
+        destroy = selected.destroy(**common)  # policy packs do not apply to a destroy
         return Outcome(changes=_counts(destroy.summary.resource_changes or {}))

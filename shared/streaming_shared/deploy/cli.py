@@ -20,6 +20,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..catalogue import LAYERS
 from ..config import DEFAULT_EMULATOR_ENDPOINT, LOCAL_STACK
@@ -63,7 +64,9 @@ def parser() -> argparse.ArgumentParser:
             default=DEFAULT_EMULATOR_ENDPOINT,
             help=f"stack {LOCAL_STACK} only: the AWS API emulator to use or start",
         )
-        command.add_argument("--policy-pack", action="append", default=[], help="extra policy pack folder")
+        command.add_argument(
+            "--policy-pack", action="append", default=[], help="another policy pack to run besides the guardrails"
+        )
     return root
 
 
@@ -86,17 +89,23 @@ def _emulator_for(stack: str, endpoint: str, say: Callable[[str], None]) -> Iter
         yield
 
 
-def _real_gateway(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> Gateway:
+GUARDRAILS_PACK = Path("shared") / "policy_pack"
+
+
+def gateway_options(args: argparse.Namespace, root: Path) -> dict[str, Any]:
+    """Pulumi options of a run: the guardrails policy pack always, the emulator for `local`."""
     extra_config = {}
     if args.stack == LOCAL_STACK and args.emulator_endpoint != DEFAULT_EMULATOR_ENDPOINT:
         extra_config["emulatorEndpoint"] = args.emulator_endpoint
-    return AutomationGateway(
-        root,
-        ensure_cli(root, say),
-        parallel=args.parallel,
-        policy_packs=list(args.policy_pack),
-        extra_config=extra_config,
-    )
+    return {
+        "parallel": args.parallel,
+        "policy_packs": [str(root / GUARDRAILS_PACK), *args.policy_pack],
+        "extra_config": extra_config,
+    }
+
+
+def _real_gateway(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> Gateway:
+    return AutomationGateway(root, ensure_cli(root, say), **gateway_options(args, root))
 
 
 def main(

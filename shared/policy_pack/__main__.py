@@ -1,0 +1,16 @@
+"""The streaming pipeline's policy pack: `pulumi preview --policy-pack shared/policy_pack`.
+
+The policies live in `streaming_shared.guardrails.policies`, where the test suite also runs
+them offline against every layer.
+"""
+
+from pulumi_policy import PolicyPack
+
+from streaming_shared.guardrails.policies import ENFORCEMENT, POLICIES, POLICY_CONFIG
+
+PolicyPack(
+    name="streaming-pipeline-guardrails",
+    enforcement_level=ENFORCEMENT,
+    policies=POLICIES,
+    initial_config=POLICY_CONFIG,
+)
