@@ -1,0 +1,79 @@
+"""The DynamoDB table that records where every pipeline record is (schema fixed by DESIGN.md)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from streaming_shared.naming import NameKind, Namer
+
+from .settings import DataSettings
+
+HASH_KEY = "PipelineId"
+RANGE_KEY = "Timestamp"
+STATUS_ATTRIBUTE = "Status"
+STATUS_INDEX = "StatusIndex"
+TTL_ATTRIBUTE = "ExpirationTime"
+
+STATUS_INDEX_PROJECTION = "ALL"
+"""The projection of `StatusIndex`, chosen for the query it exists for: an operator asking for
+every quarantined record of the last hour (`Status = QUARANTINED AND Timestamp >= now - 3600`)
+wants the records, reason included, not just their keys.
+
+- `ALL` answers that in one Query. The items are small state records (payloads live in S3),
+  so an index write costs the same 1 WCU per KB whatever the projection, and the extra storage
+  is a copy of small, TTL-expiring items.
+- `KEYS_ONLY` saves nothing on items under 1 KB and turns every hit into a follow-up GetItem.
+- `INCLUDE` would tie this layer to attribute names the data plane owns; an attribute added
+  later would be silently missing from the index, and changing a projection means rebuilding
+  the index.
+"""
+
+
+class StateTable(pulumi.ComponentResource):
+    """The state table: key schema, `StatusIndex`, TTL, PITR and encryption."""
+
+    def __init__(self, name: str, settings: DataSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("streaming:data:StateTable", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        namer = Namer(settings.environment.name)
+        provisioned = settings.table_billing_mode == "PROVISIONED"
+        index_read, index_write = settings.index_capacity
+
+        self.table = aws.dynamodb.Table(
+            "state",
+            name=namer.name("state", kind=NameKind.DYNAMODB_TABLE),
+            billing_mode=settings.table_billing_mode,
+            read_capacity=settings.table_read_capacity if provisioned else None,
+            write_capacity=settings.table_write_capacity if provisioned else None,
+            hash_key=HASH_KEY,
+            range_key=RANGE_KEY,
+            attributes=[
+                aws.dynamodb.TableAttributeArgs(name=HASH_KEY, type="S"),
+                aws.dynamodb.TableAttributeArgs(name=RANGE_KEY, type="N"),
+                aws.dynamodb.TableAttributeArgs(name=STATUS_ATTRIBUTE, type="S"),
+            ],
+            global_secondary_indexes=[
+                aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                    name=STATUS_INDEX,
+                    key_schemas=[
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                            attribute_name=STATUS_ATTRIBUTE, key_type="HASH"
+                        ),
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=RANGE_KEY, key_type="RANGE"),
+                    ],
+                    projection_type=STATUS_INDEX_PROJECTION,
+                    read_capacity=index_read if provisioned else None,
+                    write_capacity=index_write if provisioned else None,
+                )
+            ],
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=TTL_ATTRIBUTE, enabled=True),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            # Enabled without a key ARN means the AWS-managed key `alias/aws/dynamodb`: no key
+            # fee, and key use shows up in CloudTrail (the AWS-owned default shows nothing).
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            deletion_protection_enabled=settings.deletion_protection,
+            opts=child,
+        )
+
+        self.register_outputs({"table_name": self.table.name, "table_arn": self.table.arn})

@@ -1,0 +1,416 @@
+"""The data program, run under Pulumi's mock engine through the shared harness."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from streaming_shared.catalogue import COMPUTE, DATA, OBSERVABILITY
+from streaming_shared.testing import ACCOUNT_ID, ProgramRun, run_chain, run_layer
+
+STREAM = "aws:kinesis/stream:Stream"
+TABLE = "aws:dynamodb/table:Table"
+KEY = "aws:kms/key:Key"
+ALIAS = "aws:kms/alias:Alias"
+BUCKET = "aws:s3/bucket:Bucket"
+ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+BUCKET_CONTROLS = (ENCRYPTION, VERSIONING, LIFECYCLE, PUBLIC_ACCESS_BLOCK, OWNERSHIP, POLICY)
+
+CUSTOMER_KEYS = {"streamCustomerManagedKey": True, "archiveCustomerManagedKey": True}
+PROVISIONED_TABLE = {"tableBillingMode": "PROVISIONED", "tableReadCapacity": 10, "tableWriteCapacity": 20}
+
+
+@pytest.fixture(scope="module")
+def run() -> ProgramRun:
+    return run_layer("data", region="eu-west-1")
+
+
+@pytest.fixture(scope="module")
+def keyed() -> ProgramRun:
+    return run_layer("data", region="eu-west-1", config=CUSTOMER_KEYS)
+
+
+def stream(run: ProgramRun):
+    return run.one(STREAM)
+
+
+def table(run: ProgramRun):
+    return run.one(TABLE)
+
+
+def status_index(run: ProgramRun) -> dict:
+    [index] = table(run).inputs["globalSecondaryIndexes"]
+    return index
+
+
+def lifecycle_rules(run: ProgramRun) -> dict[str, dict]:
+    return {rule["id"]: rule for rule in run.one(LIFECYCLE).inputs["rules"]}
+
+
+def policy_statements(run: ProgramRun) -> list[dict]:
+    return json.loads(run.one(POLICY).inputs["policy"])["Statement"]
+
+
+def default_encryption(run: ProgramRun) -> dict:
+    [rule] = run.one(ENCRYPTION).inputs["rules"]
+    return rule
+
+
+# -- Kinesis stream -------------------------------------------------------------------------------
+
+
+def test_stream_defaults_to_one_provisioned_shard(run):
+    assert stream(run).inputs["streamModeDetails"] == {"streamMode": "PROVISIONED"}
+    assert stream(run).inputs["shardCount"] == 1
+
+
+def test_stream_is_named_for_the_environment(run):
+    assert stream(run).inputs["name"] == "streaming-dev-records"
+
+
+def test_stream_is_encrypted_with_the_aws_managed_kinesis_key_by_default(run):
+    assert stream(run).inputs["encryptionType"] == "KMS"
+    assert stream(run).inputs["kmsKeyId"] == "alias/aws/kinesis"
+
+
+def test_no_customer_managed_key_and_no_key_export_by_default(run):
+    assert run.of_type(KEY) == []
+    assert "stream_kms_key_arn" not in run.exports
+    assert "archive_kms_key_arn" not in run.exports
+
+
+def test_stream_customer_managed_key_rotates_and_encrypts_the_stream():
+    run = run_layer("data", config={"streamCustomerManagedKey": True})
+    key = run.one(KEY, "stream-key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert stream(run).inputs["kmsKeyId"] == key.outputs["arn"]
+    assert run.exports["stream_kms_key_arn"] == key.outputs["arn"]
+    assert "archive_kms_key_arn" not in run.exports
+
+
+def test_customer_managed_keys_have_aliases_named_for_the_environment(keyed):
+    aliases = {a.inputs["name"]: a.inputs["targetKeyId"] for a in keyed.of_type(ALIAS)}
+    keys = {k.name: k.outputs["keyId"] for k in keyed.of_type(KEY)}
+    assert aliases == {
+        "alias/streaming-dev-stream": keys["stream-key"],
+        "alias/streaming-dev-archive": keys["archive-key"],
+    }
+
+
+def test_on_demand_stream_has_no_shard_count():
+    run = run_layer("data", config={"streamMode": "ON_DEMAND"})
+    assert stream(run).inputs["streamModeDetails"] == {"streamMode": "ON_DEMAND"}
+    assert "shardCount" not in stream(run).inputs
+
+
+def test_provisioned_shard_count_is_configurable():
+    assert stream(run_layer("data", config={"streamShardCount": 10_000})).inputs["shardCount"] == 10_000
+
+
+def test_retention_is_24_hours_by_default_and_configurable(run):
+    assert stream(run).inputs["retentionPeriod"] == 24
+    assert stream(run_layer("data", config={"streamRetentionHours": 8760})).inputs["retentionPeriod"] == 8760
+
+
+def test_shard_level_metrics_are_off_by_default(run):
+    assert not stream(run).inputs.get("shardLevelMetrics")
+
+
+def test_shard_level_metrics_are_configurable():
+    run = run_layer("data", config={"streamShardLevelMetrics": ["IncomingBytes", "IteratorAgeMilliseconds"]})
+    assert sorted(stream(run).inputs["shardLevelMetrics"]) == ["IncomingBytes", "IteratorAgeMilliseconds"]
+
+
+# -- DynamoDB state table -------------------------------------------------------------------------
+
+
+def test_table_key_schema_matches_design(run):
+    inputs = table(run).inputs
+    assert (inputs["hashKey"], inputs["rangeKey"]) == ("PipelineId", "Timestamp")
+    assert sorted((a["name"], a["type"]) for a in inputs["attributes"]) == [
+        ("PipelineId", "S"),
+        ("Status", "S"),
+        ("Timestamp", "N"),
+    ]
+
+
+def test_table_gsi_matches_design(run):
+    index = status_index(run)
+    assert index["name"] == "StatusIndex"
+    assert [(k["attributeName"], k["keyType"]) for k in index["keySchemas"]] == [
+        ("Status", "HASH"),
+        ("Timestamp", "RANGE"),
+    ]
+    assert "hashKey" not in index and "rangeKey" not in index
+
+
+def test_status_index_projects_all_attributes(run):
+    assert status_index(run)["projectionType"] == "ALL"
+
+
+def test_table_ttl_is_on_expiration_time(run):
+    assert table(run).inputs["ttl"] == {"attributeName": "ExpirationTime", "enabled": True}
+
+
+def test_table_has_point_in_time_recovery(run):
+    assert table(run).inputs["pointInTimeRecovery"]["enabled"] is True
+
+
+def test_table_has_server_side_encryption(run):
+    assert table(run).inputs["serverSideEncryption"]["enabled"] is True
+
+
+def test_table_is_named_for_the_environment(run):
+    assert table(run).inputs["name"] == "streaming-dev-state"
+
+
+def test_table_is_on_demand_without_capacities_by_default(run):
+    inputs = table(run).inputs
+    assert inputs["billingMode"] == "PAY_PER_REQUEST"
+    assert "readCapacity" not in inputs and "writeCapacity" not in inputs
+    assert "readCapacity" not in status_index(run) and "writeCapacity" not in status_index(run)
+
+
+def test_provisioned_table_gets_its_capacities():
+    run = run_layer("data", config=PROVISIONED_TABLE)
+    inputs = table(run).inputs
+    assert (inputs["billingMode"], inputs["readCapacity"], inputs["writeCapacity"]) == ("PROVISIONED", 10, 20)
+
+
+def test_provisioned_index_capacity_defaults_to_the_table_capacity():
+    index = status_index(run_layer("data", config=PROVISIONED_TABLE))
+    assert (index["readCapacity"], index["writeCapacity"]) == (10, 20)
+
+
+def test_provisioned_index_capacity_is_configurable():
+    run = run_layer("data", config={**PROVISIONED_TABLE, "indexReadCapacity": 3, "indexWriteCapacity": 4})
+    assert (status_index(run)["readCapacity"], status_index(run)["writeCapacity"]) == (3, 4)
+
+
+@pytest.mark.parametrize(
+    ("stack", "protected"),
+    [
+        ("local", False),
+        ("dev", False),
+        ("dev-alice", False),
+        ("test", False),
+        ("ci-42", False),
+        ("sandbox", False),
+        ("prod", True),
+        ("staging", True),
+        ("development", True),
+    ],
+)
+def test_deletion_protection_defaults_by_stack_name(stack, protected):
+    assert table(run_layer("data", stack=stack)).inputs["deletionProtectionEnabled"] is protected
+
+
+@pytest.mark.parametrize(("stack", "setting"), [("dev", True), ("prod", False)])
+def test_deletion_protection_setting_overrides_the_stack_rule(stack, setting):
+    run = run_layer("data", stack=stack, config={"tableDeletionProtection": setting})
+    assert table(run).inputs["deletionProtectionEnabled"] is setting
+
+
+# -- S3 archive bucket ----------------------------------------------------------------------------
+
+
+def test_bucket_name_defaults_to_environment_account_and_region(run):
+    assert run.one(BUCKET).inputs["bucket"] == f"streaming-dev-archive-{ACCOUNT_ID}-eu-west-1"
+
+
+def test_bucket_name_account_comes_from_the_caller_identity(run):
+    assert [token for token, _ in run.invokes] == ["aws:index/getCallerIdentity:getCallerIdentity"]
+
+
+def test_bucket_name_template_is_configurable():
+    run = run_layer("data", stack="prod", config={"archiveBucketName": "acme-{environment}-pipeline-archive"})
+    assert run.one(BUCKET).inputs["bucket"] == "acme-prod-pipeline-archive"
+    assert run.invokes == []
+
+
+@pytest.mark.parametrize("control", BUCKET_CONTROLS)
+def test_every_bucket_control_targets_the_archive_bucket(run, control):
+    assert run.one(control).inputs["bucket"] == run.one(BUCKET).id
+
+
+def test_bucket_has_no_inline_configuration(run):
+    inline = {
+        "acl",
+        "grants",
+        "corsRules",
+        "lifecycleRules",
+        "logging",
+        "policy",
+        "serverSideEncryptionConfiguration",
+        "versioning",
+        "website",
+    }
+    assert inline.isdisjoint(run.one(BUCKET).inputs)
+
+
+def test_default_encryption_is_sse_s3_with_a_bucket_key(run):
+    rule = default_encryption(run)
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    assert rule["bucketKeyEnabled"] is True
+
+
+def test_archive_customer_managed_key_gives_sse_kms_with_a_rotating_key():
+    run = run_layer("data", config={"archiveCustomerManagedKey": True})
+    key = run.one(KEY, "archive-key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert default_encryption(run)["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": key.outputs["arn"],
+    }
+    assert default_encryption(run)["bucketKeyEnabled"] is True
+    assert run.exports["archive_kms_key_arn"] == key.outputs["arn"]
+    assert "stream_kms_key_arn" not in run.exports
+
+
+def test_stream_and_archive_keys_are_separate(keyed):
+    assert len(keyed.of_type(KEY)) == 2
+    assert keyed.exports["stream_kms_key_arn"] != keyed.exports["archive_kms_key_arn"]
+
+
+def test_versioning_is_enabled(run):
+    assert run.one(VERSIONING).inputs["versioningConfiguration"]["status"] == "Enabled"
+
+
+def test_lifecycle_moves_objects_to_infrequent_access_at_30_and_glacier_at_90_days(run):
+    transitions = lifecycle_rules(run)["tier-down-archived-records"]["transitions"]
+    assert [(t["storageClass"], t["days"]) for t in transitions] == [("STANDARD_IA", 30), ("GLACIER", 90)]
+
+
+def test_lifecycle_transition_days_are_configurable():
+    run = run_layer("data", config={"archiveInfrequentAccessDays": 60, "archiveGlacierDays": 365})
+    transitions = lifecycle_rules(run)["tier-down-archived-records"]["transitions"]
+    assert [(t["storageClass"], t["days"]) for t in transitions] == [("STANDARD_IA", 60), ("GLACIER", 365)]
+
+
+def test_lifecycle_expires_noncurrent_versions(run):
+    rule = lifecycle_rules(run)["expire-noncurrent-versions"]
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+
+
+def test_lifecycle_aborts_incomplete_multipart_uploads(run):
+    rule = lifecycle_rules(run)["abort-incomplete-multipart-uploads"]
+    assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+
+
+def test_every_lifecycle_rule_is_enabled_with_an_explicit_empty_prefix_filter(run):
+    rules = lifecycle_rules(run).values()
+    assert len(rules) == 3
+    assert all(rule["status"] == "Enabled" and rule["filter"] == {"prefix": ""} for rule in rules)
+    assert all("prefix" not in rule for rule in rules)
+
+
+def test_lifecycle_is_applied_after_versioning(run):
+    assert run.depends_on(run.one(LIFECYCLE), run.one(VERSIONING))
+
+
+def test_public_access_block_sets_all_four_flags(run):
+    block = run.one(PUBLIC_ACCESS_BLOCK).inputs
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    assert [block.get(flag) for flag in flags] == [True, True, True, True]
+
+
+def test_ownership_controls_enforce_bucket_owner(run):
+    assert run.one(OWNERSHIP).inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+
+
+def test_bucket_policy_denies_every_request_without_tls(run):
+    bucket_arn = run.one(BUCKET).outputs["arn"]
+    [statement] = policy_statements(run)
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert sorted(statement["Resource"]) == [bucket_arn, f"{bucket_arn}/*"]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_bucket_policy_is_put_after_the_public_access_block(run):
+    assert run.depends_on(run.one(POLICY), run.one(PUBLIC_ACCESS_BLOCK))
+
+
+@pytest.mark.parametrize(("stack", "destroyable"), [("local", True), ("dev", True), ("dev-bob", True), ("prod", False)])
+def test_force_destroy_defaults_by_stack_name(stack, destroyable):
+    assert run_layer("data", stack=stack).one(BUCKET).inputs["forceDestroy"] is destroyable
+
+
+@pytest.mark.parametrize(("stack", "setting"), [("dev", False), ("prod", True)])
+def test_force_destroy_setting_overrides_the_stack_rule(stack, setting):
+    run = run_layer("data", stack=stack, config={"archiveForceDestroy": setting})
+    assert run.one(BUCKET).inputs["forceDestroy"] is setting
+
+
+# -- The layer as a whole -------------------------------------------------------------------------
+
+
+def test_every_contract_export_exists_and_resolves(run):
+    for name in DATA.exports:
+        assert run.exports.get(name) not in (None, ""), name
+    assert run.exports["region"] == "eu-west-1"
+    assert run.exports["stream_name"] == stream(run).outputs["name"]
+    assert run.exports["stream_arn"] == stream(run).outputs["arn"]
+    assert run.exports["table_name"] == table(run).outputs["name"]
+    assert run.exports["table_arn"] == table(run).outputs["arn"]
+    assert run.exports["archive_bucket_name"] == run.one(BUCKET).outputs["bucket"]
+    assert run.exports["archive_bucket_arn"] == run.one(BUCKET).outputs["arn"]
+
+
+def test_arns_are_in_the_configured_region(run):
+    assert run.exports["stream_arn"] == f"arn:aws:kinesis:eu-west-1:{ACCOUNT_ID}:stream/streaming-dev-records"
+    assert run.exports["table_arn"] == f"arn:aws:dynamodb:eu-west-1:{ACCOUNT_ID}:table/streaming-dev-state"
+
+
+def test_exports_cover_what_compute_and_observability_read(run):
+    for consumer in (COMPUTE, OBSERVABILITY):
+        assert set(consumer.reads["data"]) <= set(run.exports), consumer.name
+
+
+def test_exports_feed_the_consumers_stack_references():
+    runs = run_chain(["data"], stack="prod")
+    assert runs["data"].exports["table_name"] == "streaming-prod-state"
+
+
+def test_no_deprecated_pulumi_aws_resource_or_argument(run, keyed):
+    provisioned = run_layer("data", config={**PROVISIONED_TABLE, "streamMode": "ON_DEMAND"})
+    assert run.deprecations == [] and keyed.deprecations == [] and provisioned.deprecations == []
+    assert not [message for message in run.warnings() + keyed.warnings() if "deprecated" in message]
+
+
+def test_every_aws_resource_uses_the_layer_provider(keyed):
+    provider = keyed.one("pulumi:providers:aws")
+    aws_resources = [r for r in keyed.cloud_resources if r.type.startswith("aws:")]
+    assert aws_resources
+    assert all(r.provider == provider.urn for r in aws_resources)
+
+
+def test_every_aws_resource_belongs_to_a_data_component(keyed):
+    components = {r.urn: r.type for r in keyed.resources if r.type.startswith("streaming:data:")}
+    assert sorted(set(components.values())) == [
+        "streaming:data:ArchiveBucket",
+        "streaming:data:IngestStream",
+        "streaming:data:StateTable",
+    ]
+    assert all(r.parent in components for r in keyed.cloud_resources)
+
+
+def test_default_resources_are_exactly_the_stream_table_and_bucket_with_its_controls(run):
+    assert run.type_counts() == {
+        STREAM: 1,
+        TABLE: 1,
+        BUCKET: 1,
+        ENCRYPTION: 1,
+        VERSIONING: 1,
+        LIFECYCLE: 1,
+        PUBLIC_ACCESS_BLOCK: 1,
+        OWNERSHIP: 1,
+        POLICY: 1,
+    }
