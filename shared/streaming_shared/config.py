@@ -311,7 +311,10 @@ def settings_table(model: type[LayerSettings], *, include_common: bool = False) 
             continue
         key = f"`{model.LAYER.project if model is not LayerSettings else '<project>'}:{field.alias or name}`"
         description = (field.description or "").replace("|", "\\|")
-        rows.append(
-            f"| {key} | {_describe_type(field.annotation, field)} | {_describe_default(field)} | {description} |"
-        )
+        # A structured key whose type the generic description cannot say well (a map of nested
+        # settings, say) gives its own cells: Field(json_schema_extra={"allowed": ..., "default": ...}).
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        allowed = str(extra.get("allowed") or _describe_type(field.annotation, field))
+        default = str(extra.get("default") or _describe_default(field))
+        rows.append(f"| {key} | {allowed} | {default} | {description} |")
     return "\n".join(rows)

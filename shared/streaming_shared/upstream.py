@@ -63,12 +63,21 @@ class Upstream:
 
     def require(self, key: str) -> pulumi.Output[Any]:
         """One export, as an Output that keeps the upstream's secretness and dependency."""
+        self._check_declared(key)
+        return self.reference.require_output(key)
+
+    def known(self, key: str) -> Any:
+        """One export's plain value as read at start-up, for checks of its shape or content that
+        must fail before any resource is registered. Resources take `require(key)` instead."""
+        self._check_declared(key)
+        return self._values[key]
+
+    def _check_declared(self, key: str) -> None:
         if key not in self.keys:
             raise ValueError(
                 f"{self.consumer.project} reads {key!r} from {self.layer.project} but the catalogue does "
                 f"not declare it; add it to the consumer's `reads` in streaming_shared/catalogue.py"
             )
-        return self.reference.require_output(key)
 
 
 def export_contract(layer_: Layer, outputs: Mapping[str, Any]) -> None:

@@ -121,5 +121,20 @@ def test_settings_table_documents_every_layer_key_with_default_and_range():
     assert "org" not in table
 
 
+class StructuredSettings(LayerSettings):
+    LAYER = DATA
+
+    limits: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Per-thing limits.",
+        json_schema_extra={"allowed": "map: thing -> {`low`, `high`}", "default": "see below"},
+    )
+
+
+def test_settings_table_takes_cells_a_structured_key_gives_for_itself():
+    table = settings_table(StructuredSettings)
+    assert "| `streaming-data:limits` | map: thing -> {`low`, `high`} | see below | Per-thing limits. |" in table
+
+
 def test_full_config_key_of_a_field():
     assert load().key("shard_count") == "streaming-data:shardCount"

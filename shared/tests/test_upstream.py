@@ -62,3 +62,8 @@ def test_an_upstream_in_another_region_is_refused():
     message = str(failure.value)
     assert "is in region 'eu-west-1'" in message and "aws:region is 'eu-central-1'" in message
     assert failure.value.run.cloud_resources == []
+
+
+def test_known_gives_the_plain_value_read_before_any_resource():
+    run = read(NETWORK_EXPORTS)
+    assert run.exports["subnet_count"] == 2

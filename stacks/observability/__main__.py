@@ -1,0 +1,33 @@
+"""streaming-observability: alarms an on-call engineer can rely on, where they go, and a dashboard."""
+
+from observability_layer.alarms import PipelineAlarms
+from observability_layer.alerting import AlarmTopic, AwsAccount
+from observability_layer.dashboard import PipelineDashboard
+from observability_layer.settings import ObservabilitySettings
+from observability_layer.targets import PipelineTargets
+
+from streaming_shared.catalogue import OBSERVABILITY
+from streaming_shared.provider import aws_provider, layer_options
+from streaming_shared.upstream import export_contract
+
+settings = ObservabilitySettings.load()
+targets = PipelineTargets.read(settings)
+provider = aws_provider(settings)
+account = AwsAccount.of(provider, settings.environment.region)
+
+topic = AlarmTopic("alarm-topic", settings, account, opts=layer_options(provider))
+alarms = PipelineAlarms("alarms", settings, targets, topic.topic.arn, opts=layer_options(provider))
+dashboard = PipelineDashboard("dashboard", settings, targets, list(alarms.arns.values()), opts=layer_options(provider))
+
+export_contract(
+    OBSERVABILITY,
+    {
+        "region": settings.environment.region,
+        "dashboard_name": dashboard.dashboard.dashboard_name,
+        "dashboard_arn": dashboard.dashboard.dashboard_arn,
+        "alarm_topic_arn": topic.topic.arn,
+        "alarm_topic_kms_key_arn": topic.key.arn,
+        "alarm_names": alarms.names,
+        "alarm_arns": alarms.arns,
+    },
+)

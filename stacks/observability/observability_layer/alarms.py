@@ -1,0 +1,162 @@
+"""One CloudWatch alarm per (metric, watched resource), each notifying the alarm topic.
+
+The seed's alarms named no resource, so CloudWatch had no data for them and they sat in
+INSUFFICIENT_DATA forever. Every alarm here carries the dimensions of a real upstream resource,
+sends both ALARM and OK to the topic (so the on-call engineer also learns when it is over), and
+says in its description what it means and what to check first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from streaming_shared.catalogue import STAGES
+from streaming_shared.naming import NameKind, Namer
+
+from .alarm_kinds import KINDS, PER_OPERATION_METRICS, AlarmKind, Target, Tuning
+from .settings import ObservabilitySettings
+from .targets import PipelineTargets
+
+
+@dataclass(frozen=True)
+class Watched:
+    """One watched resource: its metric dimensions and the names its alarm texts use."""
+
+    name: pulumi.Output[str]
+    dimensions: Mapping[str, pulumi.Output[str]]
+    stage: str = ""
+
+
+@dataclass(frozen=True)
+class PlannedAlarm:
+    key: str
+    """The alarm's logical name and the part of its physical name after `streaming-<env>-`."""
+    kind: AlarmKind
+    watched: Watched
+
+
+def watched_resources(kind: AlarmKind, targets: PipelineTargets) -> list[Watched]:
+    if kind.target is Target.STREAM:
+        return [Watched(targets.stream_name, {"StreamName": targets.stream_name})]
+    if kind.target is Target.TABLE:
+        return [Watched(targets.table_name, {"TableName": targets.table_name})]
+    if kind.target is Target.QUEUE:
+        return [Watched(targets.queue_name, {"QueueName": targets.queue_name})]
+    if kind.target is Target.STATE_MACHINE:
+        return [Watched(targets.state_machine_name, {"StateMachineArn": targets.state_machine_arn})]
+    stages = STAGES if kind.target is Target.FUNCTION else ("ingest",)
+    return [
+        Watched(targets.function_names[stage], {"FunctionName": targets.function_names[stage]}, stage=stage)
+        for stage in stages
+    ]
+
+
+def plan(targets: PipelineTargets) -> list[PlannedAlarm]:
+    """Every alarm of the layer, in order of importance (the dead-letter queue first)."""
+    return [
+        PlannedAlarm(kind.name.format(stage=watched.stage), kind, watched)
+        for kind in KINDS
+        for watched in watched_resources(kind, targets)
+    ]
+
+
+def _per_operation_queries(
+    kind: AlarmKind, tuning: Tuning, dimensions: Mapping[str, pulumi.Output[str]], operations: list[str]
+) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
+    """DynamoDB publishes ThrottledRequests and SystemErrors only per operation: sum them."""
+    queries = [
+        aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id=operation.lower(),
+            label=operation,
+            return_data=False,
+            metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                namespace=kind.namespace,
+                metric_name=kind.metric,
+                dimensions={**dimensions, "Operation": operation},
+                stat=kind.statistic,
+                period=tuning.period_seconds,
+            ),
+        )
+        for operation in operations
+    ]
+    total = ", ".join(f"FILL({operation.lower()}, 0)" for operation in operations)
+    queries.append(
+        aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id="total",
+            label=f"{kind.metric}, all watched operations",
+            expression=f"SUM([{total}])",
+            return_data=True,
+        )
+    )
+    return queries
+
+
+class PipelineAlarms(pulumi.ComponentResource):
+    """The alarms of the pipeline, keyed like their names (`ingest-errors`, `dead-letter-queue-depth`)."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: ObservabilitySettings,
+        targets: PipelineTargets,
+        topic_arn: pulumi.Output[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("streaming:observability:PipelineAlarms", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        namer = Namer(settings.environment.name)
+        operations = list(settings.table_operations)
+
+        self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        for planned in plan(targets):
+            kind, watched = planned.kind, planned.watched
+            tuning = settings.tuning(kind.key)
+            description = watched.name.apply(
+                lambda resource, kind=kind, tuning=tuning, stage=watched.stage: kind.description(
+                    tuning, name=resource, stage=stage, operations=", ".join(operations)
+                )
+            )
+            common = {
+                "name": namer.name(planned.key, kind=NameKind.CLOUDWATCH_ALARM),
+                "alarm_description": description,
+                "comparison_operator": kind.comparison,
+                "threshold": tuning.threshold,
+                "evaluation_periods": tuning.evaluation_periods,
+                "datapoints_to_alarm": tuning.datapoints_to_alarm,
+                "treat_missing_data": kind.treat_missing_data,
+                "alarm_actions": [topic_arn],
+                "ok_actions": [topic_arn],
+            }
+            if kind.metric in PER_OPERATION_METRICS:
+                alarm = aws.cloudwatch.MetricAlarm(
+                    planned.key,
+                    metric_queries=_per_operation_queries(kind, tuning, watched.dimensions, operations),
+                    opts=child,
+                    **common,
+                )
+            else:
+                alarm = aws.cloudwatch.MetricAlarm(
+                    planned.key,
+                    namespace=kind.namespace,
+                    metric_name=kind.metric,
+                    dimensions=dict(watched.dimensions),
+                    statistic=kind.statistic,
+                    period=tuning.period_seconds,
+                    opts=child,
+                    **common,
+                )
+            self.alarms[planned.key] = alarm
+
+        self.register_outputs({"alarm_names": self.names, "alarm_arns": self.arns})
+
+    @property
+    def names(self) -> dict[str, pulumi.Output[str]]:
+        return {key: alarm.name for key, alarm in self.alarms.items()}
+
+    @property
+    def arns(self) -> dict[str, pulumi.Output[str]]:
+        return {key: alarm.arn for key, alarm in self.alarms.items()}
