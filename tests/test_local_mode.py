@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from streaming_shared.catalogue import LAYERS
+from streaming_shared.catalogue import deploy_order
 from streaming_shared.config import DEFAULT_EMULATOR_ENDPOINT
 from streaming_shared.deploy.plan import build_plan
 from streaming_shared.testing import repo_root
@@ -50,7 +50,10 @@ def endpoint_for(type_token: str) -> str:
 
 @pytest.fixture(scope="module")
 def local_runs():
-    built = [item.name for item in LAYERS.values() if (repo_root() / item.folder / "__main__.py").exists()]
+    built: list[str] = []
+    for item in deploy_order():
+        if (repo_root() / item.folder / "__main__.py").exists() and set(item.upstream) <= set(built):
+            built.append(item.name)
     plan = build_plan("local")
     assert list(plan.runs) == built, plan.problems
     return plan.runs
