@@ -50,11 +50,12 @@ def config_tables(root: Path) -> dict[str, str]:
 
 
 def _replacement(table: str) -> Callable[[re.Match[str]], str]:
-    return lambda match: f"{match.group(1)}{table}{match.group(2)}"
+    return lambda match: f"{match.group(1)}{table}\n{match.group(2)}"
 
 
 def render(readme: str, tables: dict[str, str]) -> str:
     for name, table in tables.items():
-        pattern = re.compile(rf"(<!-- config:{name} -->\n).*?(\n<!-- /config:{name} -->)", re.DOTALL)
+        # The block may be empty (the markers on consecutive lines), as it is before a layer exists.
+        pattern = re.compile(rf"(<!-- config:{name} -->\n)(?:.*?\n)?(<!-- /config:{name} -->)", re.DOTALL)
         readme = pattern.sub(_replacement(table), readme)
     return readme
