@@ -173,7 +173,7 @@ class ComputeSettings(LayerSettings):
     )
     max_payload_bytes: int = Field(
         200000,
-        ge=1024,
+        ge=4096,
         le=240000,
         description="Largest state machine input `ingest` sends in one StartSyncExecution; bigger batches are "
         "split. Step Functions allows 262144 bytes; the margin is for the stages' additions.",

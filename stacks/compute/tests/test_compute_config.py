@@ -193,6 +193,12 @@ BAD_CONFIG = [
         "less than or equal to 240000",
         id="payload-at-the-step-functions-limit",
     ),
+    pytest.param(
+        {"maxPayloadBytes": 4095},
+        f"{P}:maxPayloadBytes",
+        "greater than or equal to 4096",
+        id="payload-below-what-ingest-accepts",
+    ),
     pytest.param({"bisectBatchOnError": "maybe"}, f"{P}:bisectBatchOnError", "valid boolean", id="bisect-not-a-bool"),
     pytest.param({"batchsize": 10}, f"{P}:batchsize", "is not a setting of streaming-compute", id="misspelt-key"),
 ]
