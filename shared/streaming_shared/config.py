@@ -269,7 +269,7 @@ def _describe_type(annotation: Any, field: FieldInfo) -> str:
     if origin in (list, tuple):
         return f"list of {_describe_type(args[0], FieldInfo())}s" if args else "list"
     if origin is dict:
-        return "map of strings"
+        return "map of integers" if len(args) == 2 and args[1] is int else "map of strings"
     if annotation is bool:
         return "boolean"
     if annotation in (int, float):

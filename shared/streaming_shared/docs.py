@@ -55,6 +55,7 @@ def _replacement(table: str) -> Callable[[re.Match[str]], str]:
 
 def render(readme: str, tables: dict[str, str]) -> str:
     for name, table in tables.items():
+        # The block may be empty (the markers on consecutive lines), as it is before a layer exists.
         pattern = re.compile(rf"(<!-- config:{name} -->\n)(?:.*?\n)?(<!-- /config:{name} -->)", re.DOTALL)
         readme = pattern.sub(_replacement(table), readme)
     return readme

@@ -79,6 +79,20 @@ class Upstream:
                 f"not declare it; add it to the consumer's `reads` in streaming_shared/catalogue.py"
             )
 
+    def optional(self, key: str) -> pulumi.Output[Any] | None:
+        """An export the upstream publishes only in some configurations (say, the ARN of a
+        customer-managed KMS key), or None when this upstream stack does not export it.
+
+        The answer is known before any resource is registered, so a consumer can decide what to
+        create (a statement, a setting) from it. For exports every upstream stack has, and that
+        the catalogue lists, use `require`.
+        """
+        if key in self.keys:
+            raise ValueError(f"{key!r} is a declared read of {self.consumer.project}; use require({key!r})")
+        if self._values.get(key) is None:
+            return None
+        return self.reference.require_output(key)
+
 
 def export_contract(layer_: Layer, outputs: Mapping[str, Any]) -> None:
     """Export a layer's outputs; every name the catalogue promises must be among them."""

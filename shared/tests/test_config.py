@@ -18,6 +18,7 @@ class SampleSettings(LayerSettings):
     shard_count: int = Field(1, ge=1, le=10, description="Shards.")
     mode: Literal["ON_DEMAND", "PROVISIONED"] = Field("ON_DEMAND", description="Capacity mode.")
     names: list[str] = Field(default_factory=list, description="Some names.")
+    sizes: dict[str, int] = Field(default_factory=dict, description="Sizes by name.")
 
 
 def load(values=None, stack="dev", region="eu-west-1"):
@@ -66,7 +67,9 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_a_misspelt_key_lists_the_real_ones():
-    with pytest.raises(ConfigError, match="its settings are: emulatorEndpoint, mode, names, org, shardCount, tags"):
+    with pytest.raises(
+        ConfigError, match="its settings are: emulatorEndpoint, mode, names, org, shardCount, sizes, tags"
+    ):
         load({"shardcount": "2"})
 
 
@@ -118,6 +121,7 @@ def test_settings_table_documents_every_layer_key_with_default_and_range():
     assert "| `streaming-data:shardCount` | integer 1..10 | `1` | Shards. |" in table
     assert "| `streaming-data:mode` | one of `ON_DEMAND`, `PROVISIONED` | `ON_DEMAND` | Capacity mode. |" in table
     assert "| `streaming-data:names` | list of strings | `[]` | Some names. |" in table
+    assert "| `streaming-data:sizes` | map of integers | `{}` | Sizes by name. |" in table
     assert "org" not in table
 
 

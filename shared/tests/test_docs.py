@@ -1,20 +1,26 @@
-"""README config blocks are filled whether they are empty or hold an older table."""
+"""README's generated config tables: filled between their markers, empty blocks included."""
 
 from __future__ import annotations
 
 from streaming_shared import docs
 
+TABLE = "| key | allowed values | default | what it does |\n| --- | --- | --- | --- |"
+
 
 def test_an_empty_block_is_filled():
-    readme = "a\n<!-- config:data -->\n<!-- /config:data -->\nb\n"
-    assert docs.render(readme, {"data": "| t |"}) == "a\n<!-- config:data -->\n| t |\n<!-- /config:data -->\nb\n"
+    readme = "before\n<!-- config:data -->\n<!-- /config:data -->\nafter\n"
+    assert (
+        docs.render(readme, {"data": TABLE}) == f"before\n<!-- config:data -->\n{TABLE}\n<!-- /config:data -->\nafter\n"
+    )
 
 
-def test_an_old_table_is_replaced():
-    readme = "<!-- config:data -->\n| old |\n| rows |\n<!-- /config:data -->\n"
-    assert docs.render(readme, {"data": "| new |"}) == "<!-- config:data -->\n| new |\n<!-- /config:data -->\n"
+def test_a_stale_block_is_replaced_and_rendering_is_idempotent():
+    readme = "<!-- config:data -->\n| old |\n| table |\n<!-- /config:data -->\n"
+    rendered = docs.render(readme, {"data": TABLE})
+    assert rendered == f"<!-- config:data -->\n{TABLE}\n<!-- /config:data -->\n"
+    assert docs.render(rendered, {"data": TABLE}) == rendered
 
 
-def test_blocks_of_other_layers_are_left_alone():
-    readme = "<!-- config:compute -->\n| c |\n<!-- /config:compute -->\n"
-    assert docs.render(readme, {"data": "| new |"}) == readme
+def test_other_blocks_are_left_alone():
+    readme = "<!-- config:data -->\n<!-- /config:data -->\n<!-- config:compute -->\nx\n<!-- /config:compute -->\n"
+    assert "<!-- config:compute -->\nx\n<!-- /config:compute -->" in docs.render(readme, {"data": TABLE})

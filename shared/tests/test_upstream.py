@@ -67,3 +67,47 @@ def test_an_upstream_in_another_region_is_refused():
 def test_known_gives_the_plain_value_read_before_any_resource():
     run = read(NETWORK_EXPORTS)
     assert run.exports["subnet_count"] == 2
+
+
+OPTIONAL_READER = Path(__file__).parent / "programs" / "optional_reader"
+DATA_EXPORTS = {
+    "region": "eu-west-1",
+    "stream_name": "streaming-dev-events",
+    "stream_arn": "arn:aws:kinesis:eu-west-1:123456789012:stream/streaming-dev-events",
+    "table_name": "streaming-dev-state",
+    "table_arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/streaming-dev-state",
+    "archive_bucket_name": "streaming-dev-archive",
+    "archive_bucket_arn": "arn:aws:s3:::streaming-dev-archive",
+}
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def read_optional(outputs, key=None):
+    return run_program(
+        OPTIONAL_READER,
+        project="streaming-compute",
+        region="eu-west-1",
+        config={"exportName": key} if key else {},
+        stack_outputs={"organization/streaming-data/dev": outputs},
+    )
+
+
+def test_an_optional_export_that_is_there_is_read_with_its_value():
+    run = read_optional({**DATA_EXPORTS, "stream_kms_key_arn": KEY_ARN})
+    assert (run.exports["key_state"], run.exports["key_arn"]) == ("present", KEY_ARN)
+
+
+def test_an_optional_export_that_is_not_there_is_none_before_anything_is_registered():
+    run = read_optional(DATA_EXPORTS)
+    assert run.exports == {"key_state": "absent"}
+    assert run.cloud_resources == []
+
+
+def test_a_null_optional_export_counts_as_absent():
+    assert read_optional({**DATA_EXPORTS, "stream_kms_key_arn": None}).exports == {"key_state": "absent"}
+
+
+def test_a_declared_read_is_not_optional():
+    with pytest.raises(ProgramFailed) as failure:
+        read_optional(DATA_EXPORTS, key="stream_arn")
+    assert "'stream_arn' is a declared read of streaming-compute; use require('stream_arn')" in str(failure.value)

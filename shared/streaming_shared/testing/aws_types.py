@@ -21,11 +21,22 @@ import inspect
 import json
 import re
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi_aws
+
+_PARSE_LOCK = threading.Lock()
+
+
+def _parse(source: str) -> ast.Module:
+    """`ast.parse`, one thread at a time: the mock engine registers resources from several
+    threads, and CPython 3.11's parser can fail with "AST constructor recursion depth
+    mismatch" when two threads parse at once."""
+    with _PARSE_LOCK:
+        return ast.parse(source)
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,7 @@ class _Property:
 def _resource_modules() -> dict[str, tuple[str, str]]:
     """Type token -> (module, class name), from the registry pulumi_aws builds at import."""
     source = Path(pulumi_aws.__file__).read_text()
-    tree = ast.parse(source)
+    tree = _parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "register":
             for keyword in node.keywords:
@@ -81,7 +92,7 @@ def resource_deprecation(type_token: str) -> str | None:
     cls = resource_class(type_token)
     if cls is None:
         return None
-    tree = ast.parse(Path(inspect.getsourcefile(cls) or "").read_text())
+    tree = _parse(Path(inspect.getsourcefile(cls) or "").read_text())
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
             for statement in node.body:

@@ -1,0 +1,90 @@
+"""streaming-compute: the five Lambda stages, the Express state machine, the Kinesis consumer."""
+
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+from compute_layer import stages
+from compute_layer.consumer import StreamConsumer
+from compute_layer.functions import DependencyLayer, FunctionPlacement, StageFunction
+from compute_layer.orchestration import PipelineStateMachine
+from compute_layer.packaging import REQUIREMENTS, function_code
+from compute_layer.settings import ComputeSettings
+from compute_layer.state_machine import STEPS
+
+from streaming_shared.catalogue import COMPUTE, STAGES
+from streaming_shared.provider import aws_provider, layer_options
+from streaming_shared.upstream import Upstream, export_contract
+
+HERE = Path(__file__).absolute().parent
+FUNCTIONS_DIR = HERE / "functions"  # the data plane's code (see README, "Compute")
+BUILD_DIR = HERE.parents[1] / "build" / "compute"  # git-ignored cache of the dependency layer
+
+settings = ComputeSettings.load()
+provider = aws_provider(settings)
+network = Upstream(settings, "network")
+data = stages.DataResources.read(Upstream(settings, "data"))
+placement = FunctionPlacement(
+    subnet_ids=network.require("private_subnet_ids"),
+    security_group_id=network.require("lambda_security_group_id"),
+    partition=aws.get_partition(opts=pulumi.InvokeOptions(provider=provider)).partition,
+)
+
+dependencies = DependencyLayer(
+    "dependencies",
+    settings,
+    requirements=FUNCTIONS_DIR / REQUIREMENTS,
+    build_dir=BUILD_DIR,
+    opts=layer_options(provider),
+)
+
+
+def stage_function(stage: str, state_machine_arn: pulumi.Input[str] | None = None) -> StageFunction:
+    return StageFunction(
+        stage,
+        settings,
+        code=function_code(FUNCTIONS_DIR, stage),
+        layer_arn=dependencies.version.arn,
+        placement=placement,
+        environment=stages.environment(stage, settings, data, state_machine_arn),
+        statements=stages.statements(stage, data, state_machine_arn),
+        opts=layer_options(provider),
+    )
+
+
+steps = {stage: stage_function(stage) for stage in STEPS}
+pipeline = PipelineStateMachine(
+    "pipeline",
+    settings,
+    function_arns={stage: function.function.arn for stage, function in steps.items()},
+    opts=layer_options(provider),
+)
+ingest = stage_function("ingest", pipeline.state_machine.arn)
+consumer = StreamConsumer(
+    "ingest",
+    settings,
+    ingest=ingest,
+    stream_arn=data.stream_arn,
+    stream_kms_key_arn=data.stream_kms_key_arn,
+    opts=layer_options(provider),
+)
+
+functions = {"ingest": ingest, **steps}
+export_contract(
+    COMPUTE,
+    {
+        "region": settings.environment.region,
+        "function_names": {stage: functions[stage].function.name for stage in STAGES},
+        "function_arns": {stage: functions[stage].function.arn for stage in STAGES},
+        "state_machine_arn": pipeline.state_machine.arn,
+        "event_source_mapping_id": consumer.mapping.uuid,
+        "dead_letter_queue_arn": consumer.dead_letter_queue.arn,
+        "dead_letter_queue_url": consumer.dead_letter_queue.url,
+        "state_machine_name": pipeline.state_machine.name,
+        "state_machine_log_group_name": pipeline.log_group.name,
+        "log_group_names": {stage: functions[stage].log_group.name for stage in STAGES},
+        "role_arns": {stage: functions[stage].role.arn for stage in STAGES},
+        "state_machine_role_arn": pipeline.role.arn,
+        "dependency_layer_arn": dependencies.version.arn,
+    },
+)

@@ -1,0 +1,108 @@
+"""IAM policy documents of the compute layer, as plain dicts from resolved ARNs.
+
+Every statement names exact actions on exact resources. The one exception is the log-delivery
+statement of the state machine (`STATE_MACHINE_LOG_DELIVERY_ACTIONS`): Step Functions sets up
+its CloudWatch Logs delivery with the execution role's permissions, and those CloudWatch Logs
+actions do not support resource-level permissions, so AWS documents them with `"Resource": "*"`.
+No other statement in this layer has a `*` resource, and none has a `*` action.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+Statement = dict[str, Any]
+
+VERSION = "2012-10-17"
+
+LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+TABLE_WRITE_ACTIONS = ("dynamodb:BatchWriteItem",)
+START_SYNC_ACTIONS = ("states:StartSyncExecution",)
+ARCHIVE_WRITE_ACTIONS = ("s3:PutObject",)
+ARCHIVE_PREFIXES = ("archive", "quarantine")
+STREAM_READ_ACTIONS = (
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+)
+FAILURE_SEND_ACTIONS = ("sqs:SendMessage",)
+INVOKE_ACTIONS = ("lambda:InvokeFunction",)
+STATE_MACHINE_LOG_DELIVERY_ACTIONS = (
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+)
+
+
+def statement(sid: str, actions: Iterable[str], resources: Sequence[str]) -> Statement:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": list(resources)}
+
+
+def document(statements: Iterable[Statement]) -> str:
+    return json.dumps({"Version": VERSION, "Statement": list(statements)}, indent=2)
+
+
+def assume_role_policy(service: str) -> str:
+    """Trust policy letting one AWS service principal (`lambda.amazonaws.com`...) assume the role."""
+    return json.dumps(
+        {
+            "Version": VERSION,
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        },
+        indent=2,
+    )
+
+
+def log_streams(log_group_arn: str) -> str:
+    """The streams of one log group (the provider's log group ARN has no `:*` suffix)."""
+    return f"{log_group_arn.removesuffix(':*')}:*"
+
+
+def own_log_group(log_group_arn: str) -> Statement:
+    return statement("WriteOwnLogGroup", LOG_WRITE_ACTIONS, [log_streams(log_group_arn)])
+
+
+def table_writes(table_arn: str) -> Statement:
+    return statement("WriteStateItems", TABLE_WRITE_ACTIONS, [table_arn])
+
+
+def start_sync_execution(state_machine_arn: str) -> Statement:
+    return statement("RunPipelineStateMachine", START_SYNC_ACTIONS, [state_machine_arn])
+
+
+def archive_writes(bucket_arn: str) -> Statement:
+    return statement(
+        "WriteArchiveAndQuarantine", ARCHIVE_WRITE_ACTIONS, [f"{bucket_arn}/{prefix}/*" for prefix in ARCHIVE_PREFIXES]
+    )
+
+
+def kms_key_use(sid: str, action: str, key_arn: str) -> Statement:
+    return statement(sid, [action], [key_arn])
+
+
+def stream_reads(stream_arn: str) -> Statement:
+    return statement("ReadStream", STREAM_READ_ACTIONS, [stream_arn])
+
+
+def failure_sends(queue_arn: str) -> Statement:
+    return statement("SendFailedBatchesToDeadLetterQueue", FAILURE_SEND_ACTIONS, [queue_arn])
+
+
+def invoke_functions(function_arns: Sequence[str]) -> Statement:
+    return statement("InvokePipelineStages", INVOKE_ACTIONS, list(function_arns))
+
+
+def state_machine_logging(log_group_arn: str) -> list[Statement]:
+    return [
+        statement("ManageLogDelivery", STATE_MACHINE_LOG_DELIVERY_ACTIONS, ["*"]),
+        statement("WriteOwnLogGroup", LOG_WRITE_ACTIONS, [log_streams(log_group_arn)]),
+    ]

@@ -1,0 +1,163 @@
+"""What Lambda runs: each stage's deployment package and the one dependency layer they share.
+
+A stage's package is its folder `functions/<stage>/` at the zip root plus `functions/pipeline_core/`
+as the package `pipeline_core/`. Third-party dependencies (`functions/requirements.txt`) are
+installed by pip into a layer (`python/` prefix, as Lambda expects) built for the functions'
+runtime and architecture, so `pulumi up` needs nothing but the virtualenv and a package index.
+The layer is built once per requirements file, runtime and architecture and cached under
+`build/` (git-ignored); a rebuild happens only when one of those changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pulumi
+
+SHARED_PACKAGE = "pipeline_core"
+HANDLER = "handler.handler"
+REQUIREMENTS = "requirements.txt"
+
+PLATFORMS = {
+    # Lambda's Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34); manylinux2014 wheels
+    # also load there. Pure-Python wheels ignore the platform.
+    "arm64": ("manylinux_2_28_aarch64", "manylinux2014_aarch64"),
+    "x86_64": ("manylinux_2_28_x86_64", "manylinux2014_x86_64"),
+}
+_LAYER_FORMAT = "1"
+"""Bump when the way the layer is built changes, so cached builds are not reused."""
+_FIXED_TIME = 315532800  # 1980-01-01, the earliest time a zip entry can carry
+_SKIPPED = ("__pycache__", ".pytest_cache", ".mypy_cache")
+
+
+class DependencyBuildError(RuntimeError):
+    """pip could not install the functions' dependencies for the layer."""
+
+
+def _package_files(folder: Path) -> list[Path]:
+    """Files of a source folder that belong in a deployment package, in a stable order."""
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and not set(path.relative_to(folder).parts) & set(_SKIPPED) and path.suffix != ".pyc"
+    )
+
+
+def function_code(functions_dir: Path, stage: str) -> pulumi.AssetArchive:
+    """The deployment package of `stage`: its folder at the root, plus the shared package."""
+    stage_dir = functions_dir / stage
+    shared_dir = functions_dir / SHARED_PACKAGE
+    for required in (stage_dir / "handler.py", shared_dir / "__init__.py"):
+        if not required.is_file():
+            raise FileNotFoundError(
+                f"{required} is missing: the {stage} function is packaged from {stage_dir} and {shared_dir}"
+            )
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
+        path.relative_to(stage_dir).as_posix(): pulumi.FileAsset(str(path)) for path in _package_files(stage_dir)
+    }
+    if any(name == SHARED_PACKAGE or name.startswith(f"{SHARED_PACKAGE}/") for name in assets):
+        raise ValueError(f"{stage_dir} has its own {SHARED_PACKAGE}, which would clash with {shared_dir}")
+    for path in _package_files(shared_dir):
+        assets[f"{SHARED_PACKAGE}/{path.relative_to(shared_dir).as_posix()}"] = pulumi.FileAsset(str(path))
+    return pulumi.AssetArchive(assets)
+
+
+def python_version(runtime: str) -> str:
+    """`python3.13` -> `3.13`."""
+    return runtime.removeprefix("python")
+
+
+def layer_key(requirements: bytes, runtime: str, architecture: str) -> str:
+    """The cache key of a layer build: everything that changes what pip installs."""
+    digest = hashlib.sha256()
+    for part in (_LAYER_FORMAT.encode(), runtime.encode(), architecture.encode(), requirements):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()[:16]
+
+
+def pip_command(requirements: Path, target: Path, runtime: str, architecture: str) -> list[str]:
+    platforms = [arg for platform in PLATFORMS[architecture] for arg in ("--platform", platform)]
+    version = python_version(runtime)
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--no-compile",  # byte code would be for this interpreter, not the runtime's
+        "--only-binary=:all:",
+        *platforms,
+        "--implementation",
+        "cp",
+        "--python-version",
+        version,
+        "--abi",
+        f"cp{version.replace('.', '')}",
+        "--target",
+        str(target),
+        "--requirement",
+        str(requirements),
+    ]
+
+
+def build_dependency_layer(requirements: Path, build_dir: Path, runtime: str, architecture: str) -> Path:
+    """A folder holding `python/<packages>` for the layer zip, built by pip or taken from the cache."""
+    if not requirements.is_file():
+        raise FileNotFoundError(f"{requirements} is missing: it lists the functions' third-party dependencies")
+    key = layer_key(requirements.read_bytes(), runtime, architecture)
+    final = build_dir / f"layer-{python_version(runtime)}-{architecture}-{key}"
+    if (final / "python").is_dir():
+        return final
+    build_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{final.name}.", dir=build_dir))
+    try:
+        result = subprocess.run(
+            pip_command(requirements, staging / "python", runtime, architecture),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            errors = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("ERROR")]
+            detail = errors[-1] if errors else (result.stderr.strip().splitlines() or ["no output"])[-1]
+            raise DependencyBuildError(
+                f"pip could not install {requirements} for {runtime} on {architecture} into the Lambda layer, "
+                f"so check that the package index is reachable from this machine (pip said: {detail})"
+            )
+        _make_reproducible(staging / "python")
+        try:
+            os.replace(staging, final)
+        except OSError:
+            if not (final / "python").is_dir():  # another build that finished first is just as good
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
+
+
+def _make_reproducible(site: Path) -> None:
+    """Drop what depends on the building machine and when it built: console scripts (their
+    shebang names this interpreter), the install records that hash them, and file times."""
+    shutil.rmtree(site / "bin", ignore_errors=True)
+    for path in list(site.rglob("__pycache__")):
+        shutil.rmtree(path, ignore_errors=True)
+    for record in site.glob("*.dist-info/RECORD"):
+        record.unlink()
+    for installer in site.glob("*.dist-info/INSTALLER"):
+        installer.unlink()
+    for path in [site, *site.rglob("*")]:
+        os.utime(path, (_FIXED_TIME, _FIXED_TIME))
+
+
+def requirement_pins(requirements: Path) -> list[str]:
+    """The requirement lines of a requirements file, comments and blanks left out."""
+    lines = (line.split("#", 1)[0].strip() for line in requirements.read_text().splitlines())
+    return [line for line in lines if line]

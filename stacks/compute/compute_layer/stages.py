@@ -1,0 +1,83 @@
+"""What each stage is given: its environment variables and the AWS calls it may make.
+
+This is the contract with the data plane (the handlers under `functions/`): `ingest` writes
+state items and runs the state machine; `archive` writes the archive and quarantine objects and
+the final state items; transform, validate and enrich call no AWS API at all, so their roles
+may write their own logs and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from streaming_shared.upstream import Upstream
+
+from . import iam
+from .settings import ComputeSettings
+
+
+@dataclass(frozen=True)
+class DataResources:
+    """The data layer's exports the functions use (the KMS keys only when customer-managed)."""
+
+    stream_arn: pulumi.Output[str]
+    table_name: pulumi.Output[str]
+    table_arn: pulumi.Output[str]
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    stream_kms_key_arn: pulumi.Output[str] | None
+    archive_kms_key_arn: pulumi.Output[str] | None
+
+    @classmethod
+    def read(cls, data: Upstream) -> DataResources:
+        return cls(
+            stream_arn=data.require("stream_arn"),
+            table_name=data.require("table_name"),
+            table_arn=data.require("table_arn"),
+            bucket_name=data.require("archive_bucket_name"),
+            bucket_arn=data.require("archive_bucket_arn"),
+            stream_kms_key_arn=data.optional("stream_kms_key_arn"),
+            archive_kms_key_arn=data.optional("archive_kms_key_arn"),
+        )
+
+
+def environment(
+    stage: str, settings: ComputeSettings, data: DataResources, state_machine_arn: pulumi.Input[str] | None = None
+) -> dict[str, pulumi.Input[str]]:
+    """Variables beyond the common ones (`functions.common_environment`)."""
+    ttl = str(settings.record_ttl_days)
+    if stage == "ingest":
+        if state_machine_arn is None:
+            raise ValueError("ingest needs the state machine ARN")
+        return {
+            "TABLE_NAME": data.table_name,
+            "STATE_MACHINE_ARN": state_machine_arn,
+            "RECORD_TTL_DAYS": ttl,
+            "MAX_PAYLOAD_BYTES": str(settings.max_payload_bytes),
+        }
+    if stage == "archive":
+        return {"TABLE_NAME": data.table_name, "BUCKET_NAME": data.bucket_name, "RECORD_TTL_DAYS": ttl}
+    return {}
+
+
+def statements(
+    stage: str, data: DataResources, state_machine_arn: pulumi.Input[str] | None = None
+) -> pulumi.Output[list[iam.Statement]]:
+    """The stage's own AWS calls (its log group is added by `StageFunction`)."""
+    if stage == "ingest":
+        if state_machine_arn is None:
+            raise ValueError("ingest needs the state machine ARN")
+        return pulumi.Output.all(data.table_arn, state_machine_arn).apply(
+            lambda values: [iam.table_writes(values[0]), iam.start_sync_execution(values[1])]
+        )
+    if stage == "archive":
+        return pulumi.Output.all(data.bucket_arn, data.table_arn, data.archive_kms_key_arn).apply(
+            lambda values: [
+                iam.archive_writes(values[0]),
+                iam.table_writes(values[1]),
+                *([iam.kms_key_use("EncryptArchiveObjects", "kms:GenerateDataKey", values[2])] if values[2] else []),
+            ]
+        )
+    return pulumi.Output.from_input([])

@@ -1,0 +1,134 @@
+"""Deployment packages and the dependency layer, built from a functions tree in the contract's layout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from compute_fixtures import REQUIREMENTS, write_functions_tree
+from compute_layer.packaging import (
+    DependencyBuildError,
+    build_dependency_layer,
+    function_code,
+    layer_key,
+    pip_command,
+)
+
+# A pip that can reach no index: every source it would use points at a closed port on this machine.
+NO_INDEX = {
+    "PIP_CONFIG_FILE": os.devnull,
+    "PIP_INDEX_URL": "http://127.0.0.1:9/simple/",
+    "PIP_EXTRA_INDEX_URL": "",
+    "PIP_FIND_LINKS": "",
+    "PIP_RETRIES": "0",
+    "PIP_TIMEOUT": "2",
+    "PIP_NO_CACHE_DIR": "1",
+}
+
+
+@pytest.fixture
+def functions(tmp_path: Path) -> Path:
+    return write_functions_tree(tmp_path / "functions")
+
+
+def test_a_stage_package_has_the_stage_folder_at_the_root_and_the_shared_package_beside_it(functions):
+    assert sorted(function_code(functions, "validate").assets) == [
+        "event.schema.json",
+        "handler.py",
+        "pipeline_core/__init__.py",
+        "pipeline_core/records.py",
+    ]
+
+
+def test_byte_code_caches_stay_out_of_the_package(functions):
+    (functions / "transform" / "__pycache__").mkdir()
+    (functions / "transform" / "__pycache__" / "handler.cpython-313.pyc").write_bytes(b"\0")
+    (functions / "transform" / "stray.pyc").write_bytes(b"\0")
+    assert sorted(function_code(functions, "transform").assets) == [
+        "handler.py",
+        "pipeline_core/__init__.py",
+        "pipeline_core/records.py",
+    ]
+
+
+def test_nested_folders_of_a_stage_keep_their_paths(functions):
+    (functions / "enrich" / "lookups").mkdir()
+    (functions / "enrich" / "lookups" / "regions.json").write_text("{}")
+    assert "lookups/regions.json" in function_code(functions, "enrich").assets
+
+
+def test_a_stage_without_a_handler_is_an_error_naming_the_file(functions):
+    (functions / "archive" / "handler.py").unlink()
+    with pytest.raises(FileNotFoundError, match=r"archive/handler\.py is missing"):
+        function_code(functions, "archive")
+
+
+def test_a_missing_shared_package_is_an_error_naming_it(functions):
+    (functions / "pipeline_core" / "__init__.py").unlink()
+    with pytest.raises(FileNotFoundError, match=r"pipeline_core/__init__\.py is missing"):
+        function_code(functions, "ingest")
+
+
+def test_a_stage_may_not_bring_its_own_shared_package(functions):
+    (functions / "ingest" / "pipeline_core").mkdir()
+    (functions / "ingest" / "pipeline_core" / "__init__.py").write_text("")
+    with pytest.raises(ValueError, match="has its own pipeline_core"):
+        function_code(functions, "ingest")
+
+
+def test_pip_installs_for_the_lambda_runtime_not_for_this_interpreter(tmp_path):
+    command = pip_command(tmp_path / "requirements.txt", tmp_path / "python", "python3.13", "arm64")
+    joined = " ".join(command)
+    assert "--only-binary=:all:" in command
+    assert "--platform manylinux2014_aarch64" in joined
+    assert "--python-version 3.13" in joined
+    assert "--implementation cp" in joined
+    assert "--abi cp313" in joined
+    assert "--no-compile" in command
+
+
+def test_the_cache_key_changes_with_requirements_runtime_and_architecture():
+    keys = {
+        layer_key(b"a==1\n", "python3.13", "arm64"),
+        layer_key(b"a==2\n", "python3.13", "arm64"),
+        layer_key(b"a==1\n", "python3.12", "arm64"),
+        layer_key(b"a==1\n", "python3.13", "x86_64"),
+    }
+    assert len(keys) == 4
+    assert layer_key(b"a==1\n", "python3.13", "arm64") == layer_key(b"a==1\n", "python3.13", "arm64")
+
+
+def test_the_layer_is_built_by_pip_under_python_and_then_reused(default_run, compute_dir):
+    built = Path(default_run.one("aws:lambda/layerVersion:LayerVersion").inputs["code"].path)
+    requirements = compute_dir / "functions" / "requirements.txt"
+    again = build_dependency_layer(requirements, built.parent, "python3.13", "arm64")
+    assert again == built
+    packages = {path.name for path in (built / "python").iterdir()}
+    assert {"aws_lambda_powertools", "fastjsonschema", "jmespath"} <= packages
+    assert not list(built.rglob("__pycache__")) and not (built / "python" / "bin").exists()
+
+
+def test_the_built_layer_carries_nothing_of_the_machine_or_time_it_was_built_on(default_run):
+    site = Path(default_run.one("aws:lambda/layerVersion:LayerVersion").inputs["code"].path) / "python"
+    assert not list(site.glob("*.dist-info/RECORD"))
+    assert {path.stat().st_mtime for path in site.rglob("*")} == {315532800}
+
+
+def test_an_unreachable_package_index_fails_with_one_sentence_naming_the_file(tmp_path, monkeypatch):
+    for key, value in NO_INDEX.items():
+        monkeypatch.setenv(key, value)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(REQUIREMENTS)
+    with pytest.raises(DependencyBuildError) as error:
+        build_dependency_layer(requirements, tmp_path / "build", "python3.13", "arm64")
+    message = str(error.value)
+    assert message.startswith(f"pip could not install {requirements} for python3.13 on arm64 into the Lambda layer")
+    assert "check that the package index is reachable" in message
+    assert "\n" not in message
+    assert list((tmp_path / "build").iterdir()) == []
+
+
+def test_a_missing_requirements_file_is_an_error_naming_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"requirements\.txt is missing"):
+        build_dependency_layer(tmp_path / "requirements.txt", tmp_path / "build", "python3.13", "arm64")
