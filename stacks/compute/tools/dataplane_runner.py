@@ -94,6 +94,7 @@ def function_arn(region: str, environment: str, stage: str) -> str:
 @dataclass
 class Execution:
     input_bytes: int
+    sequence_numbers: list[str]
     status: str
     step_output_bytes: dict[str, int]
     error: str | None = None
@@ -127,7 +128,12 @@ class StateMachineEmulator:
     def run(self, state_machine_arn: str, text: str) -> dict[str, Any]:
         started = datetime.now(UTC)
         name = str(uuid.uuid4())
-        execution = Execution(input_bytes=len(text.encode()), status="RUNNING", step_output_bytes={})
+        execution = Execution(
+            input_bytes=len(text.encode()),
+            sequence_numbers=[record["sequence_number"] for record in json.loads(text)["records"]],
+            status="RUNNING",
+            step_output_bytes={},
+        )
         self.executions.append(execution)
         state = text
         error = cause = None

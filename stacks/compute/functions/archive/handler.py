@@ -108,7 +108,11 @@ def archive(chunk: dict[str, Any]) -> dict[str, Any]:
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = archive(event)
+    try:
+        result = archive(event)
+    except Exception:
+        publish(metrics, STAGE, {"ChunksFailed": 1, "RecordsNotArchived": len(event.get("records", ()))})
+        raise
     publish(
         metrics,
         STAGE,

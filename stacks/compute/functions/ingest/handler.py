@@ -18,6 +18,8 @@ For a batch of records (one shard, stream order):
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -93,14 +95,16 @@ def prepare(kinesis_record: KinesisStreamRecord) -> dict[str, Any]:
     return record
 
 
-def too_large(record: dict[str, Any], cost: int, limit: int) -> dict[str, Any]:
-    """What travels instead of a record that cannot pass inline: its identity, size and checksum."""
-    raw = record.get("raw", "")
-    digest = hashlib.sha256(
-        json.dumps(record["event"], separators=(",", ":")).encode() if "event" in record else raw.encode()
-    ).hexdigest()
+def too_large(record: dict[str, Any], data: str, cost: int, limit: int) -> dict[str, Any]:
+    """What travels instead of a record that cannot pass inline: its identity, size and the SHA-256 of
+    its bytes as the producer put them (`data` is the record's base64 text from the event)."""
+    try:
+        original = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        original = data.encode()
     stub = {name: record[name] for name in ("pipeline_id", "shard_id", "sequence_number", "partition_key")}
-    stub |= {"arrival_ms": record["arrival_ms"], "size_bytes": record["size_bytes"], "sha256": digest}
+    stub |= {"arrival_ms": record["arrival_ms"], "size_bytes": len(original)}
+    stub["sha256"] = hashlib.sha256(original).hexdigest()
     model.quarantine(
         stub,
         STAGE,
@@ -117,6 +121,7 @@ class Ingest:
         self.state_machine_arn = settings.required("STATE_MACHINE_ARN")
         self.ttl_days = settings.record_ttl_days()
         self.limit = settings.max_payload_bytes()
+        self.data: dict[str, str] = {}
         self.counts = {"RecordsMalformed": 0, "RecordsTooLarge": 0, "Executions": 0, "ExecutionsFailed": 0}
 
     def process(self, event: KinesisStreamEvent) -> BatchOutcome:
@@ -126,6 +131,7 @@ class Ingest:
         stream_arn = ""
         for kinesis_record in event.records:
             record = prepare(kinesis_record)
+            self.data[record["pipeline_id"]] = kinesis_record.kinesis.data
             stream_arn = kinesis_record.event_source_arn or stream_arn
             outcome.status[record["pipeline_id"]] = model.FAILED
             shards.setdefault(record["shard_id"], []).append(record)
@@ -169,7 +175,7 @@ class Ingest:
         for position, record in enumerate(records):
             cost = chunking.record_cost(record)
             if not chunking.fits_alone(cost, envelope, self.limit):
-                records[position] = too_large(record, cost, self.limit)
+                records[position] = too_large(record, self.data[record["pipeline_id"]], cost, self.limit)
                 cost = chunking.record_cost(records[position])
                 self.counts["RecordsTooLarge"] += 1
             costs.append(cost)

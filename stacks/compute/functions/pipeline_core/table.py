@@ -71,16 +71,20 @@ class StateTable:
         self.sleep = sleep
 
     def put(self, items: Sequence[Item]) -> list[Item]:
-        """Write `items`; return those still unwritten after `max_attempts` tries each (empty = all written).
+        """Write `items`; return those left unwritten (empty = all written).
 
-        A throttled or briefly failing request counts as all of its items unprocessed; any other
-        error (a missing table, a malformed item) is raised.
+        A throttled or briefly failing request counts as all of its items unprocessed. When a
+        request still has unprocessed items after `max_attempts` tries, the table is overloaded:
+        the remaining requests are not sent, and their items are returned with the unprocessed
+        ones, so the time spent is bounded too. Any other error (a missing table, a malformed
+        item) is raised.
         """
-        unwritten: list[Item] = []
         for start in range(0, len(items), MAX_ITEMS_PER_REQUEST):
             requests = [{"PutRequest": {"Item": it}} for it in items[start : start + MAX_ITEMS_PER_REQUEST]]
-            unwritten += self._write(requests)
-        return unwritten
+            unwritten = self._write(requests)
+            if unwritten:
+                return unwritten + list(items[start + MAX_ITEMS_PER_REQUEST :])
+        return []
 
     def _write(self, requests: list[dict[str, Any]]) -> list[Item]:
         for attempt in range(1, self.max_attempts + 1):

@@ -97,7 +97,16 @@ class Fault:
     that outlasted them. `when(call_number, params)` decides per call (1-based, per operation).
     """
 
-    def __init__(self, client: Any, operation: str, status: int, code: str, when: Callable[[int], bool]) -> None:
+    def __init__(
+        self,
+        client: Any,
+        operation: str,
+        status: int,
+        code: str,
+        when: Callable[[int], bool],
+        *,
+        first: bool = False,
+    ) -> None:
         self.calls = 0
         self.injected = 0
         self.status = status
@@ -105,7 +114,8 @@ class Fault:
         self.when = when
         self.active = True
         service = client.meta.service_model.service_id.hyphenize()
-        client.meta.events.register(f"before-call.{service}.{operation}", self, unique_id=f"fault-{operation}")
+        register = client.meta.events.register_first if first else client.meta.events.register
+        register(f"before-call.{service}.{operation}", self, unique_id=f"fault-{operation}")
         self.unregister = lambda: client.meta.events.unregister(
             f"before-call.{service}.{operation}", unique_id=f"fault-{operation}"
         )
