@@ -350,10 +350,14 @@ class Pipeline:
         self.state_machine.install(self.function_clients["stepfunctions"])
         self.ingest = handlers()["ingest"]
 
-    def put(self, payloads: list[bytes], partition_key: str = "key") -> None:
+    def put(self, payloads: list[bytes], partition_keys: list[str] | None = None) -> None:
         """PutRecords in calls of at most 500 (the Kinesis limit), in order."""
+        keys = partition_keys or ["key"] * len(payloads)
         for start in range(0, len(payloads), 500):
-            entries = [{"Data": data, "PartitionKey": partition_key} for data in payloads[start : start + 500]]
+            entries = [
+                {"Data": data, "PartitionKey": key}
+                for data, key in zip(payloads[start : start + 500], keys[start : start + 500], strict=True)
+            ]
             response = self.kinesis.put_records(StreamName=self.stream_name, Records=entries)
             assert response.get("FailedRecordCount", 0) == 0, response
 
