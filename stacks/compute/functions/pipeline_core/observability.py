@@ -14,9 +14,9 @@ from .settings import environment
 
 
 def logger_for(stage: str) -> Logger:
-    logger = Logger()
-    logger.append_keys(stage=stage)
-    return logger
+    """The stage's logger. Its name is in every line already, as the function name from the context;
+    no stage key is appended, because Powertools loggers of one service share their keys in a process."""
+    return Logger()
 
 
 def publish(metrics: Metrics, stage: str, counts: dict[str, int]) -> None:
