@@ -18,6 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 import dataplane_runner
 import dataplane_support
 
+# The functions read these when their modules are imported (Powertools' Metrics and Logger), which
+# may happen while tests are collected: set them as Lambda does, before anything else.
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "streaming-pipeline")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "StreamingPipeline")
+
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
