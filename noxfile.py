@@ -120,3 +120,18 @@ def docs(session: nox.Session) -> None:
         "import pathlib; from streaming_shared import docs; p = pathlib.Path('README.md'); "
         "p.write_text(docs.render(p.read_text(), docs.config_tables(pathlib.Path('.'))))",
     )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Data-plane benchmark against moto server: AWS requests and CPU per record, 1,000 records in batches of 100."""
+    install_project(session, "tests.txt")
+    session.run("python", str(ROOT / "stacks" / "compute" / "bench" / "bench_dataplane.py"), *session.posargs)
+
+
+@nox.session(name="replay-failures")
+def replay_failures(session: nox.Session) -> None:
+    """Put the records of the on-failure queue's messages back into the stream; options after `--` (see --help)."""
+    install_project(session)
+    session.install("-c", str(CONSTRAINTS), "boto3")
+    session.run("python", str(ROOT / "stacks" / "compute" / "tools" / "replay_failures.py"), *session.posargs)

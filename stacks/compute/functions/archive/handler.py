@@ -1,0 +1,126 @@
+"""archive: write the chunk to S3 (one object for its valid records, one for its quarantined ones),
+then mark each record's final state in the table, and answer each record's outcome to ingest.
+
+Objects are gzip JSON Lines at deterministic keys (see pipeline_core.storage), written before the
+table says ARCHIVED or QUARANTINED, so an item in a final state always names an object that
+exists. Any failure (S3, or items DynamoDB still refuses after bounded retries) fails the
+execution, and ingest turns the whole chunk into batch item failures; the retry rewrites the same
+objects and items.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pipeline_core import model, settings, storage, table
+from pipeline_core.aws import client
+from pipeline_core.observability import logger_for, publish
+
+STAGE = "archive"
+
+logger = logger_for(STAGE)
+metrics = Metrics()
+
+
+class StateNotRecorded(RuntimeError):
+    """DynamoDB did not take every final state within the retries: the execution fails, Kinesis retries."""
+
+
+def quarantine_line(record: dict[str, Any]) -> dict[str, Any]:
+    line = {
+        "pipeline_id": record["pipeline_id"],
+        "shard_id": record["shard_id"],
+        "sequence_number": record["sequence_number"],
+        "partition_key": record["partition_key"],
+        "arrival_ms": record["arrival_ms"],
+        "size_bytes": record["size_bytes"],
+        "stage": record["quarantine"]["stage"],
+        "reason": record["quarantine"]["reason"],
+    }
+    for name in ("event", "raw", "sha256"):
+        if name in record:
+            line[name] = record[name]
+    return line
+
+
+def write_object(prefix: str, chunk: dict[str, Any], records: list[dict[str, Any]], lines: list[dict[str, Any]]) -> str:
+    first = chunk["records"][0]
+    key = storage.object_key(prefix, chunk["shard_id"], first["sequence_number"], first["arrival_ms"])
+    metadata = {
+        "shard-id": chunk["shard_id"],
+        "first-sequence-number": records[0]["sequence_number"],
+        "last-sequence-number": records[-1]["sequence_number"],
+        "record-count": str(len(records)),
+    }
+    storage.put_lines(client("s3"), settings.required("BUCKET_NAME"), key, lines, metadata)
+    return key
+
+
+def archive(chunk: dict[str, Any]) -> dict[str, Any]:
+    state = table.StateTable(client("dynamodb"), settings.required("TABLE_NAME"))
+    ttl_days = settings.record_ttl_days()
+    valid = [record for record in chunk["records"] if "quarantine" not in record]
+    rejected = [record for record in chunk["records"] if "quarantine" in record]
+    items = []
+    objects = []
+    if valid:
+        key = write_object(storage.ARCHIVE_PREFIX, chunk, valid, [record["event"] for record in valid])
+        objects.append(key)
+        items += [
+            table.item(
+                record,
+                model.ARCHIVED,
+                ttl_days,
+                ObjectKey=key,
+                EventId=record["event"]["id"],
+                EventSource=record["event"]["source"],
+                EventType=record["event"]["type"],
+            )
+            for record in valid
+        ]
+    if rejected:
+        key = write_object(storage.QUARANTINE_PREFIX, chunk, rejected, [quarantine_line(r) for r in rejected])
+        objects.append(key)
+        items += [
+            table.item(
+                record,
+                model.QUARANTINED,
+                ttl_days,
+                ObjectKey=key,
+                Stage=record["quarantine"]["stage"],
+                Reason=record["quarantine"]["reason"],
+            )
+            for record in rejected
+        ]
+    unwritten = state.put(items)
+    if unwritten:
+        raise StateNotRecorded(f"{len(unwritten)} of {len(items)} final states not written after retries")
+    return {
+        "shard_id": chunk["shard_id"],
+        "archived": [record["sequence_number"] for record in valid],
+        "quarantined": [record["sequence_number"] for record in rejected],
+        "objects": objects,
+    }
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        result = archive(event)
+    except Exception:
+        publish(metrics, STAGE, {"ChunksFailed": 1, "RecordsNotArchived": len(event.get("records", ()))})
+        raise
+    publish(
+        metrics,
+        STAGE,
+        {
+            "RecordsArchived": len(result["archived"]),
+            "RecordsQuarantined": len(result["quarantined"]),
+            "ObjectsWritten": len(result["objects"]),
+        },
+    )
+    logger.info("chunk archived", extra={"objects": result["objects"]})
+    return result

@@ -1,0 +1,6 @@
+"""What every stage of the data plane shares: the record model, table and S3 writes, chunking, observability.
+
+Copied into every function's deployment package (at the zip root, next to `handler.py`), so it
+must stay small and depend only on the Lambda runtime's boto3 and the pinned layer
+(`aws-lambda-powertools`, `fastjsonschema`).
+"""

@@ -1,0 +1,118 @@
+"""How a Kinesis record travels through the state machine, and the states it ends in.
+
+A chunk (the input of one Step Functions execution, and what every stage returns) is a JSON
+object: the records of one shard in stream order plus the stage timings. Each record carries its
+identity (shard id, sequence number, arrival time: the source of every deterministic key) and
+either the decoded `event` or, once a stage has given up on it, a `quarantine` reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from typing import Any
+
+RECEIVED = "RECEIVED"
+"""Ingest recorded the record and handed it to the state machine; final state not written yet."""
+ARCHIVED = "ARCHIVED"
+"""Valid: its line is in the archive object named by the item's `ObjectKey`."""
+QUARANTINED = "QUARANTINED"
+"""Malformed or invalid: its line (with `Reason`) is in the quarantine object named by `ObjectKey`."""
+FAILED = "FAILED"
+"""Its last attempt failed; it went back to Kinesis as a batch item failure and will be retried."""
+REPLAYED = "REPLAYED"
+"""An operator re-put it into the stream after its retries ran out (`ReplayedAs` names the copy)."""
+
+STATUSES = (RECEIVED, ARCHIVED, QUARANTINED, FAILED, REPLAYED)
+FINAL_STATUSES = (ARCHIVED, QUARANTINED)
+
+PAYLOAD_VERSION = 1
+MAX_REASON_CHARS = 400
+"""Reasons are messages about a record, never the record itself: capped so the payload stays bounded."""
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def pipeline_id(shard_id: str, sequence_number: str) -> str:
+    """The record's key in the state table: stable across redeliveries of the same stream record."""
+    return f"{shard_id}:{sequence_number}"
+
+
+def shard_of(event_id: str) -> str:
+    """`shardId-000000000006` from a Kinesis event record's `eventID` (`<shard id>:<sequence number>`)."""
+    return event_id.split(":", 1)[0]
+
+
+def reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def decode(data: str) -> tuple[dict[str, Any] | None, str | None, bytes | None]:
+    """(event, None, raw bytes) for a JSON object, or (None, reason, raw bytes or None) for anything else."""
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as error:
+        return None, f"not valid base64: {error}", None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return None, f"not valid UTF-8: {error.reason} at byte {error.start}", raw
+    try:
+        value = json.loads(text, parse_constant=reject_constant)
+    except RecursionError:
+        return None, "not valid JSON: nested too deeply", raw
+    except ValueError as error:
+        return None, f"not valid JSON: {error}", raw
+    if not isinstance(value, dict):
+        return None, f"not a JSON object: the record holds a JSON {type(value).__name__}", raw
+    return value, None, raw
+
+
+def capped(reason: str, limit: int = MAX_REASON_CHARS) -> str:
+    """`reason`, shortened so that its JSON encoding takes at most about `limit` characters."""
+    if len(json.dumps(reason)) <= limit:
+        return reason
+    cut = reason[:limit]
+    while len(json.dumps(cut)) > limit - 40:
+        cut = cut[: len(cut) * 3 // 4]
+    return f"{cut} [... {len(reason) - len(cut)} more characters]"
+
+
+def quarantine(record: dict[str, Any], stage: str, reason: str) -> None:
+    record["quarantine"] = {"stage": stage, "reason": capped(reason)}
+
+
+def is_live(record: dict[str, Any]) -> bool:
+    """Still on its way to the archive (not quarantined by an earlier stage)."""
+    return "quarantine" not in record
+
+
+def new_chunk(
+    *,
+    stream_arn: str,
+    shard_id: str,
+    records: list[dict[str, Any]],
+    index: int,
+    count: int,
+    ingest_started_ms: int,
+) -> dict[str, Any]:
+    return {
+        "version": PAYLOAD_VERSION,
+        "stream_arn": stream_arn,
+        "shard_id": shard_id,
+        "first_sequence_number": records[0]["sequence_number"] if records else "",
+        "last_sequence_number": records[-1]["sequence_number"] if records else "",
+        "chunk_index": index,
+        "chunk_count": count,
+        "ingest_started_ms": ingest_started_ms,
+        "timings": {},
+        "records": records,
+    }
+
+
+def record_timing(chunk: dict[str, Any], stage: str, started_ms: int) -> None:
+    chunk["timings"][stage] = {"started_ms": started_ms, "duration_ms": now_ms() - started_ms}

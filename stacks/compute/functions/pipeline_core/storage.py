@@ -1,0 +1,48 @@
+"""S3 layout of the archive: one gzip JSON Lines object per chunk and prefix, at a deterministic key.
+
+    archive/dt=YYYY-MM-DD/hour=HH/<shard id>-<first sequence number>.jsonl.gz
+    quarantine/dt=YYYY-MM-DD/hour=HH/<shard id>-<first sequence number>.jsonl.gz
+
+Date and hour are those of the chunk's first record's arrival in the stream (UTC), not of the
+processing, and the name holds the chunk's first sequence number only: Kinesis redelivers a failed
+batch from its first failed record, which is always the first record of a chunk, so the retry
+writes the same key whatever the batch's end is this time (bisected, or longer because more records
+arrived), and overwrites the object instead of adding a second copy of the same records. The last
+sequence number and the record count are in the object's metadata.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+ARCHIVE_PREFIX = "archive"
+QUARANTINE_PREFIX = "quarantine"
+CONTENT_TYPE = "application/x-ndjson"
+
+
+def object_key(prefix: str, shard_id: str, first_sequence_number: str, first_arrival_ms: int) -> str:
+    arrived = datetime.fromtimestamp(first_arrival_ms / 1000, tz=UTC)
+    return f"{prefix}/dt={arrived:%Y-%m-%d}/hour={arrived:%H}/{shard_id}-{first_sequence_number}.jsonl.gz"
+
+
+def json_lines_gz(lines: list[dict[str, Any]]) -> bytes:
+    """Gzip JSON Lines (ASCII, one object per line), with a zero mtime so equal content gives equal bytes."""
+    text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
+    return gzip.compress(text.encode("ascii"), compresslevel=6, mtime=0)
+
+
+def read_json_lines_gz(body: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in gzip.decompress(body).decode("ascii").splitlines() if line]
+
+
+def put_lines(client: Any, bucket: str, key: str, lines: list[dict[str, Any]], metadata: dict[str, str]) -> None:
+    client.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json_lines_gz(lines),
+        ContentType=CONTENT_TYPE,
+        Metadata=metadata,
+    )

@@ -1,0 +1,152 @@
+"""Transient failures (DynamoDB throttling, S3 errors, a failed execution) end as batch item failures,
+and Kinesis' retry completes the work with no duplicate object, line or item."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import dataplane_runner
+from dataplane_support import (
+    REGION,
+    Fault,
+    Unprocessed,
+    encoded,
+    event,
+    failures,
+    items,
+    lines,
+    objects,
+    run_until_done,
+    s3_internal_error,
+    sequence_of,
+    throttle,
+)
+
+
+def put_and_read(pipeline, count):
+    pipeline.put(encoded(*(event(n) for n in range(count))))
+    return pipeline.read()
+
+
+def sequence_numbers(records):
+    return [record["SequenceNumber"] for record in records]
+
+
+def assert_complete_without_duplicates(pipeline, records):
+    archived = [sequence_of(line) for line in lines(pipeline, "archive")]
+    assert Counter(archived) == Counter(sequence_numbers(records))
+    table = items(pipeline)
+    assert sorted(table) == sorted(sequence_numbers(records))
+    assert {item["Status"] for item in table.values()} == {"ARCHIVED"}
+
+
+def test_a_throttled_final_state_write_fails_the_whole_batch(pipeline):
+    records = put_and_read(pipeline, 60)
+    # Ingest's RECEIVED items take calls 1-3 (25 + 25 + 10); archive's writes are throttled.
+    fault = throttle(pipeline.function_clients["dynamodb"], when=lambda call: call >= 4)
+    response = pipeline.invoke(pipeline.event(records))
+    assert failures(response) == sequence_numbers(records)
+    assert fault.injected > 1
+
+
+def test_after_a_throttled_final_state_write_the_retry_completes_without_duplicates(pipeline):
+    records = put_and_read(pipeline, 60)
+    fault = throttle(pipeline.function_clients["dynamodb"], when=lambda call: call >= 4)
+    pipeline.invoke(pipeline.event(records))
+    fault.active = False
+    assert run_until_done(pipeline, records, batch_size=100) == 1
+    assert_complete_without_duplicates(pipeline, records)
+    assert len(objects(pipeline, "archive")) == 1
+
+
+def test_unprocessed_items_are_retried_until_every_item_is_written(pipeline):
+    records = put_and_read(pipeline, 100)
+    Unprocessed(pipeline.function_clients["dynamodb"], keep=10, when=lambda call: call in (1, 6))
+    response = pipeline.invoke(pipeline.event(records))
+    assert failures(response) == []
+    assert_complete_without_duplicates(pipeline, records)
+    assert pipeline.requests.calls["BatchWriteItem"] == 8 + 2
+
+
+def test_items_still_unprocessed_after_the_retry_bound_fail_the_batch_before_any_execution(pipeline):
+    records = put_and_read(pipeline, 30)
+    Unprocessed(pipeline.function_clients["dynamodb"], keep=1, when=lambda call: True)
+    response = pipeline.invoke(pipeline.event(records))
+    assert failures(response) == sequence_numbers(records)
+    assert pipeline.requests.calls["StartSyncExecution"] == 0
+    assert objects(pipeline, "archive") == {}
+
+
+def test_an_s3_failure_fails_the_batch_and_marks_its_records_failed(pipeline):
+    records = put_and_read(pipeline, 40)
+    s3_internal_error(pipeline.function_clients["s3"], when=lambda call: True)
+    response = pipeline.invoke(pipeline.event(records))
+    assert failures(response) == sequence_numbers(records)
+    table = items(pipeline)
+    assert {item["Status"] for item in table.values()} == {"FAILED"}
+    assert "execution FAILED: ClientError" in table[records[0]["SequenceNumber"]]["Reason"]
+    assert "InternalError" in table[records[0]["SequenceNumber"]]["Reason"]
+
+
+def test_after_an_s3_failure_the_retry_completes_without_duplicates(pipeline):
+    records = put_and_read(pipeline, 40)
+    fault = s3_internal_error(pipeline.function_clients["s3"], when=lambda call: True)
+    pipeline.invoke(pipeline.event(records))
+    fault.active = False
+    run_until_done(pipeline, records, batch_size=100)
+    assert_complete_without_duplicates(pipeline, records)
+    assert len(objects(pipeline, "archive")) == 1
+
+
+def test_a_refused_start_sync_execution_fails_its_chunk(pipeline):
+    records = put_and_read(pipeline, 10)
+    Fault(
+        pipeline.function_clients["stepfunctions"],
+        "StartSyncExecution",
+        400,
+        "ThrottlingException",
+        lambda n: True,
+        first=True,
+    )
+    response = pipeline.invoke(pipeline.event(records))
+    assert failures(response) == sequence_numbers(records)
+    assert "StartSyncExecution failed" in items(pipeline)[records[0]["SequenceNumber"]]["Reason"]
+
+
+def chunked_pipeline():
+    return dataplane_runner.Pipeline(region=REGION, max_payload_bytes=12_000)
+
+
+def fail_chunk(pipeline, index):
+    def before_step(stage, payload):
+        if stage == "transform" and payload["chunk_index"] == index:
+            raise RuntimeError("injected failure in the second chunk")
+
+    pipeline.state_machine.before_step = before_step
+
+
+def test_an_execution_that_does_not_succeed_fails_exactly_the_records_of_its_chunk():
+    pipeline = chunked_pipeline()
+    records = put_and_read(pipeline, 60)
+    fail_chunk(pipeline, 1)
+    response = pipeline.invoke(pipeline.event(records))
+    executions = pipeline.state_machine.executions
+    assert len(executions) >= 3
+    assert [execution.status for execution in executions[:3]] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
+    assert failures(response) == executions[1].sequence_numbers
+
+
+def test_after_a_failed_chunk_kinesis_redelivery_completes_without_duplicates():
+    pipeline = chunked_pipeline()
+    records = put_and_read(pipeline, 60)
+    fail_chunk(pipeline, 1)
+    first = failures(pipeline.invoke(pipeline.event(records)))
+    chunk_starts = [execution.sequence_numbers[0] for execution in pipeline.state_machine.executions]
+    pipeline.state_machine.before_step = None
+    # Kinesis redelivers from the lowest failed sequence number onwards.
+    run_until_done(pipeline, records[sequence_numbers(records).index(min(first, key=int)) :], batch_size=100)
+    assert_complete_without_duplicates(pipeline, records)
+    keys = sorted(objects(pipeline, "archive"))
+    assert [key.rsplit("/", 1)[1] for key in keys] == sorted(
+        f"{pipeline.shard_id}-{start}.jsonl.gz" for start in chunk_starts
+    )
