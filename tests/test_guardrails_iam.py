@@ -49,6 +49,21 @@ def test_every_accepted_finding_has_a_reason():
     assert all(accepted.reason.strip() for accepted in iam.ACCEPTED_FINDINGS)
 
 
+def test_the_stacks_produce_role_policies_and_trust_policies_to_check(stack_documents):
+    properties = {(d.type, d.property) for d in stack_documents}
+    assert ("aws:iam/rolePolicy:RolePolicy", "policy") in properties
+    assert ("aws:iam/role:Role", "assumeRolePolicy") in properties
+    assert ("aws:s3/bucketPolicy:BucketPolicy", "policy") in properties
+
+
+def test_an_accepted_finding_is_accepted_only_where_it_applies():
+    missing_resource = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}
+    as_trust_policy = iam.Document("aws:iam/role:Role", "r", "assumeRolePolicy", True, missing_resource)
+    as_permissions = iam.Document("aws:iam/rolePolicy:RolePolicy", "p", "policy", False, missing_resource)
+    assert iam.lint(as_trust_policy) == []
+    assert [finding.issue for finding in iam.lint(as_permissions)] == ["MALFORMED"]
+
+
 def test_the_seed_policy_is_caught_by_parliament():
     document = iam.Document("aws:iam/rolePolicy:RolePolicy", "seed", "policy", False, SEED_POLICY)
     issues = {finding.issue for finding in iam.lint(document)}

@@ -101,4 +101,6 @@ def test_the_diagram_shows_every_layer_and_the_exports_between_them(plan):
 def test_readme_embeds_the_current_diagram(plan):
     readme = (repo_root() / "README.md").read_text()
     assert "<!-- plan:diagram -->" in readme
-    assert embed_in_readme(readme, render_mermaid(plan)) == readme, "README diagram is stale: run `nox -s plan -- --write-readme`"
+    assert embed_in_readme(readme, render_mermaid(plan)) == readme, (
+        "README diagram is stale: run `nox -s plan -- --write-readme`"
+    )

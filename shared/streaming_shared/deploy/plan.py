@@ -149,5 +149,6 @@ def render_mermaid(plan: Plan) -> str:
 
 
 def embed_in_readme(readme: str, diagram: str) -> str:
-    pattern = re.compile(r"(<!-- plan:diagram -->\n```mermaid\n).*?(\n```\n<!-- /plan:diagram -->)", re.DOTALL)
-    return pattern.sub(lambda match: f"{match.group(1)}{diagram}{match.group(2)}", readme)
+    """README with the diagram between its `plan:diagram` markers (an empty block is filled too)."""
+    pattern = re.compile(r"(<!-- plan:diagram -->\n```mermaid\n)(?:.*?\n)?(```\n<!-- /plan:diagram -->)", re.DOTALL)
+    return pattern.sub(lambda match: f"{match.group(1)}{diagram}\n{match.group(2)}", readme)

@@ -38,14 +38,23 @@ SEVERITY_RANK = {"LOW": 0, "MEDIUM": 1, "HIGH": 2, "CRITICAL": 3}
 
 @dataclass(frozen=True)
 class AcceptedFinding:
-    """A parliament finding accepted on purpose."""
+    """A parliament finding accepted on purpose, for one kind of document property."""
 
     issue: str
-    action_or_text: str
+    detail_contains: str
+    document_property: str
     reason: str
 
 
-ACCEPTED_FINDINGS: tuple[AcceptedFinding, ...] = ()
+ACCEPTED_FINDINGS: tuple[AcceptedFinding, ...] = (
+    AcceptedFinding(
+        issue="MALFORMED",
+        detail_contains="neither Resource nor NotResource",
+        document_property="assumeRolePolicy",
+        reason="A role's trust policy names no Resource: the role it is attached to is the resource. "
+        "parliament checks every document as an identity policy and so reports all trust policies.",
+    ),
+)
 """Every accepted parliament finding, with its reason. Keep this list short and honest."""
 
 
@@ -152,9 +161,14 @@ class Finding:
         return f"{self.severity} {self.issue}: {self.detail}"
 
 
-def _accepted(finding: Finding) -> bool:
+def _accepted(finding: Finding, document: Document) -> bool:
     text = json.dumps(finding.detail, default=str)
-    return any(accepted.issue == finding.issue and accepted.action_or_text in text for accepted in ACCEPTED_FINDINGS)
+    return any(
+        accepted.issue == finding.issue
+        and accepted.detail_contains in text
+        and accepted.document_property == document.property
+        for accepted in ACCEPTED_FINDINGS
+    )
 
 
 def lint(document: Document) -> list[Finding]:
@@ -166,6 +180,6 @@ def lint(document: Document) -> list[Finding]:
         finding = Finding(raw.issue, severity, raw.detail)
         if document.resource_policy and raw.issue in {"RESOURCE_STAR", "RESOURCE_EFFECTIVELY_STAR"}:
             continue
-        if SEVERITY_RANK.get(severity, 1) > SEVERITY_RANK["LOW"] and not _accepted(finding):
+        if SEVERITY_RANK.get(severity, 1) > SEVERITY_RANK["LOW"] and not _accepted(finding, document):
             findings.append(finding)
     return findings
