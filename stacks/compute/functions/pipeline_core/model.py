@@ -51,6 +51,9 @@ def reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
 def decode(data: str) -> tuple[dict[str, Any] | None, str | None, bytes | None]:
     """(event, None, raw bytes) for a JSON object, or (None, reason, raw bytes or None) for anything else."""
     try:
@@ -68,7 +71,7 @@ def decode(data: str) -> tuple[dict[str, Any] | None, str | None, bytes | None]:
     except ValueError as error:
         return None, f"not valid JSON: {error}", raw
     if not isinstance(value, dict):
-        return None, f"not a JSON object: the record holds a JSON {type(value).__name__}", raw
+        return None, f"not a JSON object: the record holds a JSON {_JSON_KINDS.get(type(value), 'value')}", raw
     return value, None, raw
 
 

@@ -115,8 +115,8 @@ def test_processing_the_same_batch_twice_leaves_the_same_objects_and_items(pipel
 MALFORMED = {
     "not UTF-8": (b"\xff\xfe\x00", "not valid UTF-8"),
     "not JSON": (b"{'single': 'quotes'}", "not valid JSON"),
-    "a JSON array": (b"[1, 2, 3]", "not a JSON object: the record holds a JSON list"),
-    "a JSON string": (b'"text"', "not a JSON object: the record holds a JSON str"),
+    "a JSON array": (b"[1, 2, 3]", "not a JSON object: the record holds a JSON array"),
+    "a JSON string": (b'"text"', "not a JSON object: the record holds a JSON string"),
     "empty": (b" ", "not valid JSON"),
     "NaN": (b'{"id": NaN}', "not valid JSON: NaN is not a JSON value"),
 }

@@ -31,8 +31,8 @@ def b64(data: bytes) -> str:
         (b64(b'{"a": 1'), "not valid JSON: Expecting ',' delimiter"),
         (b64(b'{"a": Infinity}'), "not valid JSON: Infinity is not a JSON value"),
         (b64(b"[" * 100_000), "not valid JSON: nested too deeply"),
-        (b64(b"42"), "not a JSON object: the record holds a JSON int"),
-        (b64(b"null"), "not a JSON object: the record holds a JSON NoneType"),
+        (b64(b"42"), "not a JSON object: the record holds a JSON number"),
+        (b64(b"null"), "not a JSON object: the record holds a JSON null"),
     ],
 )
 def test_decode_names_why_a_record_is_malformed(data, reason):
