@@ -325,10 +325,15 @@ def run_layer(
     config: Mapping[str, Any] | None = None,
     upstream: Mapping[str, Mapping[str, Any]] | None = None,
     availability_zones: Mapping[str, list[str]] | None = None,
+    upstream_org: str | None = None,
 ) -> ProgramRun:
-    """Run one layer's real program (`stacks/<name>/__main__.py`), with upstream exports given."""
+    """Run one layer's real program (`stacks/<name>/__main__.py`), with upstream exports given.
+
+    The upstream stacks live under the layer's configured `org` unless `upstream_org` says
+    otherwise (to test a consumer pointed at the wrong organization).
+    """
     target = layer(name)
-    org = str((config or {}).get("org", DEFAULT_ORG))
+    org = upstream_org or str((config or {}).get("org", DEFAULT_ORG))
     return run_program(
         repo_root() / target.folder,
         project=target.project,
