@@ -7,8 +7,10 @@ graph, the deploy waves and the destroy order are all derived from this one tabl
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 PRODUCT = "streaming-pipeline"
@@ -117,6 +119,15 @@ OBSERVABILITY = Layer(
 )
 
 LAYERS: Mapping[str, Layer] = MappingProxyType({layer.name: layer for layer in (NETWORK, DATA, COMPUTE, OBSERVABILITY)})
+
+
+def repo_root() -> Path:
+    """The monorepo root, where `stacks/<layer>` live (the shared package is installed editable from
+    `<root>/shared`; STREAMING_REPO_ROOT overrides it)."""
+    override = os.environ.get("STREAMING_REPO_ROOT")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2]
 
 
 def layer(name: str) -> Layer:

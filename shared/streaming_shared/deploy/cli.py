@@ -22,9 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import LAYERS
+from ..catalogue import LAYERS, repo_root
 from ..config import DEFAULT_EMULATOR_ENDPOINT, LOCAL_STACK
-from ..testing.harness import repo_root
 from .automation import AutomationGateway, ensure_cli
 from .emulator import Emulator
 from .orchestrator import DeployError, Gateway, Operation, deploy_one, exit_code, run_layers, summary

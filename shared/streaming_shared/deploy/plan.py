@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from ..catalogue import LAYERS, Layer, deploy_order
-from ..testing.harness import ProgramFailed, ProgramRun, repo_root, run_layer
+from ..catalogue import LAYERS, Layer, deploy_order, repo_root
+from ..testing.harness import ProgramFailed, ProgramRun, run_layer
 
 
 @dataclass(frozen=True)

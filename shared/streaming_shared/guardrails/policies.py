@@ -22,7 +22,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from ..testing.aws_types import args_class
+from ..aws_types import args_class
 from . import iam
 
 Report = Callable[[str, str | None], None]

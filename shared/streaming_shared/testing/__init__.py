@@ -1,6 +1,7 @@
 """Offline test support: run layer programs under Pulumi's mock engine (see `harness`)."""
 
-from .aws_types import DeprecatedUse, deprecated_uses
+from ..aws_types import DeprecatedUse, deprecated_uses
+from ..catalogue import repo_root
 from .fake_cloud import ACCOUNT_ID
 from .harness import (
     TEST_REGION,
@@ -8,7 +9,6 @@ from .harness import (
     ProgramFailed,
     ProgramRun,
     Resource,
-    repo_root,
     run_chain,
     run_layer,
     run_program,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 
-from . import aws_types
+from .. import aws_types
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_ZONE_COUNT = 3

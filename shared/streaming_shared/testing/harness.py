@@ -36,21 +36,13 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from ..catalogue import DEFAULT_ORG, Layer, deploy_order, downstream_of, layer
-from . import aws_types
+from .. import aws_types
+from ..catalogue import DEFAULT_ORG, Layer, deploy_order, downstream_of, layer, repo_root
 from .fake_cloud import FakeCloud
 
 TEST_REGION = "eu-central-1"
 TEST_STACK = "dev"
 _NOT_CLOUD = ("pulumi:providers:", "pulumi:pulumi:")
-
-
-def repo_root() -> Path:
-    """The monorepo root (the shared package is installed editable from `<root>/shared`)."""
-    override = os.environ.get("STREAMING_REPO_ROOT")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True)
