@@ -31,6 +31,8 @@ class Layer:
     project: str
     exports: tuple[str, ...]
     reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    optional_exports: tuple[str, ...] = ()
+    """Exports present only in some configurations; consumers read them with `Upstream.optional`."""
 
     @property
     def upstream(self) -> tuple[str, ...]:
@@ -70,6 +72,7 @@ DATA = Layer(
         "archive_bucket_name",
         "archive_bucket_arn",
     ),
+    optional_exports=("stream_kms_key_arn", "archive_kms_key_arn"),
 )
 
 COMPUTE = Layer(

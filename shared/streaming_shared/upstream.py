@@ -89,6 +89,11 @@ class Upstream:
         """
         if key in self.keys:
             raise ValueError(f"{key!r} is a declared read of {self.consumer.project}; use require({key!r})")
+        if key not in self.layer.optional_exports:
+            raise ValueError(
+                f"{self.layer.project} does not declare {key!r} as an optional export; add it to its "
+                "`optional_exports` in streaming_shared/catalogue.py"
+            )
         if self._values.get(key) is None:
             return None
         return self.reference.require_output(key)

@@ -111,3 +111,9 @@ def test_a_declared_read_is_not_optional():
     with pytest.raises(ProgramFailed) as failure:
         read_optional(DATA_EXPORTS, key="stream_arn")
     assert "'stream_arn' is a declared read of streaming-compute; use require('stream_arn')" in str(failure.value)
+
+
+def test_an_optional_read_must_be_declared_by_the_upstream_layer():
+    with pytest.raises(ProgramFailed) as failure:
+        read_optional(DATA_EXPORTS, key="stream_kms_key")
+    assert "streaming-data does not declare 'stream_kms_key' as an optional export" in str(failure.value)
