@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import LAYERS, repo_root
+from ..catalogue import LAYERS, destroy_order, repo_root
 from ..config import DEFAULT_EMULATOR_ENDPOINT, LOCAL_STACK
 from .automation import AutomationGateway, ensure_cli
 from .emulator import Emulator
@@ -70,7 +70,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def confirmed(stack: str, ask: Callable[[str], str]) -> bool:
-    order = ", ".join(item.name for item in reversed(list(LAYERS.values())))
+    order = ", ".join(item.name for item in destroy_order())
     answer = ask(f"Destroy every layer of stack {stack!r} ({order})? Type the stack name to confirm: ")
     return answer.strip() == stack
 

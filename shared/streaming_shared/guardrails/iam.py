@@ -97,7 +97,7 @@ def documents(type_token: str, name: str, props: Mapping[str, Any]) -> list[Docu
     return found
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -131,18 +131,18 @@ def supports_resource_level_permissions(action: str) -> bool:
 def wildcard_problems(document: Mapping[str, Any]) -> list[str]:
     """Allow statements that grant every action, or every resource where AWS allows scoping."""
     problems = []
-    for statement in _as_list(document.get("Statement")):
+    for statement in as_list(document.get("Statement")):
         if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
             continue
         if "Principal" in statement:
             continue  # a resource policy statement: its resource is the resource it is attached to
         if "NotAction" in statement:
             problems.append("an Allow with NotAction grants every other action; list the actions instead")
-        actions = [str(action) for action in _as_list(statement.get("Action"))]
+        actions = [str(action) for action in as_list(statement.get("Action"))]
         for action in actions:
             if action == "*" or action.endswith(":*"):
                 problems.append(f"action {action!r} grants a whole service; list the actions the code calls")
-        if "*" in _as_list(statement.get("Resource")):
+        if "*" in as_list(statement.get("Resource")):
             scoped = sorted(action for action in actions if supports_resource_level_permissions(action))
             if scoped:
                 problems.append(

@@ -248,7 +248,7 @@ def _encrypts(control: PolicyResource) -> bool:
 
 def _denies_insecure_transport(control: PolicyResource) -> bool:
     document = _json(control.props.get("policy")) or {}
-    for statement in iam._as_list(document.get("Statement") if isinstance(document, dict) else None):
+    for statement in iam.as_list(document.get("Statement") if isinstance(document, dict) else None):
         condition = (statement.get("Condition") or {}).get("Bool") or {}
         if statement.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false":
             return True
