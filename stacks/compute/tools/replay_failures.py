@@ -136,7 +136,7 @@ class Replayer:
                 raise Unhandled(f"the message is about stream {stream}, not {self.args.stream_name}")
             records = self.read(stream, info)
             states = self.states(info["shardId"], records)
-            pending = [r for r in records if states.get(r["SequenceNumber"], {}).get("Status", {}).get("S") not in DONE]
+            pending = [r for r in records if state_of(states.get(r["SequenceNumber"], {})) not in DONE]
             skipped = len(records) - len(pending)
             if self.args.dry_run:
                 self.out(f"[dry run] {label}: {len(records)} records, would put back {len(pending)}, skip {skipped}")
@@ -243,7 +243,9 @@ class Replayer:
         items = []
         for record, copy in zip(records, copies, strict=True):
             item = dict(states.get(record["SequenceNumber"]) or base_item(shard_id, record))
-            item["Status"] = {"S": "REPLAYED"}
+            # REPLAYED is final and needs no attention: `State` only, so the sparse StatusIndex drops it.
+            item["State"] = {"S": "REPLAYED"}
+            item.pop("Status", None)
             item["ReplayedAs"] = {"S": f"{copy['ShardId']}:{copy['SequenceNumber']}"}
             items.append(item)
         for start in range(0, len(items), 25):
@@ -257,6 +259,12 @@ class Replayer:
             if requests:
                 # The copies are in the stream already: the message must not be replayed again.
                 self.summary.problems.append(f"{len(requests)} originals not marked REPLAYED")
+
+
+def state_of(item: dict[str, Any]) -> str | None:
+    """The record's state: `State` (items written before it existed carry `Status` only)."""
+    value = item.get("State") or item.get("Status")
+    return value["S"] if value else None
 
 
 def batch_info(body: str) -> dict[str, Any]:

@@ -1,11 +1,13 @@
 """archive: write the chunk to S3 (one object for its valid records, one for its quarantined ones),
-then mark each record's final state in the table, and answer each record's outcome to ingest.
+then write each record's final state to the table (its only item write), and answer each record's
+outcome to ingest.
 
 Objects are gzip JSON Lines at deterministic keys (see pipeline_core.storage), written before the
 table says ARCHIVED or QUARANTINED, so an item in a final state always names an object that
-exists. Any failure (S3, or items DynamoDB still refuses after bounded retries) fails the
-execution, and ingest turns the whole chunk into batch item failures; the retry rewrites the same
-objects and items.
+exists. A staged record (pipeline_core.claimcheck) is read from the staging prefix into its line,
+and its staging object is deleted once the final object and state are written. Any failure (S3,
+or items DynamoDB still refuses after bounded retries) fails the execution, and ingest turns the
+whole chunk into batch item failures; the retry rewrites the same objects and items.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pipeline_core import model, settings, storage, table
+from pipeline_core import claimcheck, model, settings, storage, table
 from pipeline_core.aws import client
 from pipeline_core.observability import logger_for, publish
 
@@ -39,13 +41,27 @@ def quarantine_line(record: dict[str, Any]) -> dict[str, Any]:
         "stage": record["quarantine"]["stage"],
         "reason": record["quarantine"]["reason"],
     }
-    for name in ("event", "raw", "sha256"):
+    for name in ("event", "raw"):
         if name in record:
             line[name] = record[name]
     return line
 
 
-def write_object(prefix: str, chunk: dict[str, Any], records: list[dict[str, Any]], lines: list[dict[str, Any]]) -> str:
+def unstaged(records: list[dict[str, Any]], bucket: str) -> list[dict[str, Any]]:
+    """`records`, each staged one with its fields read back from the staging prefix."""
+    result = []
+    for record in records:
+        if claimcheck.is_staged(record):
+            fields = claimcheck.fetch(client("s3"), bucket, record)
+            result.append({name: value for name, value in record.items() if name != "staged"} | fields)
+        else:
+            result.append(record)
+    return result
+
+
+def write_object(
+    bucket: str, prefix: str, chunk: dict[str, Any], records: list[dict[str, Any]], lines: list[dict[str, Any]]
+) -> str:
     first = chunk["records"][0]
     key = storage.object_key(prefix, chunk["shard_id"], first["sequence_number"], first["arrival_ms"])
     metadata = {
@@ -54,19 +70,21 @@ def write_object(prefix: str, chunk: dict[str, Any], records: list[dict[str, Any
         "last-sequence-number": records[-1]["sequence_number"],
         "record-count": str(len(records)),
     }
-    storage.put_lines(client("s3"), settings.required("BUCKET_NAME"), key, lines, metadata)
+    storage.put_lines(client("s3"), bucket, key, lines, metadata)
     return key
 
 
 def archive(chunk: dict[str, Any]) -> dict[str, Any]:
     state = table.StateTable(client("dynamodb"), settings.required("TABLE_NAME"))
+    bucket = settings.required("BUCKET_NAME")
     ttl_days = settings.record_ttl_days()
     valid = [record for record in chunk["records"] if "quarantine" not in record]
     rejected = [record for record in chunk["records"] if "quarantine" in record]
     items = []
     objects = []
     if valid:
-        key = write_object(storage.ARCHIVE_PREFIX, chunk, valid, [record["event"] for record in valid])
+        events = [record["event"] for record in unstaged(valid, bucket)]
+        key = write_object(bucket, storage.ARCHIVE_PREFIX, chunk, valid, events)
         objects.append(key)
         items += [
             table.item(
@@ -74,14 +92,15 @@ def archive(chunk: dict[str, Any]) -> dict[str, Any]:
                 model.ARCHIVED,
                 ttl_days,
                 ObjectKey=key,
-                EventId=record["event"]["id"],
-                EventSource=record["event"]["source"],
-                EventType=record["event"]["type"],
+                EventId=event["id"],
+                EventSource=event["source"],
+                EventType=event["type"],
             )
-            for record in valid
+            for record, event in zip(valid, events, strict=True)
         ]
     if rejected:
-        key = write_object(storage.QUARANTINE_PREFIX, chunk, rejected, [quarantine_line(r) for r in rejected])
+        lines = [quarantine_line(record) for record in unstaged(rejected, bucket)]
+        key = write_object(bucket, storage.QUARANTINE_PREFIX, chunk, rejected, lines)
         objects.append(key)
         items += [
             table.item(
@@ -97,6 +116,7 @@ def archive(chunk: dict[str, Any]) -> dict[str, Any]:
     unwritten = state.put(items)
     if unwritten:
         raise StateNotRecorded(f"{len(unwritten)} of {len(items)} final states not written after retries")
+    claimcheck.discard(client("s3"), bucket, chunk["records"])
     return {
         "shard_id": chunk["shard_id"],
         "archived": [record["sequence_number"] for record in valid],

@@ -4,7 +4,9 @@ Derived fields: `event_time` (the timestamp as ISO 8601 UTC) and `event_category
 dot-separated part of `type`). Processing metadata, under `pipeline`: the record's pipeline id,
 source shard, sequence number and partition key, its arrival in the stream, the ingest lag (arrival
 to ingest start), the event lag (event time to arrival) and how long each earlier stage took on
-the chunk. Quarantined records pass through untouched.
+the chunk. Quarantined records pass through untouched; a staged record (pipeline_core.claimcheck)
+is read from the staging prefix and written back; an exception while enriching one record
+quarantines that record alone.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pipeline_core import model
+from pipeline_core import claimcheck, model, settings
+from pipeline_core.aws import INFRASTRUCTURE_ERRORS, client
 from pipeline_core.observability import logger_for, publish
 
 STAGE = "enrich"
@@ -28,6 +31,26 @@ def iso_utc(epoch_ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
+def add_fields(event: dict[str, Any], record: dict[str, Any], ingest_started: int, stage_ms: dict[str, int]) -> None:
+    """Computed before anything is assigned, so a failure leaves the event as it was."""
+    arrival = record["arrival_ms"]
+    timestamp = event["timestamp"]
+    event_time = iso_utc(timestamp)
+    category = event["type"].split(".", 1)[0]
+    event["event_time"] = event_time
+    event["event_category"] = category
+    event["pipeline"] = {
+        "id": record["pipeline_id"],
+        "shard_id": record["shard_id"],
+        "sequence_number": record["sequence_number"],
+        "partition_key": record["partition_key"],
+        "arrival_ms": arrival,
+        "ingest_lag_ms": ingest_started - arrival,
+        "event_lag_ms": arrival - timestamp,
+        "stage_ms": stage_ms,
+    }
+
+
 def enrich(chunk: dict[str, Any]) -> tuple[dict[str, Any], int]:
     started = model.now_ms()
     ingest_started = chunk["ingest_started_ms"]
@@ -36,20 +59,19 @@ def enrich(chunk: dict[str, Any]) -> tuple[dict[str, Any], int]:
     for record in chunk["records"]:
         if "quarantine" in record:
             continue
-        event = record["event"]
-        arrival = record["arrival_ms"]
-        event["event_time"] = iso_utc(event["timestamp"])
-        event["event_category"] = event["type"].split(".", 1)[0]
-        event["pipeline"] = {
-            "id": record["pipeline_id"],
-            "shard_id": record["shard_id"],
-            "sequence_number": record["sequence_number"],
-            "partition_key": record["partition_key"],
-            "arrival_ms": arrival,
-            "ingest_lag_ms": ingest_started - arrival,
-            "event_lag_ms": arrival - event["timestamp"],
-            "stage_ms": stage_ms,
-        }
+        try:
+            if claimcheck.is_staged(record):
+                bucket = settings.required("BUCKET_NAME")
+                event = claimcheck.fetch(client("s3"), bucket, record)["event"]
+                add_fields(event, record, ingest_started, stage_ms)
+                claimcheck.store(client("s3"), bucket, record, {"event": event})
+            else:
+                add_fields(record["event"], record, ingest_started, stage_ms)
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as error:
+            model.quarantine(record, STAGE, model.failure_reason(STAGE, error))
+            continue
         enriched += 1
     model.record_timing(chunk, STAGE, started)
     return chunk, enriched

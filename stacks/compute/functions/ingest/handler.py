@@ -1,26 +1,30 @@
-"""ingest: the Kinesis consumer. Decodes a batch, records it, runs the state machine on it chunk by chunk.
+"""ingest: the Kinesis consumer. Decodes a batch, skips what is final already, runs the state machine on
+the rest chunk by chunk.
 
 For a batch of records (one shard, stream order):
-1. Decode each record (strict base64, UTF-8, a JSON object). One that is not is quarantined here
-   with its reason and its data as received, and travels on to `archive` like any other record,
-   which writes it under the quarantine prefix: never dropped, never failing the batch.
-2. Split the batch into chunks that stay under MAX_PAYLOAD_BYTES at every stage (Step Functions
-   refuses more than 256 KiB). A record too large to pass inline even alone is quarantined with
-   its size, SHA-256 and the reason, without its data (it stays readable in the stream by its
-   sequence number until the stream's retention ends): nothing is truncated.
-3. Record every record as RECEIVED in the state table (BatchWriteItem, 25 a request).
-4. Run the Express state machine synchronously once per chunk, in stream order. `archive`
-   answers with each record's outcome (ARCHIVED or QUARANTINED).
+1. Decode each record (strict base64, UTF-8, a JSON object of at most MAX_DEPTH levels, no number
+   past the double range). One that is not is quarantined here with its reason and its data as
+   received, and travels on to `archive` like any other record, which writes it under the
+   quarantine prefix: never dropped, never failing the batch. A second record with the same
+   sequence number in one event (a hand-made or replayed event) is the same record: it gets the
+   first one's outcome.
+2. Read the state of every record once (BatchGetItem, 100 keys a request). Records already final
+   (ARCHIVED, QUARANTINED, REPLAYED) are acknowledged without work.
+3. Split the batch into chunks that stay under MAX_PAYLOAD_BYTES at every stage (Step Functions
+   refuses more than 256 KiB). A record too large to pass inline is stored under the archive
+   bucket's `staging/` prefix and travels by reference (pipeline_core.claimcheck). A chunk whose
+   records are all final is not run; a chunk with some final records (its final states were only
+   partly written last time) runs whole, so its archive object is rewritten with the same content.
+4. Run the Express state machine synchronously once per chunk, in stream order. `archive` writes
+   each record's final state and answers its outcome (ARCHIVED or QUARANTINED).
 5. Report the rest as batch item failures (Powertools' partial batch response): every record of a
-   chunk whose execution did not succeed, or whose RECEIVED item could not be written. Kinesis
-   retries from the first of them; every key downstream is deterministic, so the retry overwrites.
+   chunk whose execution did not succeed. Each is marked FAILED, item by item, with a condition
+   that never replaces a final state. Kinesis retries from the first of them, which is the first
+   record of a chunk; every key downstream is deterministic, so the retry overwrites.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +37,7 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
-from pipeline_core import chunking, model, settings, table
+from pipeline_core import chunking, claimcheck, model, settings, table
 from pipeline_core.aws import client
 from pipeline_core.observability import logger_for, publish
 
@@ -78,7 +82,10 @@ def prepare(kinesis_record: KinesisStreamRecord) -> dict[str, Any]:
     payload = kinesis_record.kinesis
     shard_id = model.shard_of(kinesis_record.event_id)
     data = payload.data
-    event, reason, raw = model.decode(data)
+    try:
+        event, reason, raw = model.decode(data)
+    except Exception as error:
+        event, reason, raw = None, f"could not be decoded: {type(error).__name__}: {error}", None
     record: dict[str, Any] = {
         "pipeline_id": model.pipeline_id(shard_id, payload.sequence_number),
         "shard_id": shard_id,
@@ -95,34 +102,25 @@ def prepare(kinesis_record: KinesisStreamRecord) -> dict[str, Any]:
     return record
 
 
-def too_large(record: dict[str, Any], data: str, cost: int, limit: int) -> dict[str, Any]:
-    """What travels instead of a record that cannot pass inline: its identity, size and the SHA-256 of
-    its bytes as the producer put them (`data` is the record's base64 text from the event)."""
-    try:
-        original = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        original = data.encode()
-    stub = {name: record[name] for name in ("pipeline_id", "shard_id", "sequence_number", "partition_key")}
-    stub |= {"arrival_ms": record["arrival_ms"], "size_bytes": len(original)}
-    stub["sha256"] = hashlib.sha256(original).hexdigest()
-    model.quarantine(
-        stub,
-        STAGE,
-        f"too large to pass through the state machine inline: {cost} bytes with what the stages add, "
-        f"over MAX_PAYLOAD_BYTES={limit}; not archived, it stays readable in the stream by its "
-        "sequence number until the stream's retention ends",
-    )
-    return stub
-
-
 class Ingest:
     def __init__(self) -> None:
         self.table = table.StateTable(client("dynamodb"), settings.required("TABLE_NAME"))
+        self.bucket = settings.required("BUCKET_NAME")
         self.state_machine_arn = settings.required("STATE_MACHINE_ARN")
         self.ttl_days = settings.record_ttl_days()
         self.limit = settings.max_payload_bytes()
-        self.data: dict[str, str] = {}
-        self.counts = {"RecordsMalformed": 0, "RecordsTooLarge": 0, "Executions": 0, "ExecutionsFailed": 0}
+        self.texts: dict[str, str] = {}
+        """Each inline record's JSON, encoded once for its size and reused in the execution input."""
+        self.unstaged: dict[str, dict[str, Any]] = {}
+        """Records to store under staging/ before their chunk runs, by pipeline id."""
+        self.counts = {
+            "RecordsMalformed": 0,
+            "RecordsStaged": 0,
+            "RecordsAlreadyFinal": 0,
+            "RecordsDuplicate": 0,
+            "Executions": 0,
+            "ExecutionsFailed": 0,
+        }
 
     def process(self, event: KinesisStreamEvent) -> BatchOutcome:
         started = model.now_ms()
@@ -131,34 +129,59 @@ class Ingest:
         stream_arn = ""
         for kinesis_record in event.records:
             record = prepare(kinesis_record)
-            self.data[record["pipeline_id"]] = kinesis_record.kinesis.data
             stream_arn = kinesis_record.event_source_arn or stream_arn
+            if record["pipeline_id"] in outcome.status:
+                self.counts["RecordsDuplicate"] += 1
+                continue
             outcome.status[record["pipeline_id"]] = model.FAILED
             shards.setdefault(record["shard_id"], []).append(record)
             if not model.is_live(record):
                 self.counts["RecordsMalformed"] += 1
-
-        chunks = [chunk for shard_id, records in shards.items() for chunk in self.split(stream_arn, shard_id, records)]
         all_records = [record for records in shards.values() for record in records]
-        unrecorded = self.record_received(all_records)
-        for index, records in enumerate(chunks):
-            if unrecorded.intersection(record["pipeline_id"] for record in records):
-                outcome.fail(records, "its RECEIVED state could not be written to the state table")
-                continue
-            chunk = model.new_chunk(
-                stream_arn=stream_arn,
-                shard_id=records[0]["shard_id"],
-                records=records,
-                index=index,
-                count=len(chunks),
-                ingest_started_ms=started,
+        final = self.final_states(all_records)
+        if final is None:
+            outcome.fail(all_records, "the states of the batch could not be read from the state table")
+            return outcome
+        for pipeline_id, state in final.items():
+            outcome.status[pipeline_id] = state
+        self.counts["RecordsAlreadyFinal"] = len(final)
+
+        chunks = [
+            chunk
+            for shard_id, records in shards.items()
+            for chunk in self.split(
+                stream_arn, shard_id, [r for r in records if final.get(r["pipeline_id"]) != model.REPLAYED]
             )
-            model.record_timing(chunk, STAGE, started)
-            self.execute(chunk, outcome)
-        self.mark_failed(all_records, outcome)
+        ]
+        for index, records in enumerate(chunks):
+            if all(record["pipeline_id"] in final for record in records):
+                continue
+            self.execute(stream_arn, records, index=index, count=len(chunks), started=started, outcome=outcome)
+        self.mark_failed(all_records, outcome, final)
         return outcome
 
+    def final_states(self, records: list[dict[str, Any]]) -> dict[str, str] | None:
+        """The records already in a final state, by pipeline id; None when the table cannot be read.
+
+        Then nothing is processed and the whole batch goes back to Kinesis: processing a record that
+        is final already is not harmless when the delivery is shorter than the one that archived it
+        (a bisected batch), because its chunk, and so its archive object, would hold fewer records.
+        """
+        if not records:
+            return {}
+        try:
+            states = self.table.states([table.key(record) for record in records])
+        except (ClientError, BotoCoreError):
+            logger.warning("could not read the states of the batch; it goes back to Kinesis", exc_info=True)
+            return None
+        if states is None:
+            logger.warning("the state table kept some keys unread; the batch goes back to Kinesis")
+            return None
+        return {pipeline_id: state for pipeline_id, state in states.items() if state in model.FINAL_STATUSES}
+
     def split(self, stream_arn: str, shard_id: str, records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        if not records:
+            return []
         longest = max((record["sequence_number"] for record in records), key=len)
         envelope = chunking.envelope_cost(
             model.new_chunk(
@@ -173,37 +196,56 @@ class Ingest:
         )
         costs = []
         for position, record in enumerate(records):
-            cost = chunking.record_cost(record)
-            if not chunking.fits_alone(cost, envelope, self.limit):
-                records[position] = too_large(record, self.data[record["pipeline_id"]], cost, self.limit)
-                cost = chunking.record_cost(records[position])
-                self.counts["RecordsTooLarge"] += 1
+            text = chunking.encoded(record)
+            cost = chunking.record_cost(record, len(text))
+            if chunking.fits_alone(cost, envelope, self.limit):
+                self.texts[record["pipeline_id"]] = text
+            else:
+                reference = {name: value for name, value in record.items() if name not in claimcheck.MOVED}
+                reference["staged"] = {"key": claimcheck.staging_key(record), "bytes": LONGEST_NUMBER}
+                self.unstaged[record["pipeline_id"]] = record
+                records[position] = reference
+                cost = chunking.record_cost(reference)
             costs.append(cost)
         return [records[span.start : span.stop] for span in chunking.split(costs, envelope, self.limit)]
 
-    def record_received(self, records: list[dict[str, Any]]) -> set[str]:
-        """Write RECEIVED items; the pipeline ids that could not be written."""
-        items = [table.item(r, model.RECEIVED, self.ttl_days, SizeBytes=r["size_bytes"]) for r in records]
-        try:
-            unwritten = self.table.put(items)
-        except (ClientError, BotoCoreError):
-            logger.exception("the state table refused the RECEIVED items")
-            return {record["pipeline_id"] for record in records}
-        if unwritten:
-            logger.warning("RECEIVED items not written after retries", extra={"unwritten": len(unwritten)})
-        return {it["PipelineId"]["S"] for it in unwritten}
-
-    def execute(self, chunk: dict[str, Any], outcome: BatchOutcome) -> None:
-        records = chunk["records"]
+    def execute(
+        self,
+        stream_arn: str,
+        records: list[dict[str, Any]],
+        *,
+        index: int,
+        count: int,
+        started: int,
+        outcome: BatchOutcome,
+    ) -> None:
         self.counts["Executions"] += 1
         try:
+            texts = [self.text(record) for record in records]
+        except (ClientError, BotoCoreError) as error:
+            self.counts["ExecutionsFailed"] += 1
+            outcome.fail(records, model.capped(f"could not store a large record under staging/: {error}"))
+            logger.warning("could not store a large record under staging/", extra={"chunk": index})
+            return
+        chunk = model.new_chunk(
+            stream_arn=stream_arn,
+            shard_id=records[0]["shard_id"],
+            records=[],
+            index=index,
+            count=count,
+            ingest_started_ms=started,
+        )
+        model.record_timing(chunk, STAGE, started)
+        envelope = chunking.encoded(chunk)
+        chunk_input = f"{envelope[:-3]}[{', '.join(texts)}]}}"
+        try:
             response = client("stepfunctions").start_sync_execution(
-                stateMachineArn=self.state_machine_arn, input=json.dumps(chunk, separators=(",", ":"))
+                stateMachineArn=self.state_machine_arn, input=chunk_input
             )
         except (ClientError, BotoCoreError) as error:
             self.counts["ExecutionsFailed"] += 1
             outcome.fail(records, model.capped(f"StartSyncExecution failed: {error}"))
-            logger.warning("could not start the state machine", extra={"chunk": chunk["chunk_index"]})
+            logger.warning("could not start the state machine", extra={"chunk": index})
             return
         if response.get("status") != "SUCCEEDED":
             self.counts["ExecutionsFailed"] += 1
@@ -211,7 +253,7 @@ class Ingest:
             outcome.fail(records, model.capped(reason))
             logger.warning(
                 "execution did not succeed",
-                extra={"chunk": chunk["chunk_index"], "execution": response.get("executionArn"), "reason": reason},
+                extra={"chunk": index, "execution": response.get("executionArn"), "reason": reason},
             )
             return
         result = json.loads(response.get("output") or "{}")
@@ -227,16 +269,32 @@ class Ingest:
                     model.ARCHIVED if sequence_number in archived else model.QUARANTINED
                 )
 
-    def mark_failed(self, records: list[dict[str, Any]], outcome: BatchOutcome) -> None:
-        """Best effort, one try: FAILED items let an operator see what is waiting for a Kinesis retry."""
-        failed = [r for r in records if outcome.status[r["pipeline_id"]] == model.FAILED]
+    def text(self, record: dict[str, Any]) -> str:
+        """The record's JSON in the execution input; a large record is stored under staging/ first."""
+        pipeline_id = record["pipeline_id"]
+        if pipeline_id in self.texts:
+            return self.texts[pipeline_id]
+        original = self.unstaged.pop(pipeline_id, None)
+        if original is not None:
+            claimcheck.stage(client("s3"), self.bucket, original)
+            record["staged"] = original["staged"]
+            self.counts["RecordsStaged"] += 1
+        return chunking.encoded(record)
+
+    def mark_failed(self, records: list[dict[str, Any]], outcome: BatchOutcome, final: dict[str, str]) -> None:
+        """Best effort: FAILED items let an operator see what is waiting for a Kinesis retry. Written one
+        by one with a condition, so a final state already recorded (by an earlier delivery, or by
+        archive before this execution failed) is never replaced."""
+        failed = [
+            r for r in records if outcome.status[r["pipeline_id"]] == model.FAILED and r["pipeline_id"] not in final
+        ]
         if not failed:
             return
         items = [
             table.item(r, model.FAILED, self.ttl_days, Reason=outcome.reasons.get(r["pipeline_id"])) for r in failed
         ]
         try:
-            table.StateTable(self.table.client, self.table.name, max_attempts=1).put(items)
+            self.table.put_unless_final(items)
         except (ClientError, BotoCoreError):
             logger.warning("could not mark failed records as FAILED", exc_info=True)
 
@@ -257,9 +315,16 @@ class Ingest:
         log("batch processed", extra={"records": len(outcome.status), "failures": failures, **self.counts})
 
 
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if not event.get("Records"):
+        # Powertools refuses an empty batch (UnexpectedBatchTypeError); there is nothing to report.
+        return {"batchItemFailures": []}
+    return process_batch(event, context)
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def process_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     ingest = Ingest()
     outcome = ingest.process(KinesisStreamEvent(event))
     ingest.publish(outcome)

@@ -3,8 +3,14 @@
 Step Functions refuses an execution input or a state output above 256 KiB (States.DataLimitExceeded).
 A chunk is sized at ingest, so the budget of each record includes what the later stages may add to
 it (`growth`): transform's renamed fields, validate's quarantine reason or enrich's derived fields
-and processing metadata (which copies the record's identity). Sizes are measured as `json.dumps`
-writes them (non-ASCII escaped), which is never less than the UTF-8 size Step Functions counts.
+and processing metadata (which copies the record's identity). A stage whose change would take a
+record past that budget (transform parsing a JSON string payload that expands) moves the record to
+the staging prefix instead (pipeline_core.claimcheck).
+
+Sizes are measured as Python's `json.dumps` writes them with its default separators (`", "` and
+`": "`) and non-ASCII escaped: that is how the Lambda Python runtime encodes each stage's result
+(with non-ASCII escaped or as UTF-8, which is never longer), and the separators alone make a list of
+small numbers half again as long as its compact form.
 """
 
 from __future__ import annotations
@@ -19,14 +25,22 @@ DEFAULT_MAX_PAYLOAD_BYTES = 200_000
 
 TIMINGS_RESERVE_BYTES = 512
 """The chunk-level `timings` the four stages add."""
+TRANSFORM_GROWTH_BYTES = 64
+"""What transform may add to a record inline: renamed keys, seconds to milliseconds, a numeric id
+made a string. A parsed payload string that would grow the record by more is staged instead."""
 BASE_GROWTH_BYTES = 640
-"""Per record, besides the copied identity: transform <= 64 (renamed keys, seconds to milliseconds),
-then either validate's quarantine (<= 460 with the reason capped) or enrich's derived fields and
-metadata without identity (<= 420 with `type` capped at 128 characters by the schema)."""
+"""Per record, besides the copied identity: transform <= TRANSFORM_GROWTH_BYTES, then either a
+quarantine (<= 470 with the reason capped) or enrich's derived fields and metadata without identity
+(<= 450 with `type` capped at 128 characters by the schema), or a staging reference (<= 140)."""
+
+
+def encoded(value: Any) -> str:
+    """`value` as the Lambda runtime passes it from one stage to the next (see above)."""
+    return json.dumps(value)
 
 
 def encoded_size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":")))
+    return len(json.dumps(value))
 
 
 def growth(record: dict[str, Any]) -> int:
@@ -35,9 +49,9 @@ def growth(record: dict[str, Any]) -> int:
     return BASE_GROWTH_BYTES + encoded_size(identity)
 
 
-def record_cost(record: dict[str, Any]) -> int:
-    """Bytes `record` may take in any stage's output, plus its separating comma."""
-    return encoded_size(record) + growth(record) + 1
+def record_cost(record: dict[str, Any], size: int | None = None) -> int:
+    """Bytes `record` (`size` bytes encoded, when known) may take in any stage's output, plus its separator."""
+    return (encoded_size(record) if size is None else size) + growth(record) + 2
 
 
 def envelope_cost(envelope: dict[str, Any]) -> int:

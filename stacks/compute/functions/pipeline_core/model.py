@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
+import re
 import time
 from typing import Any
 
-RECEIVED = "RECEIVED"
-"""Ingest recorded the record and handed it to the state machine; final state not written yet."""
+import orjson
+
 ARCHIVED = "ARCHIVED"
 """Valid: its line is in the archive object named by the item's `ObjectKey`."""
 QUARANTINED = "QUARANTINED"
@@ -25,8 +27,17 @@ FAILED = "FAILED"
 REPLAYED = "REPLAYED"
 """An operator re-put it into the stream after its retries ran out (`ReplayedAs` names the copy)."""
 
-STATUSES = (RECEIVED, ARCHIVED, QUARANTINED, FAILED, REPLAYED)
-FINAL_STATUSES = (ARCHIVED, QUARANTINED)
+STATUSES = (ARCHIVED, QUARANTINED, FAILED, REPLAYED)
+FINAL_STATUSES = (ARCHIVED, QUARANTINED, REPLAYED)
+"""Never overwritten by a state that is not final (see pipeline_core.table)."""
+ATTENTION_STATUSES = (QUARANTINED, FAILED)
+"""The states an operator looks for: only items in them carry the `Status` attribute `StatusIndex` holds."""
+
+MAX_DEPTH = 200
+"""Deepest nesting of arrays and objects an event may have. Python's JSON decoder accepts about
+1,000 levels, its encoders (ours, and the Lambda runtime's between the stages) fail earlier than
+that inside a handler's call stack, and orjson encodes at most 254: an event nested deeper is
+quarantined at ingest, so no later stage can fail on it."""
 
 PAYLOAD_VERSION = 1
 MAX_REASON_CHARS = 400
@@ -54,6 +65,54 @@ def reject_constant(name: str) -> Any:
 _JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 
+def finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is outside the range of a double")
+    return value
+
+
+_LONG_DIGITS = re.compile(rb"\d{19}")
+"""orjson turns an integer past 64 bits into a float; a text with 19 digits in a row goes to json."""
+
+
+def parse(text: str, data: bytes | None = None) -> Any:
+    """Strict JSON: no NaN or Infinity, no number past the double range, at most MAX_DEPTH levels.
+
+    orjson parses what it can represent exactly (most records, several times faster); anything else
+    (an integer past 64 bits, a lone surrogate escape, an error to explain) goes through Python's
+    json, whose reading of JSON the pipeline keeps. Raises ValueError with the reason.
+    """
+    data = text.encode() if isinstance(text, str) else text
+    value: Any
+    try:
+        if _LONG_DIGITS.search(data):
+            raise orjson.JSONDecodeError("long digits", "", 0)
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        try:
+            value = json.loads(text, parse_constant=reject_constant, parse_float=finite_float)
+        except RecursionError:
+            raise ValueError(f"nested too deeply (more than {MAX_DEPTH} levels)") from None
+    if (data.count(b"[") + data.count(b"{")) > MAX_DEPTH and depth(value) > MAX_DEPTH:
+        raise ValueError(f"nested too deeply (more than {MAX_DEPTH} levels)")
+    return value
+
+
+def depth(value: Any) -> int:
+    """Levels of arrays and objects in `value` (0 for a scalar), without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        current, level = stack.pop()
+        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
 def decode(data: str) -> tuple[dict[str, Any] | None, str | None, bytes | None]:
     """(event, None, raw bytes) for a JSON object, or (None, reason, raw bytes or None) for anything else."""
     try:
@@ -65,14 +124,21 @@ def decode(data: str) -> tuple[dict[str, Any] | None, str | None, bytes | None]:
     except UnicodeDecodeError as error:
         return None, f"not valid UTF-8: {error.reason} at byte {error.start}", raw
     try:
-        value = json.loads(text, parse_constant=reject_constant)
-    except RecursionError:
-        return None, "not valid JSON: nested too deeply", raw
+        value = parse(text, raw)
     except ValueError as error:
         return None, f"not valid JSON: {error}", raw
     if not isinstance(value, dict):
         return None, f"not a JSON object: the record holds a JSON {_JSON_KINDS.get(type(value), 'value')}", raw
     return value, None, raw
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON (UTF-8): orjson, or Python's json for what orjson cannot encode (integers past
+    64 bits, lone surrogates), ASCII-escaped then."""
+    try:
+        return orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 def capped(reason: str, limit: int = MAX_REASON_CHARS) -> str:
@@ -83,6 +149,11 @@ def capped(reason: str, limit: int = MAX_REASON_CHARS) -> str:
     while len(json.dumps(cut)) > limit - 40:
         cut = cut[: len(cut) * 3 // 4]
     return f"{cut} [... {len(reason) - len(cut)} more characters]"
+
+
+def failure_reason(stage: str, error: BaseException) -> str:
+    """The quarantine reason of a record whose processing raised `error` in `stage`."""
+    return f"{stage} could not process this record: {type(error).__name__}: {error}"
 
 
 def quarantine(record: dict[str, Any], stage: str, reason: str) -> None:

@@ -9,21 +9,25 @@
   strings, told apart by magnitude) and ISO 8601 strings (no offset = UTC) become epoch
   milliseconds; anything else is left for validate to reject.
 - Types: a numeric `id` becomes a string; `id`, `source` and `type` lose surrounding whitespace;
-  a `payload` sent as a JSON-encoded object string becomes the object; a numeric string `version`
-  becomes an integer.
-Quarantined records pass through untouched. Nothing here can fail a record: it only reshapes.
+  a `payload` sent as a JSON-encoded object string becomes the object (parsed as strictly as ingest
+  parses records); a numeric string `version` becomes an integer.
+Quarantined records pass through untouched. transform rejects nothing on purpose (that is
+validate's job), but an exception while reshaping one record quarantines that record alone.
+A parsed payload string that would grow the record past the budget ingest gave it (a short string
+of many numbers expands when parsed and encoded again) moves the record to the staging prefix,
+as a record staged by ingest is read from and written back to it (pipeline_core.claimcheck).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pipeline_core import model
+from pipeline_core import chunking, claimcheck, model, settings
+from pipeline_core.aws import INFRASTRUCTURE_ERRORS, client
 from pipeline_core.observability import logger_for, publish
 
 STAGE = "transform"
@@ -42,7 +46,9 @@ ALIASES = {
 }
 FOLDED = {alias: canonical for canonical, aliases in ALIASES.items() for alias in aliases}
 SEPARATORS = re.compile(r"[\s_.-]+")
-NUMBER = re.compile(r"-?\d+(\.\d+)?")
+NUMBER = re.compile(r"-?\d{1,30}(\.\d{1,30})?")
+"""A numeric timestamp string: at most 30 digits each side (far past any point in time), so neither
+`int` (Python refuses more than 4,300 digits) nor `float` (past 1e308 is infinity) can fail on it."""
 _names: dict[str, str | None] = {}
 
 
@@ -75,7 +81,7 @@ def epoch_ms(value: Any) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
-        return scaled_to_ms(value)
+        return scaled_to_ms(value) if abs(value) < 1e300 else value
     if isinstance(value, str):
         text = value.strip()
         if NUMBER.fullmatch(text):
@@ -94,6 +100,7 @@ def epoch_ms(value: Any) -> Any:
 
 
 def normalise(event: dict[str, Any]) -> dict[str, Any]:
+    """`event` reshaped (see above); raises nothing but for a bug."""
     result: dict[str, Any] = {}
     for key, value in event.items():
         name = canonical_name(key)
@@ -112,8 +119,8 @@ def normalise(event: dict[str, Any]) -> dict[str, Any]:
     payload = result.get("payload")
     if isinstance(payload, str) and payload.lstrip().startswith("{"):
         try:
-            decoded = json.loads(payload, parse_constant=model.reject_constant)
-        except (ValueError, RecursionError):
+            decoded = model.parse(payload)
+        except ValueError:
             decoded = None
         if isinstance(decoded, dict):
             result["payload"] = decoded
@@ -123,11 +130,36 @@ def normalise(event: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def expanded(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether `after` (with a parsed payload string) outgrew what ingest budgeted for transform."""
+    return chunking.encoded_size(after) > chunking.encoded_size(before) + chunking.TRANSFORM_GROWTH_BYTES
+
+
 def transform(chunk: dict[str, Any]) -> dict[str, Any]:
     started = model.now_ms()
     for record in chunk["records"]:
-        if "quarantine" not in record:
-            record["event"] = normalise(record["event"])
+        if "quarantine" in record:
+            continue
+        try:
+            if claimcheck.is_staged(record):
+                bucket = settings.required("BUCKET_NAME")
+                fields = claimcheck.fetch(client("s3"), bucket, record)
+                if "event" in fields:
+                    claimcheck.store(client("s3"), bucket, record, {"event": normalise(fields["event"])})
+                continue
+            event = record["event"]
+            result = normalise(event)
+            payload = result.get("payload")
+            parsed = isinstance(payload, dict) and all(value is not payload for value in event.values())
+            if parsed and expanded(event, result):
+                record["event"] = result
+                claimcheck.stage(client("s3"), settings.required("BUCKET_NAME"), record)
+            else:
+                record["event"] = result
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as error:
+            model.quarantine(record, STAGE, model.failure_reason(STAGE, error))
     model.record_timing(chunk, STAGE, started)
     return chunk
 

@@ -101,7 +101,7 @@ def test_replay_marks_each_original_replayed_with_the_copy_it_made(failed):
     replay(pipeline, queue_url)
     copies = pipeline.read()[len(records) :]
     table = items(pipeline)
-    assert [table[r["SequenceNumber"]]["Status"] for r in records] == ["REPLAYED"] * len(records)
+    assert [table[r["SequenceNumber"]]["State"] for r in records] == ["REPLAYED"] * len(records)
     assert [table[r["SequenceNumber"]]["ReplayedAs"] for r in records] == [
         f"{pipeline.shard_id}:{c['SequenceNumber']}" for c in copies
     ]

@@ -107,13 +107,20 @@ def test_validate_accepts_a_normalised_event():
         ({"timestamp": 12}, "event.timestamp must be bigger than or equal to 946684800000"),
         ({"payload": []}, "event.payload must be object"),
         ({"type": "order..created"}, "event.type must match pattern"),
-        ({"extra": 1}, "event must not contain {'extra'} properties"),
+        ({"pipeline": 1}, "event must not contain ['pipeline']: enrich writes these fields"),
         ({"id": ""}, "event.id must be longer than or equal to 1 characters"),
         ({"metadata": {"k": 1}}, "event.metadata.k must be string"),
     ],
 )
 def test_validate_reports_the_rule_an_event_breaks(change, reason):
     assert validate.violation(VALID | change).startswith(reason)
+
+
+def test_an_unknown_field_is_accepted_unless_the_envelope_is_strict():
+    assert validate.violation(VALID | {"extra": 1}) is None
+    assert (
+        validate.violation(VALID | {"extra": 1}, strict_envelope=True) == "event must not contain {'extra'} properties"
+    )
 
 
 def test_the_schema_requires_the_five_fields_of_an_event():

@@ -1,0 +1,264 @@
+"""Redelivery never undoes a final state: a record already ARCHIVED, QUARANTINED or REPLAYED is
+acknowledged without work, and a failure while it is processed again never turns it FAILED. Also
+the state model (one item write per record, a sparse StatusIndex) and the small cases of the event
+itself (an empty Records list, two records with one sequence number)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from unittest import mock
+
+import dataplane_runner
+from dataplane_support import (
+    REGION,
+    Fault,
+    Unprocessed,
+    encoded,
+    event,
+    failures,
+    items,
+    lines,
+    run_until_done,
+    s3_internal_error,
+    sequence_of,
+    throttle,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+FINAL = {"ARCHIVED", "QUARANTINED", "REPLAYED"}
+
+
+def archived_batch(pipeline, count=30, bad=()):
+    payloads = encoded(*(event(n) for n in range(count)))
+    for position in bad:
+        payloads[position] = b"\xff not json"
+    pipeline.put(payloads)
+    records = pipeline.read()
+    assert failures(pipeline.invoke(pipeline.event(records))) == []
+    return records
+
+
+def raw_items(pipeline):
+    """Items by sequence number, attributes as DynamoDB returns them."""
+    scanned = pipeline.dynamodb.scan(TableName=pipeline.table_name, ConsistentRead=True)["Items"]
+    return {item["SequenceNumber"]["S"]: item for item in scanned}
+
+
+def test_a_final_batch_delivered_again_while_s3_refuses_writes_is_acknowledged_without_work(pipeline):
+    records = archived_batch(pipeline, bad=(3,))
+    before = items(pipeline)
+    s3_internal_error(pipeline.function_clients["s3"], when=lambda call: True)
+    pipeline.requests.reset()
+
+    response = pipeline.invoke(pipeline.event(records))
+
+    assert failures(response) == []
+    assert items(pipeline) == before
+    assert dict(pipeline.requests.calls) == {"BatchGetItem": 1}
+
+
+def test_when_the_states_cannot_be_read_the_batch_goes_back_to_kinesis_untouched(pipeline):
+    records = archived_batch(pipeline, bad=(3,))
+    before = items(pipeline)
+    reads = Fault(pipeline.function_clients["dynamodb"], "BatchGetItem", 400, "ThrottlingException", lambda n: True)
+    pipeline.requests.reset()
+
+    response = pipeline.invoke(pipeline.event(records))
+
+    assert failures(response) == [r["SequenceNumber"] for r in records]
+    assert items(pipeline) == before
+    assert set(pipeline.requests.calls) == {"BatchGetItem"}
+    reads.active = False
+    assert run_until_done(pipeline, records, batch_size=100) == 1
+    assert len(lines(pipeline, "archive")) == len(records) - 1
+
+
+def test_a_failure_while_a_final_record_is_processed_again_never_makes_it_failed(pipeline):
+    """A chunk of which archive wrote only some final states runs again whole; if it fails again,
+    the records already final stay final."""
+    pipeline.put(encoded(*(event(n) for n in range(30))))
+    records = pipeline.read()
+    unprocessed = Unprocessed(pipeline.function_clients["dynamodb"], keep=1, when=lambda call: True)
+    assert len(failures(pipeline.invoke(pipeline.event(records)))) == 30
+    unprocessed.when = lambda call: False
+    final_before = {n: item["State"] for n, item in items(pipeline).items() if item["State"] == "ARCHIVED"}
+    assert final_before
+    s3_internal_error(pipeline.function_clients["s3"], when=lambda call: True)
+    assert len(failures(pipeline.invoke(pipeline.event(records)))) == 30
+    table = items(pipeline)
+    assert {n: table[n]["State"] for n in final_before} == final_before
+    assert {item["State"] for n, item in table.items() if n not in final_before} == {"FAILED"}
+
+
+def test_a_replayed_record_delivered_again_is_acknowledged_and_stays_replayed(pipeline):
+    pipeline.put(encoded(event(0), event(1)))
+    records = pipeline.read()
+    pipeline.dynamodb.put_item(
+        TableName=pipeline.table_name,
+        Item={
+            "PipelineId": {"S": f"{pipeline.shard_id}:{records[0]['SequenceNumber']}"},
+            "Timestamp": {"N": str(round(records[0]["ApproximateArrivalTimestamp"].timestamp() * 1000))},
+            "State": {"S": "REPLAYED"},
+            "SequenceNumber": {"S": records[0]["SequenceNumber"]},
+        },
+    )
+    assert failures(pipeline.invoke(pipeline.event(records))) == []
+    table = items(pipeline)
+    assert (table[records[0]["SequenceNumber"]]["State"], table[records[1]["SequenceNumber"]]["State"]) == (
+        "REPLAYED",
+        "ARCHIVED",
+    )
+    assert [sequence_of(line) for line in lines(pipeline, "archive")] == [records[1]["SequenceNumber"]]
+
+
+def test_an_item_written_before_state_existed_is_still_read_as_final(pipeline):
+    """Items of the previous version carry `Status` in every state and no `State`."""
+    pipeline.put(encoded(event(0)))
+    (record,) = pipeline.read()
+    pipeline.dynamodb.put_item(
+        TableName=pipeline.table_name,
+        Item={
+            "PipelineId": {"S": f"{pipeline.shard_id}:{record['SequenceNumber']}"},
+            "Timestamp": {"N": str(round(record["ApproximateArrivalTimestamp"].timestamp() * 1000))},
+            "Status": {"S": "ARCHIVED"},
+            "SequenceNumber": {"S": record["SequenceNumber"]},
+        },
+    )
+    pipeline.requests.reset()
+    assert failures(pipeline.invoke(pipeline.event([record]))) == []
+    assert dict(pipeline.requests.calls) == {"BatchGetItem": 1}
+
+
+def test_archived_items_stay_out_of_the_sparse_status_index(pipeline):
+    archived_batch(pipeline, count=10, bad=(2, 5))
+    table = raw_items(pipeline)
+    states = Counter(item["State"]["S"] for item in table.values())
+    assert states == {"ARCHIVED": 8, "QUARANTINED": 2}
+    assert all(("Status" in item) == (item["State"]["S"] == "QUARANTINED") for item in table.values())
+    indexed = pipeline.dynamodb.scan(TableName=pipeline.table_name, IndexName="StatusIndex")["Items"]
+    assert sorted(item["Status"]["S"] for item in indexed) == ["QUARANTINED", "QUARANTINED"]
+
+
+def test_failed_items_are_in_the_status_index_with_their_reason(pipeline):
+    pipeline.put(encoded(event(0), event(1)))
+    records = pipeline.read()
+    s3_internal_error(pipeline.function_clients["s3"], when=lambda call: True)
+    assert len(failures(pipeline.invoke(pipeline.event(records)))) == 2
+    found = pipeline.dynamodb.query(
+        TableName=pipeline.table_name,
+        IndexName="StatusIndex",
+        KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "Status"},
+        ExpressionAttributeValues={":s": {"S": "FAILED"}},
+    )["Items"]
+    assert len(found) == 2
+    assert all("InternalError" in item["Reason"]["S"] for item in found)
+
+
+def test_each_record_costs_one_item_write_when_all_goes_well(pipeline):
+    writes = Counter()
+
+    def count(params, **_):
+        for requests in params["RequestItems"].values():
+            writes["items"] += len(requests)
+
+    pipeline.function_clients["dynamodb"].meta.events.register("provide-client-params.dynamodb.BatchWriteItem", count)
+    archived_batch(pipeline, count=60)
+    assert writes["items"] == 60
+    assert pipeline.requests.calls["PutItem"] == 0
+
+
+def test_an_event_with_no_records_returns_no_failures(pipeline):
+    assert pipeline.invoke({"Records": []}) == {"batchItemFailures": []}
+    assert pipeline.requests.total == 0
+
+
+def test_two_records_with_one_sequence_number_do_not_fail_the_batch(pipeline):
+    pipeline.put(encoded(event(0), event(1)))
+    records = pipeline.read()
+    lambda_event = pipeline.event([records[0], records[0], records[1], records[1], records[1]])
+    assert failures(pipeline.invoke(lambda_event)) == []
+    assert sorted(items(pipeline)) == sorted(r["SequenceNumber"] for r in records)
+    assert sorted(sequence_of(line) for line in lines(pipeline, "archive")) == sorted(
+        r["SequenceNumber"] for r in records
+    )
+
+
+FAULTS = ["none", "s3", "throttle-writes", "throttle-reads", "stage"]
+
+
+def deliver(pipeline, batch, fault):
+    """One delivery with `fault` active; the faults are removed afterwards."""
+    clients = pipeline.function_clients
+    injected = None
+    if fault == "s3":
+        injected = s3_internal_error(clients["s3"], when=lambda call: True)
+    elif fault == "throttle-writes":
+        injected = throttle(clients["dynamodb"], when=lambda call: True)
+    elif fault == "throttle-reads":
+        injected = Fault(clients["dynamodb"], "BatchGetItem", 400, "ThrottlingException", lambda n: True)
+    elif fault == "stage":
+
+        def before_step(stage, payload):
+            if stage == "enrich":
+                raise RuntimeError("injected failure in enrich")
+
+        pipeline.state_machine.before_step = before_step
+    try:
+        return failures(pipeline.invoke(pipeline.event(batch)))
+    finally:
+        pipeline.state_machine.before_step = None
+        if injected is not None:
+            injected.unregister()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["advance", "checkpoint-lost"]), st.integers(1, 20), st.sampled_from(FAULTS)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_no_order_of_deliveries_and_failures_turns_a_final_state_back(steps):
+    """Deliveries as the event source mapping makes them: each batch starts at the shard's
+    checkpoint, which moves to the first failed record, or past the batch; or stays where it was
+    (at-least-once: a lost checkpoint makes the next batch repeat records already processed). A
+    batch from a position is never shorter than an earlier one from there (the records are still in
+    the stream; a batch is cut short only by bisection, after a function error, which ingest never
+    raises). Each delivery has a fault or none."""
+    with mock.patch.object(time, "sleep", lambda seconds: None):  # the retries' backoff, not the clock under test
+        run_deliveries(steps)
+
+
+def run_deliveries(steps):
+    pipeline = dataplane_runner.Pipeline(region=REGION, max_payload_bytes=8_000)
+    payloads = encoded(*(event(n) for n in range(20)))
+    payloads[7] = b"not json"
+    pipeline.put(payloads)
+    records = pipeline.read()
+    numbers = [r["SequenceNumber"] for r in records]
+    checkpoint = 0
+    longest: dict[int, int] = {}
+    seen_final: dict[str, str] = {}
+    for kind, length, fault in steps:
+        if checkpoint >= len(records):
+            break
+        end = max(min(len(records), checkpoint + length), longest.get(checkpoint, 0))
+        longest[checkpoint] = end
+        failed = deliver(pipeline, records[checkpoint:end], fault)
+        if kind == "advance":
+            checkpoint = min((numbers.index(n) for n in failed), default=end)
+        table = items(pipeline)
+        for sequence_number, state in seen_final.items():
+            assert table[sequence_number]["State"] == state, "a final state was replaced"
+        seen_final |= {n: item["State"] for n, item in table.items() if item["State"] in FINAL}
+    run_until_done(pipeline, records[checkpoint:], batch_size=100)
+    table = items(pipeline)
+    assert {n: item["State"] for n, item in table.items()} == {
+        n: ("QUARANTINED" if index == 7 else "ARCHIVED") for index, n in enumerate(numbers)
+    }
+    stored = [sequence_of(line) for prefix in ("archive", "quarantine") for line in lines(pipeline, prefix)]
+    assert Counter(stored) == Counter(numbers), "each record exactly once in S3"
