@@ -14,8 +14,8 @@ nox.options.reuse_venv = "yes"
 
 
 def install_project(session: nox.Session, *requirement_files: str) -> None:
-    """The shared library (editable, as the stacks use it) plus the given requirement files."""
-    args = ["-c", str(CONSTRAINTS), "-e", f"{ROOT / 'shared'}[guardrails]"]
+    """The runtime package and the tooling (both editable) plus the given requirement files."""
+    args = ["-c", str(CONSTRAINTS), "-e", str(ROOT / "shared"), "-e", f"{ROOT / 'shared' / 'tooling'}[guardrails]"]
     for name in requirement_files:
         args += ["-r", str(ROOT / "requirements" / name)]
     session.install(*args)
@@ -36,35 +36,32 @@ def lint(session: nox.Session) -> None:
     install_project(session, "lint.txt")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", str(ROOT / "shared" / "streaming_shared"))
+    session.run(
+        "mypy", str(ROOT / "shared" / "streaming_shared"), str(ROOT / "shared" / "tooling" / "streaming_tooling")
+    )
+
+
+def install_into_virtualenv(session: nox.Session, venv: Path, requirement_files: list[Path]) -> None:
+    if not (venv / "bin" / "python").exists():
+        session.run("python", "-m", "venv", str(venv))
+    for requirements in requirement_files:
+        with session.chdir(requirements.parent):  # `-e ../../shared` is relative to the file, as for `pulumi install`
+            session.run(
+                str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", requirements.name, external=True
+            )
 
 
 def prepare_program_environment(session: nox.Session) -> None:
-    """The virtualenv every Pulumi.yaml points at (`../../.venv`), with what the programs import."""
-    program_venv = ROOT / ".venv"
-    if not (program_venv / "bin" / "python").exists():
-        session.run("python", "-m", "venv", str(program_venv))
-    for requirements in [
-        *sorted(ROOT.glob("stacks/*/requirements.txt")),
-        ROOT / "shared" / "policy_pack" / "requirements.txt",
-    ]:
-        with session.chdir(requirements.parent):  # `-e ../../shared` is relative to the layer, as for `pulumi install`
-            session.run(
-                str(program_venv / "bin" / "python"),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "-r",
-                requirements.name,
-                external=True,
-            )
+    """The virtualenvs the Pulumi.yaml files point at: `.venv` for the four programs (the runtime
+    package only) and `.venv-policy-pack` for the policy pack (which needs the tooling)."""
+    install_into_virtualenv(session, ROOT / ".venv", sorted(ROOT.glob("stacks/*/requirements.txt")))
+    install_into_virtualenv(session, ROOT / ".venv-policy-pack", [ROOT / "shared" / "policy_pack" / "requirements.txt"])
 
 
 def deploy_command(session: nox.Session, command: str) -> None:
     install_project(session, "deploy.txt")
     prepare_program_environment(session)
-    session.run("python", "-m", "streaming_shared.deploy", command, *session.posargs)
+    session.run("python", "-m", "streaming_tooling.deploy", command, *session.posargs)
 
 
 @nox.session(name="deploy-all")
@@ -107,18 +104,18 @@ def destroy_all(session: nox.Session) -> None:
 def plan(session: nox.Session) -> None:
     """Offline plan of the whole chain under the mock engine; --write-readme updates the diagram."""
     install_project(session)
-    session.run("python", "-m", "streaming_shared.deploy", "plan", *session.posargs)
+    session.run("python", "-m", "streaming_tooling.deploy", "plan", *session.posargs)
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Regenerate README's config tables from the layers' settings models."""
+    """Regenerate the documentation's generated sections (config tables, alarm table) from the code."""
     install_project(session)
     session.run(
         "python",
         "-c",
-        "import pathlib; from streaming_shared import docs; p = pathlib.Path('README.md'); "
-        "p.write_text(docs.render(p.read_text(), docs.config_tables(pathlib.Path('.'))))",
+        "import pathlib; from streaming_tooling import docs; "
+        "[print(f'rewrote {p}') for p in docs.write_all(pathlib.Path('.').resolve())]",
     )
 
 

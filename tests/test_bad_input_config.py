@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from streaming_shared.errors import ConfigError, UpstreamError
-from streaming_shared.testing import ProgramFailed, run_chain, run_layer
+from streaming_tooling.testing import ProgramFailed, run_chain, run_layer
 
 Exports = dict[str, dict[str, Any]]
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from streaming_shared.catalogue import DATA
-from streaming_shared.testing import run_chain
+from streaming_tooling.testing import run_chain
 
 WITH_KEYS = {"data": {"streamCustomerManagedKey": True, "archiveCustomerManagedKey": True}}
 

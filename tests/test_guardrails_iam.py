@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from streaming_shared.deploy.plan import build_plan
-from streaming_shared.guardrails import iam
+from streaming_tooling.deploy.plan import build_plan
+from streaming_tooling.guardrails import iam
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from streaming_shared.deploy.plan import build_plan
-from streaming_shared.guardrails.offline import evaluate
-from streaming_shared.guardrails.policies import POLICIES
-from streaming_shared.testing import run_program
+from streaming_tooling.deploy.plan import build_plan
+from streaming_tooling.guardrails.offline import evaluate
+from streaming_tooling.guardrails.policies import POLICIES
+from streaming_tooling.testing import run_program
 
 VIOLATIONS = Path(__file__).parent / "programs" / "policy_violations"
 

@@ -8,8 +8,8 @@ import pytest
 
 from streaming_shared.catalogue import deploy_order
 from streaming_shared.config import DEFAULT_EMULATOR_ENDPOINT
-from streaming_shared.deploy.plan import build_plan
-from streaming_shared.testing import repo_root
+from streaming_tooling.deploy.plan import build_plan
+from streaming_tooling.testing import repo_root
 
 # The pulumi-aws endpoint key of the AWS service behind each resource module. The `cloudwatch`
 # module spans two services: log groups are CloudWatch Logs, alarms and dashboards CloudWatch.

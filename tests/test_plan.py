@@ -8,9 +8,9 @@ import pytest
 
 from streaming_shared import catalogue
 from streaming_shared.catalogue import LAYERS, deploy_order
-from streaming_shared.deploy.cli import main
-from streaming_shared.deploy.plan import Wire, build_plan, embed_in_readme, render_mermaid, render_text
-from streaming_shared.testing import repo_root
+from streaming_tooling.deploy.cli import main
+from streaming_tooling.deploy.plan import Wire, build_plan, embed_in_readme, render_mermaid, render_text
+from streaming_tooling.testing import repo_root
 
 
 @pytest.fixture(scope="module")

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import re
 
-from streaming_shared import docs
 from streaming_shared.catalogue import LAYERS
-from streaming_shared.testing import repo_root
+from streaming_tooling import docs
+from streaming_tooling.testing import repo_root
 
 ROOT = repo_root()
 
 
-def test_readme_config_tables_match_the_settings_models():
-    readme = (ROOT / "README.md").read_text()
-    assert docs.render(readme, docs.config_tables(ROOT)) == readme, "README is stale: run `nox -s docs`"
+def test_generated_documentation_sections_are_up_to_date():
+    assert docs.stale_files(ROOT) == [], "generated documentation is stale: run `nox -s docs`"
 
 
-def test_readme_documents_every_layer_that_has_settings():
-    readme = (ROOT / "README.md").read_text()
-    for name in docs.config_tables(ROOT):
-        assert f"<!-- config:{name} -->" in readme, name
+def test_every_generated_section_has_a_place_in_the_documentation():
+    assert docs.missing_sections(ROOT) == []
+
+
+def test_each_layer_documents_its_config_in_its_own_folder():
+    for name in docs.generated_sections(ROOT).keys() & {f"config:{layer}" for layer in LAYERS}:
+        layer_readme = (ROOT / "stacks" / name.removeprefix("config:") / "README.md").read_text()
+        assert f"<!-- {name} -->" in layer_readme, name
 
 
 def test_no_region_or_zone_is_hard_coded_outside_tests_and_example_config():

@@ -1,12 +1,12 @@
 """The streaming pipeline's policy pack: `pulumi preview --policy-pack shared/policy_pack`.
 
-The policies live in `streaming_shared.guardrails.policies`, where the test suite also runs
+The policies live in `streaming_tooling.guardrails.policies`, where the test suite also runs
 them offline against every layer.
 """
 
 from pulumi_policy import PolicyPack
 
-from streaming_shared.guardrails.policies import ENFORCEMENT, POLICIES, POLICY_CONFIG
+from streaming_tooling.guardrails.policies import ENFORCEMENT, POLICIES, POLICY_CONFIG
 
 PolicyPack(
     name="streaming-pipeline-guardrails",

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from streaming_shared.deploy.automation import (
+from streaming_tooling.deploy.automation import (
     CLI_VERSION,
     LOCAL_PASSPHRASE,
     ensure_cli,
     stack_environment,
 )
-from streaming_shared.deploy.emulator import Emulator, free_loopback_port, listening
-from streaming_shared.deploy.orchestrator import DeployError
+from streaming_tooling.deploy.emulator import Emulator, free_loopback_port, listening
+from streaming_tooling.deploy.orchestrator import DeployError
 
 
 def test_stack_local_uses_the_file_backend_under_the_repo_and_a_throwaway_passphrase(tmp_path):

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from streaming_shared.catalogue import LAYERS, Layer
-from streaming_shared.deploy import cli
-from streaming_shared.deploy.orchestrator import (
+from streaming_tooling.deploy import cli
+from streaming_tooling.deploy.orchestrator import (
     DeployError,
     Operation,
     Outcome,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from streaming_shared.testing import ProgramFailed, deprecated_uses, run_chain, run_layer, run_program
+from streaming_tooling.testing import ProgramFailed, deprecated_uses, run_chain, run_layer, run_program
 
 PROGRAMS = Path(__file__).parent / "programs"
 

@@ -10,7 +10,7 @@ import pytest
 
 from streaming_shared.config import DEFAULT_EMULATOR_ENDPOINT
 from streaming_shared.provider import EMULATOR_SERVICES
-from streaming_shared.testing import run_program
+from streaming_tooling.testing import run_program
 
 PROBE = Path(__file__).parent / "programs" / "local_provider"
 

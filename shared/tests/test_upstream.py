@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from streaming_shared.errors import UpstreamError
-from streaming_shared.testing import ProgramFailed, run_program
+from streaming_tooling.testing import ProgramFailed, run_program
 
 READER = Path(__file__).parent / "programs" / "reader"
 NETWORK_EXPORTS = {

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 import dataplane_runner as runner
 
-from streaming_shared.testing import TEST_REGION
+from streaming_tooling.testing import TEST_REGION
 
 RECORDS = 1_000
 BATCH_SIZE = 100

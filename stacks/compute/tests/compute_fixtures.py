@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from streaming_shared.catalogue import COMPUTE, DEFAULT_ORG
-from streaming_shared.testing import ACCOUNT_ID, TEST_REGION, TEST_STACK, ProgramRun, repo_root, run_program
-from streaming_shared.testing.harness import stack_outputs_for
+from streaming_tooling.testing import ACCOUNT_ID, TEST_REGION, TEST_STACK, ProgramRun, repo_root, run_program
+from streaming_tooling.testing.harness import stack_outputs_for
 
 COMPUTE_DIR = repo_root() / "stacks" / "compute"
 REAL_FUNCTIONS = COMPUTE_DIR / "functions"

@@ -14,7 +14,7 @@ for folder in (HERE, HERE.parent):
 
 from compute_fixtures import compute_program, run_compute  # noqa: E402
 
-from streaming_shared.testing import ProgramRun  # noqa: E402
+from streaming_tooling.testing import ProgramRun  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import yaml
 from compute_fixtures import COMPUTE_DIR, data_exports, network_exports, run_compute
 
 from streaming_shared.errors import ConfigError, UpstreamError
-from streaming_shared.testing import ProgramFailed
+from streaming_tooling.testing import ProgramFailed
 
 P = "streaming-compute"
 

@@ -17,7 +17,7 @@ from compute_fixtures import (
 from compute_layer.state_machine import STEPS, steps_in_order
 
 from streaming_shared.catalogue import COMPUTE, STAGES
-from streaming_shared.testing import ACCOUNT_ID, TEST_REGION, ProgramRun, Resource, repo_root, run_chain
+from streaming_tooling.testing import ACCOUNT_ID, TEST_REGION, ProgramRun, Resource, repo_root, run_chain
 
 FUNCTION = "aws:lambda/function:Function"
 ROLE = "aws:iam/role:Role"

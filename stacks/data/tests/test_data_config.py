@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streaming_shared.errors import ConfigError
-from streaming_shared.testing import ProgramFailed, run_layer
+from streaming_tooling.testing import ProgramFailed, run_layer
 
 LONG_TEMPLATE = "acme-streaming-pipeline-processed-records-archive-{environment}"  # 50 characters + the stack name
 

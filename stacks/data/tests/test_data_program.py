@@ -7,7 +7,7 @@ import json
 import pytest
 
 from streaming_shared.catalogue import COMPUTE, DATA, OBSERVABILITY
-from streaming_shared.testing import ACCOUNT_ID, ProgramRun, run_chain, run_layer
+from streaming_tooling.testing import ACCOUNT_ID, ProgramRun, run_chain, run_layer
 
 STREAM = "aws:kinesis/stream:Stream"
 TABLE = "aws:dynamodb/table:Table"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streaming_shared.errors import ConfigError
-from streaming_shared.testing import ProgramFailed, run_layer
+from streaming_tooling.testing import ProgramFailed, run_layer
 
 BAD_CONFIG = [
     pytest.param({"vpcCidr": "8.8.0.0/16"}, "dev", "streaming-network:vpcCidr", "RFC 1918", id="public-cidr"),

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from streaming_shared.catalogue import NETWORK
-from streaming_shared.testing import ProgramRun, run_layer
+from streaming_tooling.testing import ProgramRun, run_layer
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from streaming_shared.testing import ACCOUNT_ID, run_layer
+from streaming_tooling.testing import ACCOUNT_ID, run_layer
 
 REGION = "eu-west-1"
 """Not the harness default, so a value that ignored the configured region would show."""

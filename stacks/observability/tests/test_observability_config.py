@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streaming_shared.errors import ConfigError, UpstreamError
-from streaming_shared.testing import ProgramFailed
+from streaming_tooling.testing import ProgramFailed
 
 P = "streaming-observability"
 

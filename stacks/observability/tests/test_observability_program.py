@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from streaming_shared.catalogue import OBSERVABILITY, STAGES
-from streaming_shared.testing import repo_root
+from streaming_tooling.testing import repo_root
 
 LAYER_DIR = repo_root() / "stacks" / "observability"
 
@@ -68,7 +68,7 @@ def test_alarm_kind_keys_and_names_are_unique():
 
 
 def test_readme_alarm_table_matches_the_alarm_catalogue():
-    readme = (repo_root() / "README.md").read_text()
+    readme = (LAYER_DIR / "README.md").read_text()
     block = re.search(r"<!-- alarms:observability -->\n(.*?)\n<!-- /alarms:observability -->", readme, re.DOTALL)
     assert block, "README lacks the <!-- alarms:observability --> block"
     expected = _import("alarm_kinds").reference_table()

@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from ..catalogue import LAYERS, Layer, deploy_order, repo_root
+from streaming_shared.catalogue import LAYERS, Layer, deploy_order, repo_root
+
 from ..testing.harness import ProgramFailed, ProgramRun, run_layer
 
 

@@ -15,8 +15,9 @@ from typing import Any
 from pulumi import automation as auto
 from semver import VersionInfo
 
-from ..catalogue import Layer
-from ..config import LOCAL_STACK
+from streaming_shared.catalogue import Layer
+from streaming_shared.config import LOCAL_STACK
+
 from .orchestrator import DeployError, Operation, Outcome
 
 CLI_VERSION = "3.272.0"

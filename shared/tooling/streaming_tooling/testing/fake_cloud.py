@@ -200,5 +200,5 @@ class FakeCloud(pulumi.runtime.Mocks):
             return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
         raise NotImplementedError(
             f"the offline harness has no fake answer for invoke {args.token}; "
-            "add one to streaming_shared/testing/fake_cloud.py"
+            "add one to shared/tooling/streaming_tooling/testing/fake_cloud.py"
         )

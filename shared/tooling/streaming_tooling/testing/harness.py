@@ -1,6 +1,6 @@
 """Run a layer's real `__main__.py` under Pulumi's mock engine and get plain Python data back.
 
-    from streaming_shared.testing import run_layer
+    from streaming_tooling.testing import run_layer
 
     run = run_layer("network", config={"azCount": 3}, region="eu-west-1")
     vpc = run.one("aws:ec2/vpc:Vpc")
@@ -36,8 +36,9 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from streaming_shared.catalogue import DEFAULT_ORG, Layer, deploy_order, downstream_of, layer, repo_root
+
 from .. import aws_types
-from ..catalogue import DEFAULT_ORG, Layer, deploy_order, downstream_of, layer, repo_root
 from .fake_cloud import FakeCloud
 
 TEST_REGION = "eu-central-1"

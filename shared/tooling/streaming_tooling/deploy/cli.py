@@ -1,4 +1,4 @@
-"""`python -m streaming_shared.deploy <command> ...`: what the nox deploy sessions run.
+"""`python -m streaming_tooling.deploy <command> ...`: what the nox deploy sessions run.
 
     deploy-all     up every layer: network and data together, then compute, then observability
     deploy LAYER   up one layer (refused while an upstream stack has no outputs);
@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import LAYERS, destroy_order, repo_root
-from ..config import DEFAULT_EMULATOR_ENDPOINT, LOCAL_STACK
+from streaming_shared.catalogue import LAYERS, destroy_order, repo_root
+from streaming_shared.config import DEFAULT_EMULATOR_ENDPOINT, LOCAL_STACK
+
 from .automation import AutomationGateway, ensure_cli
 from .emulator import Emulator
 from .orchestrator import DeployError, Gateway, Operation, deploy_one, exit_code, run_layers, summary
@@ -40,7 +41,7 @@ ALL_LAYER_COMMANDS = {
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
-        prog="python -m streaming_shared.deploy",
+        prog="python -m streaming_tooling.deploy",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,7 +1,8 @@
 """Offline test support: run layer programs under Pulumi's mock engine (see `harness`)."""
 
+from streaming_shared.catalogue import repo_root
+
 from ..aws_types import DeprecatedUse, deprecated_uses
-from ..catalogue import repo_root
 from .fake_cloud import ACCOUNT_ID
 from .harness import (
     TEST_REGION,

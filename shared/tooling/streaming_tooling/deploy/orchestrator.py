@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
-from ..catalogue import Layer, downstream_of, layer, waves
-from ..upstream import deploy_hint
+from streaming_shared.catalogue import Layer, downstream_of, layer, waves
+from streaming_shared.upstream import deploy_hint
 
 
 class Operation(Enum):

@@ -1,0 +1,108 @@
+"""Generated sections of the documentation, so they cannot drift from the code.
+
+A generated section sits between `<!-- <kind>:<name> -->` and `<!-- /<kind>:<name> -->` in any of
+the files `documentation_files` lists: `config:common` (keys every layer accepts),
+`config:<layer>` (from the layer's settings model, in `stacks/<layer>/README.md`) and
+`alarms:observability` (from the alarm catalogue). `nox -s docs` rewrites them; a test fails when
+one is stale or missing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+from streaming_shared.catalogue import LAYERS
+from streaming_shared.config import LayerSettings, settings_table
+
+DOCUMENTATION_GLOBS = ("README.md", "docs/**/*.md", "stacks/*/README.md", "stacks/*/*/README.md", "shared/**/*.md")
+
+
+def documentation_files(root: Path) -> list[Path]:
+    """Every Markdown file of the repository that may hold generated sections."""
+    found = {path for pattern in DOCUMENTATION_GLOBS for path in root.glob(pattern) if ".nox" not in path.parts}
+    return sorted(found)
+
+
+def layer_module(root: Path, layer_name: str, module: str) -> ModuleType | None:
+    """`stacks/<layer>/<layer>_layer/<module>.py`, imported, if the layer has it."""
+    path = root / "stacks" / layer_name / f"{layer_name}_layer" / f"{module}.py"
+    if not path.exists():
+        return None
+    module_name = f"{layer_name}_layer.{module}"
+    if module_name not in sys.modules:
+        sys.path.insert(0, str(path.parents[1]))
+        try:
+            importlib.import_module(module_name)
+        finally:
+            sys.path.remove(str(path.parents[1]))
+    return sys.modules[module_name]
+
+
+def layer_settings_model(root: Path, layer_name: str) -> type[LayerSettings] | None:
+    """The settings model in `stacks/<layer>/<layer>_layer/settings.py`, if the layer has one."""
+    module = layer_module(root, layer_name, "settings")
+    if module is None:
+        return None
+    models = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, LayerSettings)
+        and getattr(value, "LAYER", None) is LAYERS[layer_name]
+    ]
+    return models[0] if models else None
+
+
+def generated_sections(root: Path) -> dict[str, str]:
+    """Each generated section's marker (`config:data`) and its content."""
+    sections = {"config:common": settings_table(LayerSettings, include_common=True)}
+    for name in LAYERS:
+        model = layer_settings_model(root, name)
+        if model is not None:
+            sections[f"config:{name}"] = settings_table(model)
+    alarm_kinds = layer_module(root, "observability", "alarm_kinds")
+    if alarm_kinds is not None:
+        sections["alarms:observability"] = alarm_kinds.reference_table()
+    return sections
+
+
+def _replacement(content: str) -> Callable[[re.Match[str]], str]:
+    return lambda match: f"{match.group(1)}{content}\n{match.group(2)}"
+
+
+def render(text: str, sections: dict[str, str]) -> str:
+    for marker, content in sections.items():
+        # The block may be empty (the markers on consecutive lines), as it is before a layer exists.
+        pattern = re.compile(rf"(<!-- {marker} -->\n)(?:.*?\n)?(<!-- /{marker} -->)", re.DOTALL)
+        text = pattern.sub(_replacement(content), text)
+    return text
+
+
+def stale_files(root: Path) -> list[Path]:
+    """Documentation files whose generated sections differ from what the code generates now."""
+    sections = generated_sections(root)
+    return [path for path in documentation_files(root) if render(path.read_text(), sections) != path.read_text()]
+
+
+def missing_sections(root: Path) -> list[str]:
+    """Generated sections no documentation file holds."""
+    texts = "".join(path.read_text() for path in documentation_files(root))
+    return [marker for marker in generated_sections(root) if f"<!-- {marker} -->" not in texts]
+
+
+def write_all(root: Path) -> list[Path]:
+    """Rewrite every stale documentation file; returns the files rewritten."""
+    sections = generated_sections(root)
+    rewritten = []
+    for path in documentation_files(root):
+        text = path.read_text()
+        rendered = render(text, sections)
+        if rendered != text:
+            path.write_text(rendered)
+            rewritten.append(path)
+    return rewritten
