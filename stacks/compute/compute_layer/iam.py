@@ -19,9 +19,23 @@ VERSION = "2012-10-17"
 
 LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 TABLE_WRITE_ACTIONS = ("dynamodb:BatchWriteItem",)
+"""archive: the final state of every record, 25 items a request."""
+TABLE_CHECK_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:PutItem")
+"""ingest: one read of a batch's states, and the conditional FAILED writes."""
 START_SYNC_ACTIONS = ("states:StartSyncExecution",)
 ARCHIVE_WRITE_ACTIONS = ("s3:PutObject",)
 ARCHIVE_PREFIXES = ("archive", "quarantine")
+STAGING_PREFIX = "staging"
+"""Where large records wait while they travel by reference (claim check); see pipeline_core.claimcheck."""
+STAGING_ACTIONS: dict[str, tuple[str, ...]] = {
+    "ingest": ("s3:PutObject",),
+    "transform": ("s3:GetObject", "s3:PutObject"),
+    "validate": ("s3:GetObject",),
+    "enrich": ("s3:GetObject", "s3:PutObject"),
+    "archive": ("s3:DeleteObject", "s3:GetObject"),
+}
+"""What each stage does with a staged record: ingest stores it, transform and enrich read and rewrite
+it, validate reads it, archive reads it into the final object and deletes it."""
 STREAM_READ_ACTIONS = (
     "kinesis:DescribeStream",
     "kinesis:DescribeStreamSummary",
@@ -73,6 +87,25 @@ def own_log_group(log_group_arn: str) -> Statement:
 
 def table_writes(table_arn: str) -> Statement:
     return statement("WriteStateItems", TABLE_WRITE_ACTIONS, [table_arn])
+
+
+def table_checks(table_arn: str) -> Statement:
+    return statement("ReadStatesAndMarkFailures", TABLE_CHECK_ACTIONS, [table_arn])
+
+
+def staging_access(stage: str, bucket_arn: str) -> Statement:
+    return statement("UseStagedRecords", STAGING_ACTIONS[stage], [f"{bucket_arn}/{STAGING_PREFIX}/*"])
+
+
+def archive_key_use(stage: str, key_arn: str) -> Statement:
+    """SSE-KMS with the bucket's customer-managed key: writing an object needs a data key, reading one
+    needs Decrypt; each stage gets what its staging (and archive's final) objects need."""
+    actions = set()
+    if "s3:PutObject" in STAGING_ACTIONS[stage] or stage == "archive":
+        actions.add("kms:GenerateDataKey")
+    if "s3:GetObject" in STAGING_ACTIONS[stage]:
+        actions.add("kms:Decrypt")
+    return statement("UseArchiveKey", actions, [key_arn])
 
 
 def start_sync_execution(state_machine_arn: str) -> Statement:

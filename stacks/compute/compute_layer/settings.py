@@ -171,6 +171,12 @@ class ComputeSettings(LayerSettings):
         description="Days a record's state item lives in the table before DynamoDB's TTL removes it "
         "(RECORD_TTL_DAYS of ingest and archive).",
     )
+    strict_envelope: bool = Field(
+        False,
+        description="Quarantine events with a top-level field the event schema does not name. Off (the "
+        "tolerant reader): such fields are kept and archived, so a producer may add fields; only the "
+        "schema's required fields are checked for presence, and the fields it names for type.",
+    )
     max_payload_bytes: int = Field(
         200000,
         ge=4096,

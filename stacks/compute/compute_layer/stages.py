@@ -1,9 +1,10 @@
 """What each stage is given: its environment variables and the AWS calls it may make.
 
-This is the contract with the data plane (the handlers under `functions/`): `ingest` writes
-state items and runs the state machine; `archive` writes the archive and quarantine objects and
-the final state items; transform, validate and enrich call no AWS API at all, so their roles
-may write their own logs and nothing else.
+This is the contract with the data plane (the handlers under `functions/`): `ingest` reads the
+batch's states, marks failures and runs the state machine; `archive` writes the archive and
+quarantine objects and the final state items. A record too large to pass inline travels under the
+bucket's `staging/` prefix (claim check), so every stage may use that prefix, each for what it does
+there (`iam.STAGING_ACTIONS`); beyond it, transform, validate and enrich call no AWS API.
 """
 
 from __future__ import annotations
@@ -53,31 +54,46 @@ def environment(
             raise ValueError("ingest needs the state machine ARN")
         return {
             "TABLE_NAME": data.table_name,
+            "BUCKET_NAME": data.bucket_name,
             "STATE_MACHINE_ARN": state_machine_arn,
             "RECORD_TTL_DAYS": ttl,
             "MAX_PAYLOAD_BYTES": str(settings.max_payload_bytes),
         }
     if stage == "archive":
         return {"TABLE_NAME": data.table_name, "BUCKET_NAME": data.bucket_name, "RECORD_TTL_DAYS": ttl}
-    return {}
+    if stage == "validate":
+        return {"BUCKET_NAME": data.bucket_name, "STRICT_ENVELOPE": "true" if settings.strict_envelope else "false"}
+    return {"BUCKET_NAME": data.bucket_name}
 
 
 def statements(
     stage: str, data: DataResources, state_machine_arn: pulumi.Input[str] | None = None
 ) -> pulumi.Output[list[iam.Statement]]:
     """The stage's own AWS calls (its log group is added by `StageFunction`)."""
+
+    def key_use(key_arn: str | None) -> list[iam.Statement]:
+        return [iam.archive_key_use(stage, key_arn)] if key_arn else []
+
     if stage == "ingest":
         if state_machine_arn is None:
             raise ValueError("ingest needs the state machine ARN")
-        return pulumi.Output.all(data.table_arn, state_machine_arn).apply(
-            lambda values: [iam.table_writes(values[0]), iam.start_sync_execution(values[1])]
+        return pulumi.Output.all(data.table_arn, state_machine_arn, data.bucket_arn, data.archive_kms_key_arn).apply(
+            lambda values: [
+                iam.table_checks(values[0]),
+                iam.start_sync_execution(values[1]),
+                iam.staging_access(stage, values[2]),
+                *key_use(values[3]),
+            ]
         )
     if stage == "archive":
         return pulumi.Output.all(data.bucket_arn, data.table_arn, data.archive_kms_key_arn).apply(
             lambda values: [
                 iam.archive_writes(values[0]),
+                iam.staging_access(stage, values[0]),
                 iam.table_writes(values[1]),
-                *([iam.kms_key_use("EncryptArchiveObjects", "kms:GenerateDataKey", values[2])] if values[2] else []),
+                *key_use(values[2]),
             ]
         )
-    return pulumi.Output.from_input([])
+    return pulumi.Output.all(data.bucket_arn, data.archive_kms_key_arn).apply(
+        lambda values: [iam.staging_access(stage, values[0]), *key_use(values[1])]
+    )

@@ -97,7 +97,9 @@ def test_ingest_may_write_state_run_the_state_machine_and_consume_the_stream(def
     assert grants(default_run, function_role(default_run, "ingest")) == {
         "logs:CreateLogStream": {log_streams(default_run, "ingest")},
         "logs:PutLogEvents": {log_streams(default_run, "ingest")},
-        "dynamodb:BatchWriteItem": {TABLE_ARN},
+        "dynamodb:BatchGetItem": {TABLE_ARN},
+        "dynamodb:PutItem": {TABLE_ARN},
+        "s3:PutObject": {f"{BUCKET_ARN}/staging/*"},
         "states:StartSyncExecution": {machine_arn},
         "kinesis:DescribeStream": {STREAM_ARN},
         "kinesis:DescribeStreamSummary": {STREAM_ARN},
@@ -108,20 +110,30 @@ def test_ingest_may_write_state_run_the_state_machine_and_consume_the_stream(def
     }
 
 
-def test_archive_may_write_only_its_two_prefixes_and_the_state_table(default_run):
+def test_archive_may_write_only_its_two_prefixes_and_the_state_table_and_clear_staging(default_run):
     assert grants(default_run, function_role(default_run, "archive")) == {
         "logs:CreateLogStream": {log_streams(default_run, "archive")},
         "logs:PutLogEvents": {log_streams(default_run, "archive")},
         "s3:PutObject": {f"{BUCKET_ARN}/archive/*", f"{BUCKET_ARN}/quarantine/*"},
+        "s3:GetObject": {f"{BUCKET_ARN}/staging/*"},
+        "s3:DeleteObject": {f"{BUCKET_ARN}/staging/*"},
         "dynamodb:BatchWriteItem": {TABLE_ARN},
     }
 
 
-@pytest.mark.parametrize("stage", ["transform", "validate", "enrich"])
-def test_pure_stages_may_only_write_their_own_logs(default_run, stage):
+@pytest.mark.parametrize(
+    ("stage", "staging"),
+    [
+        ("transform", {"s3:GetObject", "s3:PutObject"}),
+        ("validate", {"s3:GetObject"}),
+        ("enrich", {"s3:GetObject", "s3:PutObject"}),
+    ],
+)
+def test_the_middle_stages_may_only_write_their_logs_and_use_the_staging_prefix(default_run, stage, staging):
     assert grants(default_run, function_role(default_run, stage)) == {
         "logs:CreateLogStream": {log_streams(default_run, stage)},
         "logs:PutLogEvents": {log_streams(default_run, stage)},
+        **{key: {f"{BUCKET_ARN}/staging/*"} for key in sorted(staging)},
     }
 
 
@@ -256,14 +268,16 @@ def test_common_environment_of_every_function(default_run):
 def test_ingest_environment_names_the_table_and_state_machine(default_run):
     variables = env(default_run, "ingest")
     assert {
-        key: variables[key] for key in ("TABLE_NAME", "STATE_MACHINE_ARN", "RECORD_TTL_DAYS", "MAX_PAYLOAD_BYTES")
+        key: variables[key]
+        for key in ("TABLE_NAME", "BUCKET_NAME", "STATE_MACHINE_ARN", "RECORD_TTL_DAYS", "MAX_PAYLOAD_BYTES")
     } == {
         "TABLE_NAME": DATA["table_name"],
+        "BUCKET_NAME": DATA["archive_bucket_name"],
         "STATE_MACHINE_ARN": default_run.one(STATE_MACHINE).outputs["arn"],
         "RECORD_TTL_DAYS": "30",
         "MAX_PAYLOAD_BYTES": "200000",
     }
-    assert len(variables) == 9
+    assert len(variables) == 10
 
 
 def test_archive_environment_names_the_table_and_bucket(default_run):
@@ -276,9 +290,22 @@ def test_archive_environment_names_the_table_and_bucket(default_run):
     assert len(variables) == 8
 
 
-@pytest.mark.parametrize("stage", ["transform", "validate", "enrich"])
-def test_pure_stages_get_only_the_common_environment(default_run, stage):
-    assert len(env(default_run, stage)) == 5
+@pytest.mark.parametrize("stage", ["transform", "enrich"])
+def test_transform_and_enrich_get_the_bucket_of_staged_records(default_run, stage):
+    variables = env(default_run, stage)
+    assert variables["BUCKET_NAME"] == DATA["archive_bucket_name"]
+    assert len(variables) == 6
+
+
+def test_validate_gets_the_bucket_and_the_envelope_rule(default_run):
+    variables = env(default_run, "validate")
+    assert (variables["BUCKET_NAME"], variables["STRICT_ENVELOPE"]) == (DATA["archive_bucket_name"], "false")
+    assert len(variables) == 7
+
+
+def test_strict_envelope_reaches_validate(compute_dir):
+    run = run_compute(compute_dir, config={"strictEnvelope": True})
+    assert run.one(FUNCTION, "validate").inputs["environment"]["variables"]["STRICT_ENVELOPE"] == "true"
 
 
 def test_log_level_reaches_powertools_and_the_lambda_log_filter(compute_dir):
@@ -450,7 +477,7 @@ def test_without_customer_managed_keys_no_role_has_kms_permissions(default_run):
         assert "kms:" not in policy.inputs["policy"], policy.name
 
 
-def test_customer_managed_keys_add_exactly_decrypt_for_ingest_and_generate_data_key_for_archive(compute_dir):
+def test_customer_managed_keys_add_exactly_what_each_stage_needs_of_them(compute_dir):
     run = run_compute(
         compute_dir,
         upstream={
@@ -467,11 +494,11 @@ def test_customer_managed_keys_add_exactly_decrypt_for_ingest_and_generate_data_
         for stage in STAGES
     }
     assert kms == {
-        "ingest": {"kms:Decrypt": {STREAM_KEY}},
-        "transform": {},
-        "validate": {},
-        "enrich": {},
-        "archive": {"kms:GenerateDataKey": {ARCHIVE_KEY}},
+        "ingest": {"kms:Decrypt": {STREAM_KEY}, "kms:GenerateDataKey": {ARCHIVE_KEY}},
+        "transform": {"kms:Decrypt": {ARCHIVE_KEY}, "kms:GenerateDataKey": {ARCHIVE_KEY}},
+        "validate": {"kms:Decrypt": {ARCHIVE_KEY}},
+        "enrich": {"kms:Decrypt": {ARCHIVE_KEY}, "kms:GenerateDataKey": {ARCHIVE_KEY}},
+        "archive": {"kms:Decrypt": {ARCHIVE_KEY}, "kms:GenerateDataKey": {ARCHIVE_KEY}},
     }
 
 

@@ -22,6 +22,14 @@ _EncryptByDefault = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServe
 EVERYTHING = aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="")
 """The S3 API requires a filter on every lifecycle rule; an empty prefix matches every object."""
 
+STAGING_PREFIX = "staging/"
+"""Where the compute layer's data plane keeps a record too large to pass through its state machine
+inline while it travels by reference (claim check). archive deletes each staging object once the
+record is archived; what a failed run leaves there is a copy of a record still in the stream."""
+STAGING_EXPIRATION_DAYS = 1
+"""Staging objects (and, the bucket being versioned, their noncurrent versions) expire after a day:
+a record waits there for seconds, and every retry stores it again from the stream."""
+
 
 def archive_bucket_name(settings: DataSettings, provider: aws.Provider) -> str:
     """The bucket name from `archiveBucketName`, checked against S3's rules before anything exists.
@@ -127,6 +135,15 @@ class ArchiveBucket(pulumi.ComponentResource):
                     filter=EVERYTHING,
                     noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                         noncurrent_days=settings.archive_noncurrent_days
+                    ),
+                ),
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-staged-records",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=STAGING_PREFIX),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=STAGING_EXPIRATION_DAYS),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=STAGING_EXPIRATION_DAYS
                     ),
                 ),
                 aws.s3.BucketLifecycleConfigurationRuleArgs(

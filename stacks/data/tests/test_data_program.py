@@ -303,11 +303,21 @@ def test_lifecycle_aborts_incomplete_multipart_uploads(run):
     assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
 
 
-def test_every_lifecycle_rule_is_enabled_with_an_explicit_empty_prefix_filter(run):
-    rules = lifecycle_rules(run).values()
-    assert len(rules) == 3
-    assert all(rule["status"] == "Enabled" and rule["filter"] == {"prefix": ""} for rule in rules)
-    assert all("prefix" not in rule for rule in rules)
+def test_lifecycle_expires_staged_records_and_their_versions_after_a_day(run):
+    rule = lifecycle_rules(run)["expire-staged-records"]
+    assert rule["filter"] == {"prefix": "staging/"}
+    assert rule["expiration"] == {"days": 1}
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 1}
+
+
+def test_every_lifecycle_rule_is_enabled_with_an_explicit_prefix_filter(run):
+    rules = lifecycle_rules(run)
+    assert len(rules) == 4
+    assert all(rule["status"] == "Enabled" and "prefix" in rule["filter"] for rule in rules.values())
+    assert {name: rule["filter"]["prefix"] for name, rule in rules.items() if rule["filter"]["prefix"]} == {
+        "expire-staged-records": "staging/"
+    }
+    assert all("prefix" not in rule for rule in rules.values())
 
 
 def test_lifecycle_is_applied_after_versioning(run):
