@@ -4,9 +4,10 @@ Lambda and Step Functions cannot run the stage code in moto. So StartSyncExecuti
 call, is intercepted on the client ingest uses (botocore's `before-call.sfn.StartSyncExecution`
 event) and answered like the real API: the four stage handlers run in the order
 `steps_in_order(definition(...))` gives, each step's output JSON-encoded and decoded again as Step
-Functions passes it on, an output over 256 KiB failing the execution with States.DataLimitExceeded
-and an exception in a stage failing it with the exception's name as the error, as the Lambda
-integration does. Every other call (DynamoDB, S3, Kinesis) reaches the emulator for real.
+Functions passes it on, an output over 256 KiB failing the execution with States.DataLimitExceeded,
+input that is not JSON (NaN, Infinity) refused with InvalidExecutionInput, a result that is not
+JSON failing the execution, and an exception in a stage failing it with the exception's name as
+the error, as the Lambda integration does. Every other call (DynamoDB, S3, Kinesis) reaches the emulator for real.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import logging
 import os
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -35,6 +37,15 @@ STATE_MACHINE_FILE = COMPUTE / "compute_layer" / "state_machine.py"
 STAGES = ("ingest", "transform", "validate", "enrich", "archive")
 ACCOUNT_ID = "123456789012"
 DATA_LIMIT_BYTES = 256 * 1024
+
+
+def reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def strict_json(text: str) -> Any:
+    """`text` decoded as Step Functions reads JSON: NaN and Infinity are not JSON."""
+    return json.loads(text, parse_constant=reject_constant)
 
 
 def load_module(name: str, path: Path) -> ModuleType:
@@ -114,6 +125,9 @@ class StateMachineEmulator:
         self.executions: list[Execution] = []
         self.before_step: Callable[[str, dict[str, Any]], None] | None = None
         """A test hook, called with the step name and its input; raising fails the step."""
+        self.cpu: Counter[str] = Counter()
+        """CPU seconds of this thread (time.thread_time) spent in each stage's handler, in the JSON
+        decoding and encoding between the steps (`json`), and in the whole emulated run (`run`)."""
 
     def install(self, sfn_client: Any) -> None:
         sfn_client.meta.events.register(
@@ -122,10 +136,25 @@ class StateMachineEmulator:
 
     def _intercept(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         request = json.loads(params["body"])
+        try:
+            strict_json(request["input"])
+        except ValueError as error:  # Step Functions refuses input that is not JSON (NaN, Infinity...)
+            status = 400
+            return AWSResponse("https://sync-states.invalid/", status, {}, None), {
+                "Error": {"Code": "InvalidExecutionInput", "Message": f"Invalid execution input: {error}"},
+                "ResponseMetadata": {"HTTPStatusCode": status},
+            }
         response = self.run(request["stateMachineArn"], request["input"])
         return AWSResponse("https://sync-states.invalid/", 200, {}, None), response
 
     def run(self, state_machine_arn: str, text: str) -> dict[str, Any]:
+        clock = time.thread_time()
+        try:
+            return self._run(state_machine_arn, text)
+        finally:
+            self.cpu["run"] += time.thread_time() - clock
+
+    def _run(self, state_machine_arn: str, text: str) -> dict[str, Any]:
         started = datetime.now(UTC)
         name = str(uuid.uuid4())
         execution = Execution(
@@ -140,15 +169,29 @@ class StateMachineEmulator:
         for step, arn in self.order:
             stage = self.stage_of[arn]
             try:
+                clock = time.thread_time()
                 payload = json.loads(state)
+                self.cpu["json"] += time.thread_time() - clock
                 if self.before_step is not None:
                     self.before_step(stage, payload)
-                output = self.handlers[stage].handler(payload, LambdaContext(function_name=arn.rsplit(":", 1)[1]))
+                context = LambdaContext(function_name=arn.rsplit(":", 1)[1])
+                clock = time.thread_time()
+                try:
+                    output = self.handlers[stage].handler(payload, context)
+                finally:
+                    self.cpu[stage] += time.thread_time() - clock
             except Exception as failure:  # the Lambda integration reports any unhandled error this way
                 error = type(failure).__name__
                 cause = json.dumps({"errorMessage": str(failure), "errorType": error})
                 break
-            state = json.dumps(output)
+            clock = time.thread_time()
+            try:
+                state = json.dumps(output, allow_nan=False)
+            except ValueError as failure:  # a result that is not JSON: Step Functions fails the task
+                error, cause = "States.Runtime", f"The task '{step}' returned a result that is not JSON: {failure}"
+                break
+            finally:
+                self.cpu["json"] += time.thread_time() - clock
             execution.step_output_bytes[step] = len(state.encode())
             if len(state.encode()) > DATA_LIMIT_BYTES:
                 error = "States.DataLimitExceeded"
@@ -179,18 +222,36 @@ class StateMachineEmulator:
 
 
 class RequestCounter:
-    """Counts API calls (one per operation invoked, intercepted or not) and HTTP sends, per operation."""
+    """Counts API calls (one per operation invoked, intercepted or not) and HTTP sends, per operation,
+    and the DynamoDB items those calls write: to the table, and to `StatusIndex` (the items that
+    carry its key attribute `Status`)."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.sends: Counter[str] = Counter()
+        self.item_writes: Counter[str] = Counter()
 
     def attach(self, client: Any) -> None:
-        client.meta.events.register("before-parameter-build", self._call, unique_id="dataplane-count-call")
+        # On the service's own event, first: the functions' DynamoDB client sets its parameters aside
+        # (pipeline_core.aws) on that event, last, and more specific events are emitted first.
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register_first(
+            f"before-parameter-build.{service}", self._call, unique_id="dataplane-count-call"
+        )
         client.meta.events.register("before-send", self._send, unique_id="dataplane-count-send")
 
-    def _call(self, event_name: str, **_: Any) -> None:
-        self.calls[event_name.rsplit(".", 1)[-1]] += 1
+    def _call(self, event_name: str, params: dict[str, Any] | None = None, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        self.calls[operation] += 1
+        written: list[dict[str, Any]] = []
+        if operation == "BatchWriteItem" and params:
+            written = [
+                r["PutRequest"]["Item"] for rs in params["RequestItems"].values() for r in rs if "PutRequest" in r
+            ]
+        elif operation == "PutItem" and params:
+            written = [params["Item"]]
+        self.item_writes["table"] += len(written)
+        self.item_writes["index"] += sum(1 for item in written if "Status" in item)
 
     def _send(self, event_name: str, **_: Any) -> None:
         self.sends[event_name.rsplit(".", 1)[-1]] += 1
@@ -198,6 +259,7 @@ class RequestCounter:
     def reset(self) -> None:
         self.calls.clear()
         self.sends.clear()
+        self.item_writes.clear()
 
     @property
     def total(self) -> int:
