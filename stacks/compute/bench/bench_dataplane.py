@@ -70,9 +70,10 @@ def workload(mixed: bool) -> list[bytes]:
     return events
 
 
-def count_requests(mixed: bool) -> dict[str, Any]:
-    """API calls (by operation), HTTP sends and item writes of the functions for RECORDS records."""
-    pipeline = runner.Pipeline(region=TEST_REGION, environment="bench")
+def count_requests(mixed: bool, region: str = TEST_REGION) -> dict[str, Any]:
+    """API calls (by operation), HTTP sends and item writes of the functions for RECORDS records
+    (`region`: the one the emulator environment names)."""
+    pipeline = runner.Pipeline(region=region, environment="bench")
     pipeline.put(workload(mixed))
     records = pipeline.read()
     assert len(records) == RECORDS, len(records)

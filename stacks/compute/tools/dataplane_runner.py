@@ -127,7 +127,9 @@ class StateMachineEmulator:
         """A test hook, called with the step name and its input; raising fails the step."""
         self.cpu: Counter[str] = Counter()
         """CPU seconds of this thread (time.thread_time) spent in each stage's handler, in the JSON
-        decoding and encoding between the steps (`json`), and in the whole emulated run (`run`)."""
+        decoding and encoding between the steps (`json`), and in the whole emulated call (`run`:
+        everything between StartSyncExecution leaving the client and its answer, which the
+        real service does, not the caller)."""
 
     def install(self, sfn_client: Any) -> None:
         sfn_client.meta.events.register(
@@ -135,6 +137,13 @@ class StateMachineEmulator:
         )
 
     def _intercept(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        clock = time.thread_time()
+        try:
+            return self._answer(params)
+        finally:
+            self.cpu["run"] += time.thread_time() - clock
+
+    def _answer(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
         request = json.loads(params["body"])
         try:
             strict_json(request["input"])
@@ -148,13 +157,6 @@ class StateMachineEmulator:
         return AWSResponse("https://sync-states.invalid/", 200, {}, None), response
 
     def run(self, state_machine_arn: str, text: str) -> dict[str, Any]:
-        clock = time.thread_time()
-        try:
-            return self._run(state_machine_arn, text)
-        finally:
-            self.cpu["run"] += time.thread_time() - clock
-
-    def _run(self, state_machine_arn: str, text: str) -> dict[str, Any]:
         started = datetime.now(UTC)
         name = str(uuid.uuid4())
         execution = Execution(

@@ -61,6 +61,11 @@ def client(service: str) -> Any:
     options: dict[str, Any] = {"retries": {"mode": "standard"}, "connect_timeout": 5, "parameter_validation": False}
     if service == "stepfunctions":
         options["read_timeout"] = SYNC_EXECUTION_READ_TIMEOUT_SECONDS
+    if service == "s3":
+        # No CRC32 of every body the API does not ask for: the archive objects are small, and TLS
+        # already protects them in transit.
+        options["request_checksum_calculation"] = "when_required"
+        options["response_checksum_validation"] = "when_required"
     if emulated():
         # StartSyncExecution is sent to `sync-states.<region>...` through a host prefix; prefixed to
         # an emulator's address it gives `sync-127.0.0.1`, which does not resolve.

@@ -18,6 +18,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from .model import dumps
+
 ARCHIVE_PREFIX = "archive"
 QUARANTINE_PREFIX = "quarantine"
 CONTENT_TYPE = "application/x-ndjson"
@@ -28,10 +30,18 @@ def object_key(prefix: str, shard_id: str, first_sequence_number: str, first_arr
     return f"{prefix}/dt={arrived:%Y-%m-%d}/hour={arrived:%H}/{shard_id}-{first_sequence_number}.jsonl.gz"
 
 
+def json_line(line: dict[str, Any]) -> bytes:
+    """One compact ASCII JSON line: orjson, or Python's json where the line holds non-ASCII text
+    (escaped, as every line of the archive is ASCII) or what orjson cannot encode."""
+    encoded = dumps(line)
+    if not encoded.isascii():
+        encoded = json.dumps(line, separators=(",", ":")).encode("ascii")
+    return encoded + b"\n"
+
+
 def json_lines_gz(lines: list[dict[str, Any]]) -> bytes:
     """Gzip JSON Lines (ASCII, one object per line), with a zero mtime so equal content gives equal bytes."""
-    text = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
-    return gzip.compress(text.encode("ascii"), compresslevel=6, mtime=0)
+    return gzip.compress(b"".join(json_line(line) for line in lines), compresslevel=6, mtime=0)
 
 
 def read_json_lines_gz(body: bytes) -> list[dict[str, Any]]:

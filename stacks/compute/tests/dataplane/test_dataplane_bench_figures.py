@@ -1,0 +1,65 @@
+"""The counts in `bench/measured.json` (read by the cost estimate) are what the code does: the bench's
+workload, run through the real chain against moto, makes exactly the requests and item writes the
+file records. Not timed: the CPU figures there are measurements, checked by nobody's clock here."""
+
+from __future__ import annotations
+
+import json
+
+import dataplane_runner
+import pytest
+from dataplane_support import REGION
+
+BENCH_FILE = dataplane_runner.COMPUTE / "bench" / "bench_dataplane.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return dataplane_runner.load_module("bench_dataplane", BENCH_FILE)
+
+
+@pytest.fixture(scope="module")
+def measured(bench):
+    return json.loads(bench.MEASURED_FILE.read_text())
+
+
+@pytest.fixture(scope="module")
+def counted(bench):
+    counts = bench.count_requests(mixed=False, region=REGION)
+    mixed = bench.count_requests(mixed=True, region=REGION)
+    return bench.figures(counts, mixed, dict.fromkeys((*bench.STAGES, "json"), 0.0))
+
+
+COUNTS = (
+    "batch_size",
+    "records",
+    "requests_per_1000_records",
+    "requests_per_1000_records_by_api",
+    "requests_per_1000_records_with_5_percent_rejected",
+    "table_item_writes_per_record",
+    "index_item_writes_per_record",
+    "index_item_writes_per_record_with_5_percent_rejected",
+)
+
+
+@pytest.mark.parametrize("name", COUNTS)
+def test_the_measured_counts_are_what_the_code_does(measured, counted, name):
+    assert measured[name] == counted[name], f"run `nox -s bench` to refresh {name} in measured.json"
+
+
+def test_the_measured_file_has_every_figure_the_estimate_reads(measured):
+    assert set(measured) >= {
+        *COUNTS,
+        "cpu_us_per_record_by_handler",
+        "cpu_us_per_record_total",
+        "json_between_stages_us_per_record",
+        "machine",
+        "measured_on",
+    }
+    assert set(measured["cpu_us_per_record_by_handler"]) == set(dataplane_runner.STAGES)
+
+
+def test_the_request_budget_holds(measured):
+    assert measured["requests_per_1000_records"] <= 100
+    assert measured["table_item_writes_per_record"] == 1
+    assert measured["index_item_writes_per_record"] == 0
