@@ -108,6 +108,13 @@ def plan(session: nox.Session) -> None:
 
 
 @nox.session
+def affected(session: nox.Session) -> None:
+    """The layers a change since `--base <git ref>` affects, in deploy order, with reasons; `--json` for CI."""
+    install_project(session)
+    session.run("python", "-m", "streaming_tooling.affected", *session.posargs)
+
+
+@nox.session
 def docs(session: nox.Session) -> None:
     """Regenerate the documentation's generated sections (config tables, alarm table) from the code."""
     install_project(session)

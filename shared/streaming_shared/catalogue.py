@@ -183,3 +183,8 @@ def downstream_of(name: str) -> list[Layer]:
         }
         found.update(frontier)
     return [item for item in deploy_order() if item.name in found]
+
+
+def readers_of(upstream: Layer) -> list[Layer]:
+    """The layers that read `upstream` directly, in deploy order."""
+    return [item for item in deploy_order() if upstream.name in item.reads]
