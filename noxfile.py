@@ -76,6 +76,18 @@ def deploy(session: nox.Session) -> None:
     deploy_command(session, "deploy")
 
 
+@nox.session(name="deploy-changed")
+def deploy_changed(session: nox.Session) -> None:
+    """Deploy exactly the layers a change since `--base <git ref>` affects, in waves; args: --stack."""
+    deploy_command(session, "deploy-changed")
+
+
+@nox.session
+def preview(session: nox.Session) -> None:
+    """Preview one layer: `nox -s preview -- compute --stack dev` (what CI runs per affected layer)."""
+    deploy_command(session, "preview")
+
+
 @nox.session(name="preview-all")
 def preview_all(session: nox.Session) -> None:
     """Preview every layer in dependency order; args: --stack, --parallel."""
@@ -112,6 +124,13 @@ def affected(session: nox.Session) -> None:
     """The layers a change since `--base <git ref>` affects, in deploy order, with reasons; `--json` for CI."""
     install_project(session)
     session.run("python", "-m", "streaming_tooling.affected", *session.posargs)
+
+
+@nox.session(name="contract-check")
+def contract_check(session: nox.Session) -> None:
+    """Offline: fail when an export some layer read at `--base <git ref>` is gone or changed shape."""
+    install_project(session)
+    session.run("python", "-m", "streaming_tooling.deploy.contract", *session.posargs)
 
 
 @nox.session

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
-from .catalogue import Layer, layer
+from .catalogue import LAYERS, Layer, layer
 from .config import REGION_KEY, LayerSettings
 from .errors import UpstreamError
 
@@ -99,10 +99,22 @@ class Upstream:
         return self.reference.require_output(key)
 
 
+CONTRACT_READS = "contract_reads"
+"""The export through which a deployed layer says what it reads, for the deploy of its upstream."""
+
+
+def contract_reads(layer_: Layer) -> dict[str, list[str]]:
+    """Each upstream project the layer reads, with the export names it reads: from the catalogue."""
+    return {LAYERS[name].project: list(keys) for name, keys in layer_.reads.items()}
+
+
 def export_contract(layer_: Layer, outputs: Mapping[str, Any]) -> None:
-    """Export a layer's outputs; every name the catalogue promises must be among them."""
+    """Export a layer's outputs, and `contract_reads`; every name the catalogue promises must be among them."""
     missing = [name for name in layer_.exports if name not in outputs]
     if missing:
         raise ValueError(f"{layer_.project} must export {', '.join(missing)} (the contract in DESIGN.md)")
+    if CONTRACT_READS in outputs:
+        raise ValueError(f"{layer_.project} may not export {CONTRACT_READS!r} itself: it comes from the catalogue")
     for name, value in outputs.items():
         pulumi.export(name, value)
+    pulumi.export(CONTRACT_READS, contract_reads(layer_))

@@ -5,41 +5,17 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from streaming_tooling.affected import GitError, affected, main
-from streaming_tooling.testing import repo_root
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
-
-
-def commit_all(root: Path, message: str) -> str:
-    git(root, "add", "-A")
-    git(root, "commit", "--quiet", "--allow-empty", "-m", message)
-    return git(root, "rev-parse", "HEAD").strip()
+from streaming_tooling.testing.git_repository import append, commit_all, copy_of_repository, edit, git
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
-    """The repository's tracked files (as they are in the work tree), committed once."""
-    source = repo_root()
-    target = tmp_path_factory.mktemp("template")
-    for relative in git(source, "ls-files", "--cached", "--others", "--exclude-standard").splitlines():
-        path = source / relative
-        if path.is_file():
-            (target / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target / relative)
-    git(target, "init", "--quiet", "--initial-branch=main")
-    git(target, "config", "user.email", "ci@example.com")
-    git(target, "config", "user.name", "CI")
-    commit_all(target, "base")
-    git(target, "tag", "base")
-    return target
+    return copy_of_repository(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture
@@ -47,19 +23,6 @@ def repo(template, tmp_path) -> Path:
     clone = tmp_path / "repo"
     shutil.copytree(template, clone, symlinks=True)
     return clone
-
-
-def edit(repo: Path, relative: str, old: str, new: str) -> None:
-    path = repo / relative
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {relative}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def append(repo: Path, relative: str, text: str) -> None:
-    path = repo / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text((path.read_text() if path.exists() else "") + text)
 
 
 def layers(repo: Path, base: str = "base") -> list[str]:

@@ -3,11 +3,17 @@
     deploy-all     up every layer: network and data together, then compute, then observability
     deploy LAYER   up one layer (refused while an upstream stack has no outputs);
                    --with-downstream also redeploys the layers that read it, in order
+    deploy-changed up exactly the layers a change since --base <git ref> affects, in waves
+    preview LAYER  preview one layer
     preview-all    preview every layer in order
     refresh-all    refresh every layer's state from the cloud
     drift          preview with refresh; exit 1 when any layer has changes (for a scheduled job)
     destroy-all    destroy every layer, dependents first; asks for confirmation unless --yes
     plan           offline: every layer's program under the mock engine, with the wiring between them
+
+Before any `up`, the deployed readers of each layer are checked: a layer whose new program
+drops or reshapes an export a deployed reader reads is refused (`--allow-contract-break`
+overrides). After it, the summary names the readers of exports that changed.
 
 The default stack is `local`: the file backend under the repo, a throwaway passphrase, and an
 AWS API emulator on 127.0.0.1 (moto server is started if nothing listens there).
@@ -22,12 +28,25 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from streaming_shared.catalogue import LAYERS, destroy_order, repo_root
+from streaming_shared.catalogue import LAYERS, Layer, destroy_order, downstream_of, layer, repo_root
 from streaming_shared.config import DEFAULT_EMULATOR_ENDPOINT, LOCAL_STACK
 
+from ..affected import GitError, affected
+from ..affected import render_text as render_affected
 from .automation import AutomationGateway, ensure_cli
+from .contract import DeployGuard
 from .emulator import Emulator
-from .orchestrator import DeployError, Gateway, Operation, deploy_one, exit_code, run_layers, summary
+from .orchestrator import (
+    DeployError,
+    Gateway,
+    LayerResult,
+    Operation,
+    deploy_one,
+    exit_code,
+    run_layers,
+    summary,
+    unready_upstream,
+)
 from .plan import build_plan, embed_in_readme, render_mermaid, render_text
 
 ALL_LAYER_COMMANDS = {
@@ -46,13 +65,22 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = root.add_subparsers(dest="command", required=True)
-    for name in (*ALL_LAYER_COMMANDS, "deploy", "plan"):
+    for name in (*ALL_LAYER_COMMANDS, "deploy", "deploy-changed", "preview", "plan"):
         command = commands.add_parser(name)
         command.add_argument("--stack", default=LOCAL_STACK, help="stack (environment) name, the same in every layer")
+        if name in ("deploy", "preview"):
+            command.add_argument("layer", choices=list(LAYERS), help=f"the layer to {name}")
         if name == "deploy":
-            command.add_argument("layer", choices=list(LAYERS), help="the layer to deploy")
             command.add_argument(
                 "--with-downstream", action="store_true", help="then redeploy its dependents, in order"
+            )
+        if name == "deploy-changed":
+            command.add_argument("--base", required=True, help="git ref the change is compared with (origin/main)")
+        if name in UP_COMMANDS:
+            command.add_argument(
+                "--allow-contract-break",
+                action="store_true",
+                help="deploy even when a deployed reader reads an export the new program drops or reshapes",
             )
         if name == "plan":
             command.add_argument("--write-readme", action="store_true", help="embed the diagram in README.md")
@@ -90,6 +118,7 @@ def _emulator_for(stack: str, endpoint: str, say: Callable[[str], None]) -> Iter
 
 
 GUARDRAILS_PACK = Path("shared") / "policy_pack"
+UP_COMMANDS = ("deploy-all", "deploy", "deploy-changed")
 
 
 def gateway_options(args: argparse.Namespace, root: Path) -> dict[str, Any]:
@@ -127,19 +156,61 @@ def main(
             if not confirmed(args.stack, ask):
                 say("Not confirmed; nothing destroyed.")
                 return 1
+        targets = _changed_layers(args, root, say) if args.command == "deploy-changed" else None
+        if targets == []:
+            return 0
         gateway = gateway_factory(args, root, say)
+        guard = DeployGuard(gateway, args.stack, allow_break=getattr(args, "allow_contract_break", False), say=say)
         with _emulator_for(args.stack, args.emulator_endpoint, say):
-            if args.command == "deploy":
-                results = deploy_one(args.layer, gateway, args.stack, with_downstream=args.with_downstream, emit=say)
-                operation = Operation.UP
-            else:
-                operation = ALL_LAYER_COMMANDS[args.command]
-                results = run_layers(operation, list(LAYERS.values()), gateway, args.stack, emit=say)
-    except DeployError as error:
+            operation, results = _run(args, gateway, guard, targets, say)
+    except (DeployError, GitError) as error:
         say(str(error))
         return 1
     say(summary(operation, args.stack, results))
+    if operation is Operation.UP:
+        readers, _ = guard.after(results)
+        if readers:
+            say(readers)
     return exit_code(operation, results)
+
+
+def _changed_layers(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> list[Layer]:
+    found = affected(root, args.base)
+    say(render_affected(args.base, found))
+    if not found.layers:
+        say("Nothing to deploy.")
+    return found.layers
+
+
+def _run(
+    args: argparse.Namespace,
+    gateway: Gateway,
+    guard: DeployGuard,
+    targets: list[Layer] | None,
+    say: Callable[[str], None],
+) -> tuple[Operation, list[LayerResult]]:
+    if args.command == "preview":
+        return Operation.PREVIEW, run_layers(Operation.PREVIEW, [layer(args.layer)], gateway, args.stack, emit=say)
+    if args.command == "deploy":
+        guard.check([layer(args.layer), *(downstream_of(args.layer) if args.with_downstream else [])])
+        return Operation.UP, deploy_one(args.layer, gateway, args.stack, with_downstream=args.with_downstream, emit=say)
+    if args.command == "deploy-changed":
+        assert targets is not None
+        selected = {item.name for item in targets}
+        problems = [
+            problem
+            for item in targets
+            if not set(item.upstream) <= selected
+            for problem in unready_upstream(item, gateway, args.stack, deployed_in_this_run=selected)
+        ]
+        if problems:
+            raise DeployError(f"cannot deploy to stack {args.stack!r}:\n  " + "\n  ".join(problems))
+        guard.check(targets)
+        return Operation.UP, run_layers(Operation.UP, targets, gateway, args.stack, emit=say)
+    operation = ALL_LAYER_COMMANDS[args.command]
+    if operation is Operation.UP:
+        guard.check(list(LAYERS.values()))
+    return operation, run_layers(operation, list(LAYERS.values()), gateway, args.stack, emit=say)
 
 
 def _plan(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> int:
