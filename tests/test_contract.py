@@ -6,6 +6,7 @@ program's exports come from the real offline plan; git operations are real.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -231,6 +232,23 @@ def test_deploy_with_allow_contract_break_runs_the_up(planned):
     assert code == 0
     assert "because of --allow-contract-break" in text
     assert gateway.calls == [("up", "compute")]
+
+
+def test_deploy_summary_names_the_readers_and_writes_them_for_the_next_ci_job(planned, tmp_path):
+    changed = {**planned["compute"], "function_names": {**planned["compute"]["function_names"], "ingest": "new"}}
+    gateway = DeployedStacks(planned, after_up={"compute": changed})
+    readers_file = tmp_path / "readers.json"
+    code, text = run_cli(["deploy", "compute", "--stack", "dev", "--readers-file", str(readers_file)], gateway)
+    assert code == 0
+    assert "streaming-observability (stack 'dev') reads function_names from streaming-compute, which changed" in text
+    assert json.loads(readers_file.read_text()) == ["observability"]
+
+
+def test_preview_of_one_layer_previews_only_that_layer(planned):
+    gateway = DeployedStacks(planned)
+    code, text = run_cli(["preview", "compute", "--stack", "dev"], gateway)
+    assert (code, gateway.calls) == (0, [("preview", "compute")])
+    assert text.startswith("preview of stack 'dev':")
 
 
 @pytest.fixture(scope="module")

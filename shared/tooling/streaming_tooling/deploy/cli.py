@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -81,6 +82,11 @@ def parser() -> argparse.ArgumentParser:
                 "--allow-contract-break",
                 action="store_true",
                 help="deploy even when a deployed reader reads an export the new program drops or reshapes",
+            )
+            command.add_argument(
+                "--readers-file",
+                type=Path,
+                help="write the JSON list of layers that read an export this deploy changed (for CI's next jobs)",
             )
         if name == "plan":
             command.add_argument("--write-readme", action="store_true", help="embed the diagram in README.md")
@@ -168,9 +174,11 @@ def main(
         return 1
     say(summary(operation, args.stack, results))
     if operation is Operation.UP:
-        readers, _ = guard.after(results)
-        if readers:
-            say(readers)
+        text, readers = guard.after(results)
+        if text:
+            say(text)
+        if args.readers_file:
+            args.readers_file.write_text(json.dumps(readers))
     return exit_code(operation, results)
 
 
