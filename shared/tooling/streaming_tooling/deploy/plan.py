@@ -3,9 +3,10 @@
 Every layer's real program runs in dependency order with its stack file's config
 (`stacks/<layer>/Pulumi.<stack>.yaml`); each layer's resolved exports feed its dependents'
 StackReferences. The plan lists what each layer would create, shows which export feeds which
-consumer, and fails when a consumer requires an export its upstream does not produce or when a
-layer uses anything pulumi-aws marks as deprecated. It also renders a Mermaid diagram of the
-layers and their main resources, which README embeds.
+consumer, and fails when a consumer requires an export its upstream does not produce, when a
+layer uses anything pulumi-aws marks as deprecated, or when a rule that spans layers is broken
+(`cross_layer`: alarms for what compute deploys, concurrency for the shards, the stream key).
+It also renders a Mermaid diagram of the layers and their main resources, which README embeds.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 from streaming_shared.catalogue import LAYERS, Layer, deploy_order, repo_root
 
 from ..testing.harness import ProgramFailed, ProgramRun, run_layer
+from . import cross_layer
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ def build_plan(
                         f"{item.project} requires export {key!r} from {catalogue[upstream].project}, "
                         "which does not produce it"
                     )
+    plan.problems += cross_layer.check(plan.runs)
     return plan
 
 
