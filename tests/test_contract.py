@@ -273,6 +273,15 @@ def test_deploy_changed_deploys_exactly_the_affected_layers(repo, planned):
     assert "stacks/compute/compute_layer/iam.py changed" in text
 
 
+def test_deploy_changed_needs_no_outputs_of_an_upstream_it_deploys_first(repo, planned):
+    append(repo, "stacks/network/network_layer/settings.py", "\n")
+    append(repo, "stacks/compute/compute_layer/iam.py", "\n")
+    gateway = DeployedStacks({"data": planned["data"]})
+    code, text = run_cli(["deploy-changed", "--base", BASE_TAG, "--stack", "dev"], gateway, root=repo)
+    assert code == 0, text
+    assert gateway.calls == [("up", "network"), ("up", "compute")]
+
+
 def test_deploy_changed_with_nothing_affected_deploys_nothing_and_needs_no_backend(repo):
     append(repo, "docs/conventions.md", "\nMore words.\n")
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -205,11 +206,14 @@ def _run(
     if args.command == "deploy-changed":
         assert targets is not None
         selected = {item.name for item in targets}
-        problems = [
+        problems = [  # upstream layers deployed earlier in this run need no outputs yet
             problem
             for item in targets
-            if not set(item.upstream) <= selected
-            for problem in unready_upstream(item, gateway, args.stack, deployed_in_this_run=selected)
+            for problem in unready_upstream(
+                dataclasses.replace(item, reads={k: v for k, v in item.reads.items() if k not in selected}),
+                gateway,
+                args.stack,
+            )
         ]
         if problems:
             raise DeployError(f"cannot deploy to stack {args.stack!r}:\n  " + "\n  ".join(problems))

@@ -12,7 +12,7 @@ Everything that talks to Pulumi goes through one narrow `Gateway`; the tests rep
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
@@ -149,14 +149,12 @@ def _first_line(error: BaseException) -> str:
     return (interesting or lines)[-1][:300]
 
 
-def unready_upstream(
-    target: Layer, gateway: Gateway, stack: str, *, deployed_in_this_run: Collection[str] = ()
-) -> list[str]:
+def unready_upstream(target: Layer, gateway: Gateway, stack: str) -> list[str]:
     """Why `target` cannot deploy yet: each upstream stack with no outputs, and how to fix it."""
     problems = []
     for name in target.upstream:
         upstream = layer(name)
-        if name not in deployed_in_this_run and not gateway.outputs(upstream, stack):
+        if not gateway.outputs(upstream, stack):
             problems.append(
                 f"stack {stack!r} of {upstream.project} has no outputs yet: "
                 f"{target.project} reads {', '.join(target.reads[name])} from it. Deploy it first with "
