@@ -19,6 +19,12 @@ PRODUCT = "streaming-pipeline"
 DEFAULT_ORG = "organization"
 """The organization the Pulumi file backend uses in `<org>/<project>/<stack>` names."""
 
+LOCAL_STACK = "local"
+"""The stack that deploys to an AWS API emulator on this machine, with the file backend."""
+
+DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
+"""Where stack `local` expects the AWS API emulator (moto server started by nox, or LocalStack)."""
+
 STAGES: tuple[str, ...] = ("ingest", "transform", "validate", "enrich", "archive")
 """The five Lambda stages, in processing order."""
 

@@ -25,14 +25,11 @@ from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from .catalogue import DEFAULT_ORG, Layer
+from .catalogue import DEFAULT_EMULATOR_ENDPOINT, DEFAULT_ORG, LOCAL_STACK, Layer
 from .errors import ConfigError, Problem
 
 REGION_KEY = "aws:region"
 STACK_KEY = "stack name"
-LOCAL_STACK = "local"
-DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
-"""Where stack `local` expects the AWS API emulator (moto server started by nox, or LocalStack)."""
 
 MAX_ENVIRONMENT_LENGTH = 16
 _ENVIRONMENT_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,15}$")

@@ -15,8 +15,7 @@ from typing import Any
 from pulumi import automation as auto
 from semver import VersionInfo
 
-from streaming_shared.catalogue import Layer
-from streaming_shared.config import LOCAL_STACK
+from streaming_shared.catalogue import LOCAL_STACK, Layer
 
 from .orchestrator import DeployError, Operation, Outcome
 

@@ -1,16 +1,6 @@
 """`python -m streaming_tooling.deploy <command> ...`: what the nox deploy sessions run.
 
-    deploy-all     up every layer: network and data together, then compute, then observability
-    deploy LAYER   up one layer (refused while an upstream stack has no outputs);
-                   --with-downstream also redeploys the layers that read it, in order
-    preview-all    preview every layer in order
-    refresh-all    refresh every layer's state from the cloud
-    drift          preview with refresh; exit 1 when any layer has changes (for a scheduled job)
-    destroy-all    destroy every layer, dependents first; asks for confirmation unless --yes
-    plan           offline: every layer's program under the mock engine, with the wiring between them
-
-The default stack is `local`: the file backend under the repo, a throwaway passphrase, and an
-AWS API emulator on 127.0.0.1 (moto server is started if nothing listens there).
+The commands and their options are in `arguments.py` (`--help` lists them).
 """
 
 from __future__ import annotations
@@ -22,15 +12,16 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from streaming_shared.catalogue import LAYERS, destroy_order, repo_root
-from streaming_shared.config import DEFAULT_EMULATOR_ENDPOINT, LOCAL_STACK
+from streaming_shared.catalogue import DEFAULT_EMULATOR_ENDPOINT, LAYERS, LOCAL_STACK, destroy_order, repo_root
 
+from .arguments import parser
 from .automation import AutomationGateway, ensure_cli
 from .emulator import Emulator
 from .orchestrator import DeployError, Gateway, Operation, deploy_one, exit_code, run_layers, summary
 from .plan import build_plan, embed_in_readme, render_mermaid, render_text
+from .stack_files import check_stack_files
 
-ALL_LAYER_COMMANDS = {
+OPERATIONS = {
     "deploy-all": Operation.UP,
     "preview-all": Operation.PREVIEW,
     "refresh-all": Operation.REFRESH,
@@ -39,40 +30,12 @@ ALL_LAYER_COMMANDS = {
 }
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog="python -m streaming_tooling.deploy",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = root.add_subparsers(dest="command", required=True)
-    for name in (*ALL_LAYER_COMMANDS, "deploy", "plan"):
-        command = commands.add_parser(name)
-        command.add_argument("--stack", default=LOCAL_STACK, help="stack (environment) name, the same in every layer")
-        if name == "deploy":
-            command.add_argument("layer", choices=list(LAYERS), help="the layer to deploy")
-            command.add_argument(
-                "--with-downstream", action="store_true", help="then redeploy its dependents, in order"
-            )
-        if name == "plan":
-            command.add_argument("--write-readme", action="store_true", help="embed the diagram in README.md")
-            continue
-        command.add_argument("--yes", action="store_true", help="do not ask before destroying")
-        command.add_argument("--parallel", type=int, help="resource operations Pulumi runs at once per layer")
-        command.add_argument(
-            "--emulator-endpoint",
-            default=DEFAULT_EMULATOR_ENDPOINT,
-            help=f"stack {LOCAL_STACK} only: the AWS API emulator to use or start",
-        )
-        command.add_argument(
-            "--policy-pack", action="append", default=[], help="another policy pack to run besides the guardrails"
-        )
-    return root
-
-
 def confirmed(stack: str, ask: Callable[[str], str]) -> bool:
     order = ", ".join(item.name for item in destroy_order())
-    answer = ask(f"Destroy every layer of stack {stack!r} ({order})? Type the stack name to confirm: ")
+    try:
+        answer = ask(f"Destroy every layer of stack {stack!r} ({order})? Type the stack name to confirm: ")
+    except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at the prompt
+        return False
     return answer.strip() == stack
 
 
@@ -119,6 +82,10 @@ def main(
     args = parser().parse_args(list(argv))
     if args.command == "plan":
         return _plan(args, root, say)
+    unreadable = check_stack_files(root, LAYERS.values(), args.stack)
+    if unreadable:
+        say("\n".join(unreadable))
+        return 2
     try:
         if args.command == "destroy-all" and not args.yes:
             if not sys.stdin.isatty() and ask is input:
@@ -133,13 +100,13 @@ def main(
                 results = deploy_one(args.layer, gateway, args.stack, with_downstream=args.with_downstream, emit=say)
                 operation = Operation.UP
             else:
-                operation = ALL_LAYER_COMMANDS[args.command]
+                operation = OPERATIONS[args.command]
                 results = run_layers(operation, list(LAYERS.values()), gateway, args.stack, emit=say)
     except DeployError as error:
         say(str(error))
         return 1
     say(summary(operation, args.stack, results))
-    return exit_code(operation, results)
+    return exit_code(operation, results, strict=getattr(args, "strict", False))
 
 
 def _plan(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> int:

@@ -33,11 +33,20 @@ class Operation(Enum):
     def dependents_first(self) -> bool:
         return self is Operation.DESTROY
 
+    @property
+    def waits_for_upstream(self) -> bool:
+        """Whether a layer whose upstream has no outputs yet waits instead of failing: these
+        operations run on environments that are only partly deployed (a preview before the
+        first deploy, say)."""
+        return self in (Operation.PREVIEW, Operation.REFRESH, Operation.DRIFT)
+
 
 class Status(Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
+    WAITING = "waiting"
+    """Not run: an upstream stack has no outputs yet (a preview, refresh or drift check)."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,14 @@ def _blockers(
         related = [other.name for other in selected if item.name in other.upstream]
     else:
         related = [name for name in item.upstream if name in names]
-    return [name for name in related if results[name].status is not Status.SUCCEEDED]
+    return [name for name in related if results[name].status in (Status.FAILED, Status.SKIPPED)]
+
+
+def waiting_detail(waiting_for: Sequence[str], stack: str) -> str:
+    return (
+        f"waiting for {', '.join(waiting_for)} (not deployed yet); "
+        f"`nox -s plan -- --stack {stack}` checks this layer offline"
+    )
 
 
 def run_layers(
@@ -128,11 +144,14 @@ def run_layers(
         runnable = []
         for item in wave:
             blockers = _blockers(item, layers, operation, results)
+            waiting_for = [] if blockers else _undeployed_upstream(item, operation, gateway, stack)
             if blockers:
                 relation = "dependent" if operation.dependents_first else "upstream"
                 results[item.name] = LayerResult(
                     item, Status.SKIPPED, f"{relation} {', '.join(blockers)} did not succeed"
                 )
+            elif waiting_for:
+                results[item.name] = LayerResult(item, Status.WAITING, waiting_detail(waiting_for, stack))
             else:
                 runnable.append(item)
         with ThreadPoolExecutor(max_workers=max(1, min(max_concurrent, len(runnable) or 1))) as pool:
@@ -140,6 +159,12 @@ def run_layers(
                 results[result.layer.name] = result
     order = [item for wave in plan for item in wave]
     return [results[item.name] for item in order]
+
+
+def _undeployed_upstream(item: Layer, operation: Operation, gateway: Gateway, stack: str) -> list[str]:
+    if not operation.waits_for_upstream:
+        return []
+    return [name for name in item.upstream if not gateway.outputs(layer(name), stack)]
 
 
 def _first_line(error: BaseException) -> str:
@@ -184,13 +209,20 @@ def summary(operation: Operation, stack: str, results: Sequence[LayerResult]) ->
     width = max(len(result.layer.name) for result in results)
     lines = [f"{operation.value} of stack {stack!r}:"]
     for result in results:
-        lines.append(f"  {result.layer.name:<{width}}  {result.status.value:<9}  {result.detail}")
+        if result.status is Status.WAITING:  # the detail reads "waiting for <layer> ..."
+            lines.append(f"  {result.layer.name:<{width}}  {result.detail}")
+        else:
+            lines.append(f"  {result.layer.name:<{width}}  {result.status.value:<9}  {result.detail}")
     return "\n".join(lines)
 
 
-def exit_code(operation: Operation, results: Sequence[LayerResult]) -> int:
-    """Non-zero when a layer failed or was skipped, or, for drift, when any layer has changes."""
-    if any(result.status is not Status.SUCCEEDED for result in results):
+def exit_code(operation: Operation, results: Sequence[LayerResult], *, strict: bool = False) -> int:
+    """Non-zero when a layer failed or was skipped, or, for drift, when any layer has changes.
+
+    A layer waiting for an undeployed upstream counts as done (everything that could run did),
+    unless `strict`."""
+    tolerated = {Status.SUCCEEDED} if strict else {Status.SUCCEEDED, Status.WAITING}
+    if any(result.status not in tolerated for result in results):
         return 1
     if operation is Operation.DRIFT and any(result.outcome and result.outcome.changed for result in results):
         return 1
