@@ -49,4 +49,4 @@ def test_deploy_all_does_not_wait_it_deploys_upstream_first():
     gateway = RecordingGateway(outputs={})
     code, _ = run_cli(["deploy-all", "--stack", "dev"], gateway)
     assert code == 0
-    assert [layer for _, layer, _ in gateway.calls][2:] == ["compute", "observability"]
+    assert gateway.layers("up")[2:] == ["compute", "observability"]

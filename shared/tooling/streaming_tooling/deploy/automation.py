@@ -18,6 +18,7 @@ from semver import VersionInfo
 from streaming_shared.catalogue import LOCAL_STACK, Layer
 
 from .orchestrator import DeployError, Operation, Outcome
+from .policy_check import mandatory_violations
 
 CLI_VERSION = "3.272.0"
 """The Pulumi CLI the sessions install when none is on PATH: the release of the pinned SDK."""
@@ -131,7 +132,19 @@ class AutomationGateway:
             up = selected.up(policy_packs=self.policy_packs, **common)
             return Outcome(changes=_counts(up.summary.resource_changes or {}))
         if operation in (Operation.PREVIEW, Operation.DRIFT):
-            preview = selected.preview(policy_packs=self.policy_packs, refresh=operation is Operation.DRIFT, **common)
+            events: list[auto.EngineEvent] = []
+            try:
+                preview = selected.preview(
+                    policy_packs=self.policy_packs,
+                    refresh=operation is Operation.DRIFT,
+                    on_event=events.append,
+                    **common,
+                )
+            except auto.CommandError:
+                violations = mandatory_violations(events)
+                if not violations:
+                    raise
+                return Outcome(policy_violations=tuple(violations))
             return Outcome(changes=_counts(preview.change_summary or {}))
         if operation is Operation.REFRESH:
             refresh = selected.refresh(**common)

@@ -6,6 +6,10 @@ upstream (or, for destroy, whose dependent) did not succeed is skipped with the 
 independent layers carry on; the summary says which layers are up to date, changed, failed or
 skipped and why.
 
+Every `up` is preceded by a preview with the same policy packs, and does not start when the
+preview reports a mandatory policy violation: `up` would stop at the violation, with the
+resources before it already changed.
+
 Everything that talks to Pulumi goes through one narrow `Gateway`; the tests replace it.
 """
 
@@ -20,6 +24,8 @@ from typing import Any, Protocol
 
 from streaming_shared.catalogue import Layer, downstream_of, layer, waves
 from streaming_shared.upstream import deploy_hint
+
+from .policy_check import PolicyViolation
 
 
 class Operation(Enum):
@@ -55,6 +61,8 @@ class Outcome:
 
     changes: Mapping[str, int] = field(default_factory=dict)
     stack_exists: bool = True
+    policy_violations: tuple[PolicyViolation, ...] = ()
+    """Mandatory violations a preview found (the preview itself then counts as done)."""
 
     @property
     def changed(self) -> bool:
@@ -135,9 +143,15 @@ def run_layers(
 
     def attempt(item: Layer) -> LayerResult:
         try:
+            if operation is Operation.UP:
+                violations = gateway.run(Operation.PREVIEW, item, stack, prefixed(item.name)).policy_violations
+                if violations:
+                    return LayerResult(item, Status.FAILED, _refusal(violations))
             outcome = gateway.run(operation, item, stack, prefixed(item.name))
         except Exception as error:  # one layer's failure must not stop the others
             return LayerResult(item, Status.FAILED, _first_line(error))
+        if outcome.policy_violations:
+            return LayerResult(item, Status.FAILED, "; ".join(str(found) for found in outcome.policy_violations))
         return LayerResult(item, Status.SUCCEEDED, outcome.describe(operation), outcome)
 
     for wave in plan:
@@ -159,6 +173,10 @@ def run_layers(
                 results[result.layer.name] = result
     order = [item for wave in plan for item in wave]
     return [results[item.name] for item in order]
+
+
+def _refusal(violations: Sequence[PolicyViolation]) -> str:
+    return "not deployed, nothing changed: the preview found " + "; ".join(str(found) for found in violations)
 
 
 def _undeployed_upstream(item: Layer, operation: Operation, gateway: Gateway, stack: str) -> list[str]:
