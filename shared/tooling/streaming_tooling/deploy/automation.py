@@ -7,6 +7,7 @@ have; `ensure_cli` installs a pinned one or stops with one sentence saying what 
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from streaming_shared.catalogue import LOCAL_STACK, Layer
 
 from .orchestrator import DeployError, Operation, Outcome
 from .policy_check import mandatory_violations
+from .secrets import secrets_problem, secrets_provider_for
 
 CLI_VERSION = "3.272.0"
 """The Pulumi CLI the sessions install when none is on PATH: the release of the pinned SDK."""
@@ -84,12 +86,14 @@ class AutomationGateway:
         parallel: int | None = None,
         policy_packs: list[str] | None = None,
         extra_config: Mapping[str, str] | None = None,
+        secrets_provider: str | None = None,
     ) -> None:
         self.root = root
         self.command = command
         self.parallel = parallel
         self.policy_packs = policy_packs or None
         self.extra_config = dict(extra_config or {})
+        self.secrets_provider = secrets_provider
 
     def _options(self, stack: str) -> auto.LocalWorkspaceOptions:
         environment = stack_environment(self.root, stack)
@@ -98,15 +102,22 @@ class AutomationGateway:
         return auto.LocalWorkspaceOptions(
             env_vars=environment,
             pulumi_command=self.command,
-            secrets_provider="passphrase" if stack == LOCAL_STACK else None,
+            secrets_provider=secrets_provider_for(stack, self.secrets_provider),
         )
 
     def _select(self, layer: Layer, stack: str, *, create: bool) -> auto.Stack:
         work_dir = str(self.root / layer.folder)
-        if create:
-            selected = auto.create_or_select_stack(stack, work_dir=work_dir, opts=self._options(stack))
-        else:
+        try:
             selected = auto.select_stack(stack, work_dir=work_dir, opts=self._options(stack))
+        except auto.StackNotFoundError:
+            if not create:
+                raise
+            environment = stack_environment(self.root, stack)
+            workspace = auto.LocalWorkspace(work_dir=work_dir, env_vars=environment, pulumi_command=self.command)
+            problem = secrets_problem(stack, workspace.who_am_i().url, self.secrets_provider, os.environ)
+            if problem:
+                raise DeployError(problem) from None
+            selected = auto.create_stack(stack, work_dir=work_dir, opts=self._options(stack))
         for key, value in self.extra_config.items():
             full_key = key if ":" in key else f"{layer.project}:{key}"
             selected.set_config(full_key, auto.ConfigValue(value=value))

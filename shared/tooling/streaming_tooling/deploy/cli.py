@@ -64,6 +64,7 @@ def gateway_options(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         "parallel": args.parallel,
         "policy_packs": [str(root / GUARDRAILS_PACK), *args.policy_pack],
         "extra_config": extra_config,
+        "secrets_provider": args.secrets_provider,
     }
 
 

@@ -148,6 +148,8 @@ def run_layers(
                 if violations:
                     return LayerResult(item, Status.FAILED, _refusal(violations))
             outcome = gateway.run(operation, item, stack, prefixed(item.name))
+        except DeployError:  # nothing can run until the user fixes it: stop the whole run
+            raise
         except Exception as error:  # one layer's failure must not stop the others
             return LayerResult(item, Status.FAILED, _first_line(error))
         if outcome.policy_violations:
