@@ -17,7 +17,8 @@ PRODUCT = "streaming-pipeline"
 """The value of the `Project` tag on every resource of every layer."""
 
 DEFAULT_ORG = "organization"
-"""The organization the Pulumi file backend uses in `<org>/<project>/<stack>` names."""
+"""The organization a self-managed (file, S3) Pulumi backend uses in `<org>/<project>/<stack>`
+names. A program reads its own with `pulumi.get_organization()`; this is the fallback."""
 
 LOCAL_STACK = "local"
 """The stack that deploys to an AWS API emulator on this machine, with the file backend."""

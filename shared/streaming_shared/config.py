@@ -83,10 +83,11 @@ class LayerSettings(BaseModel):
 
     LAYER: ClassVar[Layer]
 
-    org: str = Field(
-        DEFAULT_ORG,
+    org: str | None = Field(
+        None,
         description="Pulumi organization of the upstream stacks, as in `<org>/<project>/<stack>`. "
-        "`organization` is what the file backend uses.",
+        "Unset: the organization of the running stack (`pulumi.get_organization()`; "
+        "`organization` on a self-managed backend). Set it only to read stacks of another organization.",
     )
     tags: dict[str, str] = Field(
         default_factory=dict,
@@ -104,8 +105,8 @@ class LayerSettings(BaseModel):
 
     @field_validator("org")
     @classmethod
-    def _org_is_a_pulumi_org_name(cls, value: str) -> str:
-        if not _ORG_PATTERN.match(value):
+    def _org_is_a_pulumi_org_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ORG_PATTERN.match(value):
             raise ValueError("must be a Pulumi organization name: letters, digits, `-`, `_`, `.`")
         return value
 
@@ -135,6 +136,11 @@ class LayerSettings(BaseModel):
         if self._environment is None:
             raise RuntimeError("settings were not loaded for a stack; use load() or from_values()")
         return self._environment
+
+    @property
+    def upstream_org(self) -> str:
+        """The organization the upstream stacks are read from: `org`, else the running stack's."""
+        return self.org or pulumi.get_organization() or DEFAULT_ORG
 
     @property
     def emulator(self) -> str | None:
