@@ -87,7 +87,7 @@ class StageFunction(pulumi.ComponentResource):
     ) -> None:
         super().__init__("streaming:compute:StageFunction", stage, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(settings.environment.name)
+        namer = Namer(settings.environment.name, region=settings.environment.region)
         self.stage = stage
         function_name = namer.name(stage, kind=NameKind.LAMBDA_FUNCTION)
 

@@ -254,7 +254,9 @@ class PipelineDashboard(pulumi.ComponentResource):
         ).apply(lambda values: json.dumps(dashboard_body(region=region, thresholds=thresholds, **values)))
         self.dashboard = aws.cloudwatch.Dashboard(
             "pipeline",
-            dashboard_name=Namer(settings.environment.name).name("pipeline", kind=NameKind.CLOUDWATCH_DASHBOARD),
+            dashboard_name=Namer(settings.environment.name, region=region).name(
+                "pipeline", kind=NameKind.CLOUDWATCH_DASHBOARD
+            ),
             dashboard_body=body,
             opts=pulumi.ResourceOptions(parent=self),
         )

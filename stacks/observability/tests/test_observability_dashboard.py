@@ -40,7 +40,7 @@ def has(body, namespace, name, dimensions, stat=None):
 
 
 def test_dashboard_is_named_for_the_environment(default_run):
-    assert default_run.one(DASHBOARD).inputs["dashboardName"] == "streaming-dev-pipeline"
+    assert default_run.one(DASHBOARD).inputs["dashboardName"] == "streaming-dev-euw1-pipeline"
 
 
 def test_every_metric_carries_dimensions(body):
