@@ -30,6 +30,17 @@ OPERATIONS = {
 }
 
 
+def unprotect_hint(stack: str) -> str:
+    """How to destroy on purpose what a stack that is not disposable protects."""
+    return (
+        f"On a stack that is not disposable the stream, table, bucket and KMS keys are protected and the "
+        f"destroy of the data layer stops at them. To destroy them on purpose, set `streaming-data:disposable: "
+        f"true` in stacks/data/Pulumi.{stack}.yaml and run `nox -s deploy -- data --stack {stack}` first (that "
+        "lifts the protection, the table's deletion protection and lets the bucket go with its objects), or "
+        f"run `pulumi state unprotect --all --yes --stack {stack}` in stacks/data."
+    )
+
+
 def confirmed(stack: str, ask: Callable[[str], str]) -> bool:
     order = ", ".join(item.name for item in destroy_order())
     try:
@@ -87,6 +98,8 @@ def main(
     if unreadable:
         say("\n".join(unreadable))
         return 2
+    if args.command == "destroy-all" and args.stack != LOCAL_STACK:
+        say(unprotect_hint(args.stack))
     try:
         if args.command == "destroy-all" and not args.yes:
             if not sys.stdin.isatty() and ask is input:

@@ -60,6 +60,10 @@ class Resource:
     dependencies: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
     provider: str | None
+    protect: bool = False
+    """The `protect` resource option: Pulumi refuses to delete or replace the resource."""
+    retain_on_delete: bool = False
+    """The `retain_on_delete` resource option: a delete leaves the cloud resource in place."""
 
     @property
     def id(self) -> Any:
@@ -178,6 +182,8 @@ class _RecordingMonitor(mocks.MockMonitor):
                     key: tuple(value.urns) for key, value in getattr(request, "propertyDependencies", {}).items()
                 },
                 "provider": (request.provider or "").rsplit("::", 1)[0] or None,
+                "protect": bool(getattr(request, "protect", False)),
+                "retain_on_delete": bool(getattr(request, "retainOnDelete", False)),
             }
         )
 
