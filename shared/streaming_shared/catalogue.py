@@ -29,6 +29,10 @@ DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
 STAGES: tuple[str, ...] = ("ingest", "transform", "validate", "enrich", "archive")
 """The five Lambda stages, in processing order."""
 
+STATUS_INDEX = "StatusIndex"
+"""The state table's global secondary index (DESIGN.md): the data layer creates it, the
+observability layer watches its write throttling."""
+
 
 @dataclass(frozen=True)
 class Layer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from streaming_shared.catalogue import STATUS_INDEX
 from streaming_shared.naming import NameKind, Namer
 
 from .protection import holding_data
@@ -13,7 +14,6 @@ from .settings import DataSettings
 HASH_KEY = "PipelineId"
 RANGE_KEY = "Timestamp"
 STATUS_ATTRIBUTE = "Status"
-STATUS_INDEX = "StatusIndex"
 TTL_ATTRIBUTE = "ExpirationTime"
 
 STATUS_INDEX_PROJECTION = "ALL"

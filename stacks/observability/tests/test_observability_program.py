@@ -46,8 +46,8 @@ def test_alarm_names_cover_every_stage_and_the_queue(default_run):
     assert {"dead-letter-queue-depth", "dead-letter-queue-age", "ingest-iterator-age"} <= keys
 
 
-def test_twenty_alarms_by_default(default_run):
-    assert len(default_run.exports["alarm_names"]) == 20
+def test_twenty_two_alarms_by_default(default_run):
+    assert len(default_run.exports["alarm_names"]) == 22
 
 
 def test_another_stack_gets_its_own_names(run_observability, upstream):
