@@ -154,3 +154,32 @@ def replay_failures(session: nox.Session) -> None:
     install_project(session)
     session.install("-c", str(CONSTRAINTS), "boto3")
     session.run("python", str(ROOT / "stacks" / "compute" / "tools" / "replay_failures.py"), *session.posargs)
+
+
+FUNCTIONS = ROOT / "stacks" / "compute" / "functions"
+UV = "uv==0.13.9"
+OLDEST_RUNTIME = "3.12"
+"""The oldest Lambda runtime the compute layer supports: the lock resolves for it and newer."""
+
+
+@nox.session
+def lock(session: nox.Session) -> None:
+    """Rewrite stacks/compute/functions/requirements.txt from requirements.in: every package pinned,
+    with the hashes of all its files (every runtime and architecture the layer is built for)."""
+    session.install(UV)
+    with session.chdir(FUNCTIONS):
+        session.run(
+            "uv",
+            "pip",
+            "compile",
+            "requirements.in",
+            "--output-file",
+            "requirements.txt",
+            "--generate-hashes",
+            "--universal",
+            "--python-version",
+            OLDEST_RUNTIME,
+            "--custom-compile-command",
+            "nox -s lock",
+            "--quiet",
+        )

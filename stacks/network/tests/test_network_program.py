@@ -57,8 +57,7 @@ def test_zones_and_endpoint_service_names_follow_the_configured_region(region):
     assert run.exports["availability_zones"] == [f"{region}a", f"{region}b", f"{region}c"]
     names = {e.inputs["serviceName"] for e in run.of_type(ENDPOINT)}
     assert names == {
-        f"com.amazonaws.{region}.{service}"
-        for service in ("s3", "dynamodb", "sync-states", "kinesis-streams")
+        f"com.amazonaws.{region}.{service}" for service in ("s3", "dynamodb", "sync-states", "kinesis-streams")
     }
     assert run.exports["region"] == region
 
