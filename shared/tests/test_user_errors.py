@@ -157,3 +157,15 @@ def test_plan_problems_are_nested_under_their_layer_without_empty_headings():
     assert all(line.startswith("        - streaming-data:") for line in problems[3:5]), problems
     assert "  streaming-compute:" in problems
     assert "    - not run, because upstream data did not run" in problems
+
+
+def test_deploying_one_layer_needs_only_the_stack_files_of_the_layers_it_deploys(tmp_path):
+    copy_stack_files(tmp_path)
+    (tmp_path / "stacks" / "data" / "Pulumi.qa.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    gateway = RecordingGateway()
+    code, _ = run_cli_in(tmp_path, ["deploy", "data", "--stack", "qa"], gateway)
+    assert code == 0 and gateway.layers("up") == ["data"]
+    code, text = run_cli_in(tmp_path, ["deploy", "network", "--stack", "qa", "--with-downstream"], gateway)
+    assert code == 2
+    assert text.splitlines()[0].startswith("stacks/network/Pulumi.qa.yaml does not exist")
+    assert "stacks/compute/Pulumi.qa.yaml does not exist" in text

@@ -12,7 +12,16 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from streaming_shared.catalogue import DEFAULT_EMULATOR_ENDPOINT, LAYERS, LOCAL_STACK, destroy_order, repo_root
+from streaming_shared.catalogue import (
+    DEFAULT_EMULATOR_ENDPOINT,
+    LAYERS,
+    LOCAL_STACK,
+    Layer,
+    destroy_order,
+    downstream_of,
+    layer,
+    repo_root,
+)
 
 from .arguments import parser
 from .automation import AutomationGateway, ensure_cli
@@ -94,7 +103,7 @@ def main(
     args = parser().parse_args(list(argv))
     if args.command == "plan":
         return _plan(args, root, say)
-    unreadable = check_stack_files(root, LAYERS.values(), args.stack)
+    unreadable = check_stack_files(root, _layers_run_by(args), args.stack)
     if unreadable:
         say("\n".join(unreadable))
         return 2
@@ -121,6 +130,12 @@ def main(
         return 1
     say(summary(operation, args.stack, results))
     return exit_code(operation, results, strict=getattr(args, "strict", False))
+
+
+def _layers_run_by(args: argparse.Namespace) -> list[Layer]:
+    if args.command != "deploy":
+        return list(LAYERS.values())
+    return [layer(args.layer), *(downstream_of(args.layer) if args.with_downstream else [])]
 
 
 def _plan(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> int:
