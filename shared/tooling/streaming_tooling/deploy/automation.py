@@ -112,9 +112,7 @@ class AutomationGateway:
         except auto.StackNotFoundError:
             if not create:
                 raise
-            environment = stack_environment(self.root, stack)
-            workspace = auto.LocalWorkspace(work_dir=work_dir, env_vars=environment, pulumi_command=self.command)
-            problem = secrets_problem(stack, workspace.who_am_i().url, self.secrets_provider, os.environ)
+            problem = secrets_problem(stack, self._backend_url(work_dir, stack), self.secrets_provider, os.environ)
             if problem:
                 raise DeployError(problem) from None
             selected = auto.create_stack(stack, work_dir=work_dir, opts=self._options(stack))
@@ -122,6 +120,17 @@ class AutomationGateway:
             full_key = key if ":" in key else f"{layer.project}:{key}"
             selected.set_config(full_key, auto.ConfigValue(value=value))
         return selected
+
+    def _backend_url(self, work_dir: str, stack: str) -> str | None:
+        environment = stack_environment(self.root, stack)
+        workspace = auto.LocalWorkspace(work_dir=work_dir, env_vars=environment, pulumi_command=self.command)
+        try:
+            return workspace.who_am_i().url
+        except auto.CommandError as error:
+            raise DeployError(
+                "The Pulumi CLI is not logged in to a backend: run `pulumi login` (Pulumi Cloud) or "
+                "`pulumi login s3://<bucket>` (self-managed), then run again."
+            ) from error
 
     def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
         try:
