@@ -10,7 +10,7 @@ import argparse
 
 from streaming_shared.catalogue import DEFAULT_EMULATOR_ENDPOINT, LAYERS, LOCAL_STACK
 
-ALL_LAYER_COMMANDS = ("deploy-all", "preview-all", "refresh-all", "drift", "destroy-all")
+ALL_LAYER_COMMAND_NAMES = ("deploy-all", "preview-all", "refresh-all", "drift", "destroy-all")
 PARTIAL_ENVIRONMENT_COMMANDS = ("preview-all", "refresh-all", "drift")
 """Commands that run on an environment whose later layers are not deployed yet."""
 
@@ -47,7 +47,7 @@ def parser(*, checking: bool = False) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = root.add_subparsers(dest="command", required=True)
-    for name in (*ALL_LAYER_COMMANDS, "deploy", "plan"):
+    for name in (*ALL_LAYER_COMMAND_NAMES, "deploy", "plan"):
         command = commands.add_parser(name)
         command.add_argument("--stack", default=LOCAL_STACK, help="stack (environment) name, the same in every layer")
         if name == "deploy":

@@ -30,7 +30,7 @@ from .orchestrator import DeployError, Gateway, Operation, deploy_one, exit_code
 from .plan import build_plan, embed_in_readme, render_mermaid, render_text
 from .stack_files import check_stack_files
 
-OPERATIONS = {
+ALL_LAYER_COMMANDS = {
     "deploy-all": Operation.UP,
     "preview-all": Operation.PREVIEW,
     "refresh-all": Operation.REFRESH,
@@ -123,7 +123,7 @@ def main(
                 results = deploy_one(args.layer, gateway, args.stack, with_downstream=args.with_downstream, emit=say)
                 operation = Operation.UP
             else:
-                operation = OPERATIONS[args.command]
+                operation = ALL_LAYER_COMMANDS[args.command]
                 results = run_layers(operation, list(LAYERS.values()), gateway, args.stack, emit=say)
     except DeployError as error:
         say(str(error))
