@@ -17,10 +17,21 @@ PRODUCT = "streaming-pipeline"
 """The value of the `Project` tag on every resource of every layer."""
 
 DEFAULT_ORG = "organization"
-"""The organization the Pulumi file backend uses in `<org>/<project>/<stack>` names."""
+"""The organization a self-managed (file, S3) Pulumi backend uses in `<org>/<project>/<stack>`
+names. A program reads its own with `pulumi.get_organization()`; this is the fallback."""
+
+LOCAL_STACK = "local"
+"""The stack that deploys to an AWS API emulator on this machine, with the file backend."""
+
+DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
+"""Where stack `local` expects the AWS API emulator (moto server started by nox, or LocalStack)."""
 
 STAGES: tuple[str, ...] = ("ingest", "transform", "validate", "enrich", "archive")
 """The five Lambda stages, in processing order."""
+
+STATUS_INDEX = "StatusIndex"
+"""The state table's global secondary index (DESIGN.md): the data layer creates it, the
+observability layer watches its write throttling."""
 
 
 @dataclass(frozen=True)

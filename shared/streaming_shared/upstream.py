@@ -36,7 +36,7 @@ class Upstream:
             )
         self.consumer = consumer
         self.keys = consumer.reads[self.layer.name]
-        self.stack_name = self.layer.stack_reference_name(settings.org, settings.environment.name)
+        self.stack_name = self.layer.stack_reference_name(settings.upstream_org, settings.environment.name)
         self.reference = pulumi.StackReference(self.stack_name)
         self._values = self._read_and_check(settings.environment.region, settings.environment.name)
 

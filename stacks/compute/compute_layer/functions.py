@@ -55,13 +55,13 @@ class DependencyLayer(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:compute:DependencyLayer", name, None, opts)
-        folder = build_dependency_layer(requirements, build_dir, settings.runtime, settings.architecture)
+        archive = build_dependency_layer(requirements, build_dir, settings.runtime, settings.architecture)
         namer = Namer(settings.environment.name)
         pins = ", ".join(requirement_pins(requirements))
         self.version = aws.lambda_.LayerVersion(
             name,
             layer_name=namer.name("dependencies"),
-            code=pulumi.FileArchive(str(folder)),
+            code=pulumi.FileArchive(str(archive)),
             compatible_runtimes=[settings.runtime],
             compatible_architectures=[settings.architecture],
             description=f"Third-party packages of the pipeline functions: {pins}"[:256],
@@ -87,7 +87,7 @@ class StageFunction(pulumi.ComponentResource):
     ) -> None:
         super().__init__("streaming:compute:StageFunction", stage, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(settings.environment.name)
+        namer = Namer(settings.environment.name, region=settings.environment.region)
         self.stage = stage
         function_name = namer.name(stage, kind=NameKind.LAMBDA_FUNCTION)
 

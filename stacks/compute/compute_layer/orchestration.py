@@ -28,7 +28,7 @@ class PipelineStateMachine(pulumi.ComponentResource):
     ) -> None:
         super().__init__("streaming:compute:PipelineStateMachine", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(settings.environment.name)
+        namer = Namer(settings.environment.name, region=settings.environment.region)
         machine_name = namer.name("pipeline", kind=NameKind.STATE_MACHINE)
         arns = pulumi.Output.all(*(function_arns[step] for step in STEPS))
 

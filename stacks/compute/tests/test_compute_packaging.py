@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,7 @@ def test_pip_installs_for_the_lambda_runtime_not_for_this_interpreter(tmp_path):
     assert "--implementation cp" in joined
     assert "--abi cp313" in joined
     assert "--no-compile" in command
+    assert "--require-hashes" in command
 
 
 def test_the_cache_key_changes_with_requirements_runtime_and_architecture():
@@ -99,20 +101,30 @@ def test_the_cache_key_changes_with_requirements_runtime_and_architecture():
     assert layer_key(b"a==1\n", "python3.13", "arm64") == layer_key(b"a==1\n", "python3.13", "arm64")
 
 
-def test_the_layer_is_built_by_pip_under_python_and_then_reused(default_run, compute_dir):
-    built = Path(default_run.one("aws:lambda/layerVersion:LayerVersion").inputs["code"].path)
+def layer_zip(run) -> Path:
+    return Path(run.one("aws:lambda/layerVersion:LayerVersion").inputs["code"].path)
+
+
+def test_the_layer_is_a_zip_built_by_pip_under_python_and_then_reused(default_run, compute_dir):
+    built = layer_zip(default_run)
     requirements = compute_dir / "functions" / "requirements.txt"
     again = build_dependency_layer(requirements, built.parent, "python3.13", "arm64")
-    assert again == built
-    packages = {path.name for path in (built / "python").iterdir()}
-    assert {"aws_lambda_powertools", "fastjsonschema", "jmespath"} <= packages
-    assert not list(built.rglob("__pycache__")) and not (built / "python" / "bin").exists()
+    assert again == built and built.suffix == ".zip"
+    with zipfile.ZipFile(built) as bundle:
+        names = bundle.namelist()
+    assert all(name.startswith("python/") for name in names)
+    packages = {name.split("/")[1] for name in names}
+    assert {"aws_lambda_powertools", "fastjsonschema", "jmespath", "orjson"} <= packages
+    assert not [name for name in names if "__pycache__" in name or name.startswith("python/bin/")]
 
 
 def test_the_built_layer_carries_nothing_of_the_machine_or_time_it_was_built_on(default_run):
-    site = Path(default_run.one("aws:lambda/layerVersion:LayerVersion").inputs["code"].path) / "python"
-    assert not list(site.glob("*.dist-info/RECORD"))
-    assert {path.stat().st_mtime for path in site.rglob("*")} == {315532800}
+    with zipfile.ZipFile(layer_zip(default_run)) as bundle:
+        entries = bundle.infolist()
+    assert not [entry.filename for entry in entries if entry.filename.endswith(".dist-info/RECORD")]
+    assert {entry.date_time for entry in entries} == {(1980, 1, 1, 0, 0, 0)}
+    assert {entry.external_attr >> 16 for entry in entries} == {0o100644}
+    assert [entry.filename for entry in entries] == sorted(entry.filename for entry in entries)
 
 
 def test_an_unreachable_package_index_fails_with_one_sentence_naming_the_file(tmp_path, monkeypatch):

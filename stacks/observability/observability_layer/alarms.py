@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from streaming_shared.catalogue import STAGES
+from streaming_shared.catalogue import STAGES, STATUS_INDEX
 from streaming_shared.naming import NameKind, Namer
 
 from .alarm_kinds import KINDS, PER_OPERATION_METRICS, AlarmKind, Target, Tuning
@@ -44,6 +44,9 @@ def watched_resources(kind: AlarmKind, targets: PipelineTargets) -> list[Watched
         return [Watched(targets.stream_name, {"StreamName": targets.stream_name})]
     if kind.target is Target.TABLE:
         return [Watched(targets.table_name, {"TableName": targets.table_name})]
+    if kind.target is Target.STATUS_INDEX:
+        index = pulumi.Output.from_input(STATUS_INDEX)
+        return [Watched(targets.table_name, {"TableName": targets.table_name, "GlobalSecondaryIndexName": index})]
     if kind.target is Target.QUEUE:
         return [Watched(targets.queue_name, {"QueueName": targets.queue_name})]
     if kind.target is Target.STATE_MACHINE:

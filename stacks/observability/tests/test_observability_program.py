@@ -28,7 +28,7 @@ def test_exports_the_contract(default_run):
 
 def test_exported_topic_and_dashboard_are_the_created_ones(default_run):
     assert default_run.exports["alarm_topic_arn"] == default_run.one("aws:sns/topic:Topic").outputs["arn"]
-    assert default_run.exports["dashboard_name"] == "streaming-dev-pipeline"
+    assert default_run.exports["dashboard_name"] == "streaming-dev-euw1-pipeline"
     assert default_run.exports["alarm_topic_kms_key_arn"] == default_run.one("aws:kms/key:Key").outputs["arn"]
 
 
@@ -46,13 +46,13 @@ def test_alarm_names_cover_every_stage_and_the_queue(default_run):
     assert {"dead-letter-queue-depth", "dead-letter-queue-age", "ingest-iterator-age"} <= keys
 
 
-def test_twenty_alarms_by_default(default_run):
-    assert len(default_run.exports["alarm_names"]) == 20
+def test_twenty_two_alarms_by_default(default_run):
+    assert len(default_run.exports["alarm_names"]) == 22
 
 
 def test_another_stack_gets_its_own_names(run_observability, upstream):
     run = run_observability(upstream=upstream, stack="prod")
-    assert run.exports["dashboard_name"] == "streaming-prod-pipeline"
+    assert run.exports["dashboard_name"] == "streaming-prod-euw1-pipeline"
     assert all(name.startswith("streaming-prod-") for name in run.exports["alarm_names"].values())
 
 

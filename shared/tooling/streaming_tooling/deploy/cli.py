@@ -1,22 +1,10 @@
 """`python -m streaming_tooling.deploy <command> ...`: what the nox deploy sessions run.
 
-    deploy-all     up every layer: network and data together, then compute, then observability
-    deploy LAYER   up one layer (refused while an upstream stack has no outputs);
-                   --with-downstream also redeploys the layers that read it, in order
-    deploy-changed up exactly the layers a change since --base <git ref> affects, in waves
-    preview LAYER  preview one layer
-    preview-all    preview every layer in order
-    refresh-all    refresh every layer's state from the cloud
-    drift          preview with refresh; exit 1 when any layer has changes (for a scheduled job)
-    destroy-all    destroy every layer, dependents first; asks for confirmation unless --yes
-    plan           offline: every layer's program under the mock engine, with the wiring between them
+The commands and their options are in `arguments.py` (`--help` lists them).
 
 Before any `up`, the deployed readers of each layer are checked: a layer whose new program
 drops or reshapes an export a deployed reader reads is refused (`--allow-contract-break`
 overrides). After it, the summary names the readers of exports that changed.
-
-The default stack is `local`: the file backend under the repo, a throwaway passphrase, and an
-AWS API emulator on 127.0.0.1 (moto server is started if nothing listens there).
 """
 
 from __future__ import annotations
@@ -30,11 +18,20 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from streaming_shared.catalogue import LAYERS, Layer, destroy_order, downstream_of, layer, repo_root
-from streaming_shared.config import DEFAULT_EMULATOR_ENDPOINT, LOCAL_STACK
+from streaming_shared.catalogue import (
+    DEFAULT_EMULATOR_ENDPOINT,
+    LAYERS,
+    LOCAL_STACK,
+    Layer,
+    destroy_order,
+    downstream_of,
+    layer,
+    repo_root,
+)
 
 from ..affected import GitError, affected
 from ..affected import render_text as render_affected
+from .arguments import parser
 from .automation import AutomationGateway, ensure_cli
 from .contract import DeployGuard
 from .emulator import Emulator
@@ -50,6 +47,7 @@ from .orchestrator import (
     unready_upstream,
 )
 from .plan import build_plan, embed_in_readme, render_mermaid, render_text
+from .stack_files import check_stack_files
 
 ALL_LAYER_COMMANDS = {
     "deploy-all": Operation.UP,
@@ -60,54 +58,23 @@ ALL_LAYER_COMMANDS = {
 }
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog="python -m streaming_tooling.deploy",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def unprotect_hint(stack: str) -> str:
+    """How to destroy on purpose what a stack that is not disposable protects."""
+    return (
+        f"On a stack that is not disposable the stream, table, bucket and KMS keys are protected and the "
+        f"destroy of the data layer stops at them. To destroy them on purpose, set `streaming-data:disposable: "
+        f"true` in stacks/data/Pulumi.{stack}.yaml and run `nox -s deploy -- data --stack {stack}` first (that "
+        "lifts the protection, the table's deletion protection and lets the bucket go with its objects), or "
+        f"run `pulumi state unprotect --all --yes --stack {stack}` in stacks/data."
     )
-    commands = root.add_subparsers(dest="command", required=True)
-    for name in (*ALL_LAYER_COMMANDS, "deploy", "deploy-changed", "preview", "plan"):
-        command = commands.add_parser(name)
-        command.add_argument("--stack", default=LOCAL_STACK, help="stack (environment) name, the same in every layer")
-        if name in ("deploy", "preview"):
-            command.add_argument("layer", choices=list(LAYERS), help=f"the layer to {name}")
-        if name == "deploy":
-            command.add_argument(
-                "--with-downstream", action="store_true", help="then redeploy its dependents, in order"
-            )
-        if name == "deploy-changed":
-            command.add_argument("--base", required=True, help="git ref the change is compared with (origin/main)")
-        if name in UP_COMMANDS:
-            command.add_argument(
-                "--allow-contract-break",
-                action="store_true",
-                help="deploy even when a deployed reader reads an export the new program drops or reshapes",
-            )
-            command.add_argument(
-                "--readers-file",
-                type=Path,
-                help="write the JSON list of layers that read an export this deploy changed (for CI's next jobs)",
-            )
-        if name == "plan":
-            command.add_argument("--write-readme", action="store_true", help="embed the diagram in README.md")
-            continue
-        command.add_argument("--yes", action="store_true", help="do not ask before destroying")
-        command.add_argument("--parallel", type=int, help="resource operations Pulumi runs at once per layer")
-        command.add_argument(
-            "--emulator-endpoint",
-            default=DEFAULT_EMULATOR_ENDPOINT,
-            help=f"stack {LOCAL_STACK} only: the AWS API emulator to use or start",
-        )
-        command.add_argument(
-            "--policy-pack", action="append", default=[], help="another policy pack to run besides the guardrails"
-        )
-    return root
 
 
 def confirmed(stack: str, ask: Callable[[str], str]) -> bool:
     order = ", ".join(item.name for item in destroy_order())
-    answer = ask(f"Destroy every layer of stack {stack!r} ({order})? Type the stack name to confirm: ")
+    try:
+        answer = ask(f"Destroy every layer of stack {stack!r} ({order})? Type the stack name to confirm: ")
+    except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at the prompt
+        return False
     return answer.strip() == stack
 
 
@@ -125,7 +92,6 @@ def _emulator_for(stack: str, endpoint: str, say: Callable[[str], None]) -> Iter
 
 
 GUARDRAILS_PACK = Path("shared") / "policy_pack"
-UP_COMMANDS = ("deploy-all", "deploy", "deploy-changed")
 
 
 def gateway_options(args: argparse.Namespace, root: Path) -> dict[str, Any]:
@@ -137,6 +103,7 @@ def gateway_options(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         "parallel": args.parallel,
         "policy_packs": [str(root / GUARDRAILS_PACK), *args.policy_pack],
         "extra_config": extra_config,
+        "secrets_provider": args.secrets_provider,
     }
 
 
@@ -155,6 +122,12 @@ def main(
     args = parser().parse_args(list(argv))
     if args.command == "plan":
         return _plan(args, root, say)
+    unreadable = check_stack_files(root, _layers_run_by(args), args.stack)
+    if unreadable:
+        say("\n".join(unreadable))
+        return 2
+    if args.command == "destroy-all" and args.stack != LOCAL_STACK:
+        say(unprotect_hint(args.stack))
     try:
         if args.command == "destroy-all" and not args.yes:
             if not sys.stdin.isatty() and ask is input:
@@ -180,7 +153,15 @@ def main(
             say(text)
         if args.readers_file:
             args.readers_file.write_text(json.dumps(readers))
-    return exit_code(operation, results)
+    return exit_code(operation, results, strict=getattr(args, "strict", False))
+
+
+def _layers_run_by(args: argparse.Namespace) -> list[Layer]:
+    if args.command == "preview":
+        return [layer(args.layer)]
+    if args.command != "deploy":
+        return list(LAYERS.values())
+    return [layer(args.layer), *(downstream_of(args.layer) if args.with_downstream else [])]
 
 
 def _changed_layers(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> list[Layer]:

@@ -60,6 +60,10 @@ class Resource:
     dependencies: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
     provider: str | None
+    protect: bool = False
+    """The `protect` resource option: Pulumi refuses to delete or replace the resource."""
+    retain_on_delete: bool = False
+    """The `retain_on_delete` resource option: a delete leaves the cloud resource in place."""
 
     @property
     def id(self) -> Any:
@@ -178,6 +182,8 @@ class _RecordingMonitor(mocks.MockMonitor):
                     key: tuple(value.urns) for key, value in getattr(request, "propertyDependencies", {}).items()
                 },
                 "provider": (request.provider or "").rsplit("::", 1)[0] or None,
+                "protect": bool(getattr(request, "protect", False)),
+                "retain_on_delete": bool(getattr(request, "retainOnDelete", False)),
             }
         )
 
@@ -237,12 +243,14 @@ def run_program(
     config: Mapping[str, Any] | None = None,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     availability_zones: Mapping[str, list[str]] | None = None,
+    organization: str = DEFAULT_ORG,
 ) -> ProgramRun:
     """Run the Pulumi program in `program_dir` under the mock engine.
 
     `config` keys without a namespace belong to `project`; values that are not strings are
     JSON-encoded, as Pulumi does. `region` becomes `aws:region` (a `config` entry for
     `aws:region` wins). `stack_outputs` maps fully qualified stack names to their exports.
+    `organization` is what `pulumi.get_organization()` returns (the file backend's by default).
     """
     program_dir = Path(program_dir).resolve()
     values = _config_values(project, region, config or {})
@@ -258,7 +266,9 @@ def run_program(
 
     pulumi.runtime.set_all_config(values, [])
     settings.set_root_resource(None)  # type: ignore[arg-type]
-    mocks.set_mocks(cloud, project=project, stack=stack, preview=False, logger=logger, monitor=monitor)
+    mocks.set_mocks(
+        cloud, project=project, stack=stack, preview=False, logger=logger, monitor=monitor, organization=organization
+    )
     settings.set_root_resource(None)  # type: ignore[arg-type]
 
     def program() -> None:
@@ -319,14 +329,16 @@ def run_layer(
     upstream: Mapping[str, Mapping[str, Any]] | None = None,
     availability_zones: Mapping[str, list[str]] | None = None,
     upstream_org: str | None = None,
+    organization: str = DEFAULT_ORG,
 ) -> ProgramRun:
     """Run one layer's real program (`stacks/<name>/__main__.py`), with upstream exports given.
 
-    The upstream stacks live under the layer's configured `org` unless `upstream_org` says
-    otherwise (to test a consumer pointed at the wrong organization).
+    The stack runs in `organization`; the upstream stacks live under the layer's configured
+    `org`, else that same organization, unless `upstream_org` says otherwise (to test a consumer
+    pointed at the wrong organization).
     """
     target = layer(name)
-    org = upstream_org or str((config or {}).get("org", DEFAULT_ORG))
+    org = upstream_org or str((config or {}).get("org") or organization)
     return run_program(
         repo_root() / target.folder,
         project=target.project,
@@ -335,6 +347,7 @@ def run_layer(
         config=config,
         stack_outputs=stack_outputs_for(target, upstream or {}, stack=stack, org=org),
         availability_zones=availability_zones,
+        organization=organization,
     )
 
 
