@@ -231,7 +231,7 @@ def test_deploy_with_allow_contract_break_runs_the_up(planned):
     code, text = run_cli(["deploy", "compute", "--stack", "dev", "--allow-contract-break"], gateway)
     assert code == 0
     assert "because of --allow-contract-break" in text
-    assert gateway.calls == [("up", "compute")]
+    assert gateway.calls == [("preview", "compute"), ("up", "compute")]
 
 
 def test_deploy_summary_names_the_readers_and_writes_them_for_the_next_ci_job(planned, tmp_path):
@@ -269,7 +269,7 @@ def test_deploy_changed_deploys_exactly_the_affected_layers(repo, planned):
     gateway = DeployedStacks({"network": planned["network"], "data": planned["data"]})
     code, text = run_cli(["deploy-changed", "--base", BASE_TAG, "--stack", "dev"], gateway, root=repo)
     assert code == 0, text
-    assert gateway.calls == [("up", "compute")]
+    assert gateway.calls == [("preview", "compute"), ("up", "compute")]
     assert "stacks/compute/compute_layer/iam.py changed" in text
 
 
@@ -279,7 +279,7 @@ def test_deploy_changed_needs_no_outputs_of_an_upstream_it_deploys_first(repo, p
     gateway = DeployedStacks({"data": planned["data"]})
     code, text = run_cli(["deploy-changed", "--base", BASE_TAG, "--stack", "dev"], gateway, root=repo)
     assert code == 0, text
-    assert gateway.calls == [("up", "network"), ("up", "compute")]
+    assert gateway.calls == [("preview", "network"), ("up", "network"), ("preview", "compute"), ("up", "compute")]
 
 
 def test_deploy_changed_with_nothing_affected_deploys_nothing_and_needs_no_backend(repo):
