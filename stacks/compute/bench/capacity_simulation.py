@@ -10,7 +10,7 @@ Lambda hop waits before its stage. The handlers' CPU is real, on one core of thi
 model is evaluated with a whole vCPU per function.
 
 moto is no DynamoDB: it answers a 25-item BatchWriteItem in about 15 ms of this machine's CPU, more
-than the 10 ms the model assumes. So every latency is multiplied by `latency_scale` (5) on both
+than the 10 ms the model assumes. So every latency is multiplied by `latency_scale` (10) on both
 sides, which keeps moto's own time inside each injected wait and the simulation's CPU well below
 its waits; what is checked is the model's structure (concurrent slots, executions per batch in
 stream order, calls per batch, the hops), with the real handlers' CPU and call counts. Each slot
@@ -44,7 +44,7 @@ from streaming_tooling.testing import TEST_REGION
 
 FULL_CORE_MB = 1769
 MAX_PAYLOAD_BYTES = 200_000
-LATENCY_SCALE = 5.0
+LATENCY_SCALE = 10.0
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Scenario:
     batch_size: int
     parallelization_factor: int
     record_kb: float
-    batches_per_worker: int = 3
+    batches_per_worker: int = 2
     latency_scale: float = LATENCY_SCALE
 
     def latencies(self, latencies_ms: Mapping[str, float]) -> dict[str, float]:
@@ -240,7 +240,7 @@ def default_scenarios() -> list[Scenario]:
     defaults = ComputeSettings.model_fields
     batch_size = int(defaults["batch_size"].default)
     factor = int(defaults["parallelization_factor"].default)
-    return [Scenario(batch_size, factor, 1.0), Scenario(100, 1, 0.2, batches_per_worker=4)]
+    return [Scenario(batch_size, factor, 1.0), Scenario(100, 1, 0.2)]
 
 
 def main(argv: list[str] | None = None) -> int:
