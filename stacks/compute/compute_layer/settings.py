@@ -134,7 +134,8 @@ class ComputeSettings(LayerSettings):
         ge=1,
         le=10,
         description="Concurrent batches per shard. Records of the same partition key stay in order; a shard's "
-        "keys are processed in parallel. 8 keeps up with a saturated shard (1,000 records/s) with 40% to spare.",
+        "keys are processed in parallel. 8 keeps up with a saturated shard (1,000 records/s) with at least 30% "
+        "to spare.",
     )
     starting_position: Literal["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"] = Field(
         "TRIM_HORIZON",

@@ -43,10 +43,10 @@ def load_prices(region: str, path: Path = PRICES_FILE) -> Prices:
     if region not in known:
         raise EstimateError(
             f"no prices for region {region!r} in {path}; add a block for it under `regions` with every key "
-            f"us-east-1 has (the file has: {', '.join(sorted(known))})"
+            f"the other regions have (the file has: {', '.join(sorted(known))})"
         )
-    reference = set(known["us-east-1"])
-    missing = sorted(reference - set(known[region]))
+    every_key = {key for figures in known.values() for key in figures}
+    missing = sorted(every_key - set(known[region]))
     if missing:
         raise EstimateError(f"{path}: region {region!r} lacks {', '.join(missing)}; add them with their source")
     return Prices(
