@@ -198,6 +198,20 @@ def test_the_stream_or_the_consumer_binds_and_the_warning_names_the_setting(pric
     assert big_records.stream_write_limit_records_per_second == pytest.approx(10.24)
 
 
+def test_a_provisioned_table_too_small_for_the_load_is_named(prices):
+    small = facts(
+        parallelization_factor=10,
+        table_billing_mode="PROVISIONED",
+        table_capacity={"table_read": 5000, "table_write": 500, "index_read": 100, "index_write": 100},
+    )
+    work = measured(table_item_writes_per_record=2, index_item_writes_per_record=0.01)
+    result = estimate("test", small, work, prices, cost.Workload(1000, 1), latencies=LATENCIES)
+    assert result.warnings == [
+        "1000 records/s needs 2,000 units a second but streaming-data:tableWriteCapacity is 500: raise it or "
+        "use streaming-data:tableBillingMode PAY_PER_REQUEST"
+    ]
+
+
 # -- the files the estimate reads ------------------------------------------------------------------
 
 

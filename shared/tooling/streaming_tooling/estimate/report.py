@@ -88,7 +88,7 @@ def estimate(
         usd_per_million_records=per_million,
         capacity=limits,
         assumptions=assumptions(facts, measured, workload, prices=prices, latencies=latencies, limits=limits),
-        warnings=warnings(facts, workload, limits),
+        warnings=warnings(facts, workload, limits) + capacity_warnings(facts, measured, workload),
     )
 
 
@@ -161,6 +161,24 @@ def warnings(facts: StackFacts, workload: Workload, limits: Capacity) -> list[st
             "streaming-data:streamShardCount"
         )
     return found
+
+
+def capacity_warnings(facts: StackFacts, measured: MeasuredWork, workload: Workload) -> list[str]:
+    """A PROVISIONED table throttles when the load needs more units a second than it has."""
+    if facts.table_billing_mode != "PROVISIONED":
+        return []
+    rate = workload.records_per_second
+    needed = {
+        "tableWriteCapacity": ("table_write", rate * measured.table_item_writes_per_record),
+        "indexWriteCapacity": ("index_write", rate * measured.index_item_writes_per_record),
+        "tableReadCapacity": ("table_read", rate * measured.read_items_per_record * READ_UNITS_PER_ITEM),
+    }
+    return [
+        f"{rate:g} records/s needs {units:,.0f} units a second but streaming-data:{key} is "
+        f"{facts.table_capacity.get(name, 0):,}: raise it or use streaming-data:tableBillingMode PAY_PER_REQUEST"
+        for key, (name, units) in needed.items()
+        if units > facts.table_capacity.get(name, 0)
+    ]
 
 
 def _usd(value: float) -> str:
