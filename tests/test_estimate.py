@@ -212,6 +212,16 @@ def test_a_provisioned_table_too_small_for_the_load_is_named(prices):
     ]
 
 
+def test_idle_cost_per_million_is_what_records_add(prices):
+    stack = facts(parallelization_factor=10)
+    idle = estimate("test", stack, measured(), prices, cost.Workload(0, 1), latencies=LATENCIES)
+    busy = estimate("test", stack, measured(), prices, cost.Workload(1000, 1), latencies=LATENCIES)
+    added = busy.total - busy.idle_total
+    assert idle.usd_per_million_records == pytest.approx(added / (1000 * MONTH_SECONDS / 1e6))
+    assert busy.usd_per_million_records == pytest.approx(busy.total / (1000 * MONTH_SECONDS / 1e6))
+    assert idle.total == pytest.approx(idle.idle_total)
+
+
 # -- the files the estimate reads ------------------------------------------------------------------
 
 

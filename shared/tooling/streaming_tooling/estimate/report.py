@@ -131,6 +131,11 @@ def assumptions(
         f"memory: {memory}; the bench's CPU per record divided by that share, equal speed per core assumed",
     ]
     lines += [f"latency {name} {latencies[name]:g} ms: {LATENCY_SOURCES[name]}" for name in latencies]
+    if not workload.records_per_second:
+        lines.append(
+            f"cost per million records at 0 records/s: what records add at {REFERENCE_RECORDS_PER_SECOND:,.0f} "
+            "records/s, idle cost left out"
+        )
     lines += [
         "S3 storage: one month of archive at the records' size (gzip stores less), added to every later month",
         "CloudWatch logs: 0.9 KB per invocation (Lambda's platform lines, the metrics document) and the "
