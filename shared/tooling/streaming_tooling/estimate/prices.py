@@ -18,6 +18,8 @@ class Prices:
     as_of: str
     hours_per_month: float
     usd: dict[str, float]
+    unconfirmed: tuple[str, ...] = ()
+    """Figures whose entry carries a `note` saying they still need checking against the page."""
 
     @property
     def seconds_per_month(self) -> float:
@@ -54,4 +56,5 @@ def load_prices(region: str, path: Path = PRICES_FILE) -> Prices:
         as_of=str(document["prices_as_of"]),
         hours_per_month=float(document["hours_per_month"]),
         usd={key: float(figure["usd"]) for key, figure in known[region].items()},
+        unconfirmed=tuple(key for key, figure in known[region].items() if "note" in figure),
     )

@@ -131,6 +131,11 @@ def assumptions(
         f"memory: {memory}; the bench's CPU per record divided by that share, equal speed per core assumed",
     ]
     lines += [f"latency {name} {latencies[name]:g} ms: {LATENCY_SOURCES[name]}" for name in latencies]
+    if prices.unconfirmed:
+        lines.append(
+            f"{len(prices.unconfirmed)} {prices.region} prices are not yet confirmed against the pricing pages "
+            f"(their `note` in prices.json): {', '.join(prices.unconfirmed)}"
+        )
     if not workload.records_per_second:
         lines.append(
             f"cost per million records at 0 records/s: what records add at {REFERENCE_RECORDS_PER_SECOND:,.0f} "
