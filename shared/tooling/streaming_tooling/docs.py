@@ -71,7 +71,7 @@ def generated_sections(root: Path) -> dict[str, str]:
     alarm_kinds = layer_module(root, "observability", "alarm_kinds")
     if alarm_kinds is not None:
         sections["alarms:observability"] = alarm_kinds.reference_table()
-    return sections | estimate_docs.sections(root)
+    return sections | estimate_docs.sections()
 
 
 def _replacement(content: str) -> Callable[[re.Match[str]], str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from .capacity import LATENCY_MS
@@ -41,9 +40,6 @@ SERVICES_OF_LAYER = {
     "compute": ("lambda", "step_functions"),
     "observability": ("cloudwatch", "kms"),
 }
-SEED_COMMAND = "nox -s estimate -- --stack local --records-per-second 1000 --record-kb 1 " + " ".join(
-    f"--config {key}={value}" for keys in SEED.values() for key, value in keys.items()
-).replace("{'transform': 1024, 'enrich': 1024}", "'{transform: 1024, enrich: 1024}'")
 
 
 @dataclass(frozen=True)
@@ -53,9 +49,8 @@ class Column:
 
 
 @cache
-def columns(root: Path) -> tuple[Column, ...]:
-    """The three estimates (`root` keys the cache: the repository they were computed from)."""
-    del root
+def columns() -> tuple[Column, ...]:
+    """The three estimates, of the repository the tooling runs from, computed once per process."""
     return (
         Column("dev stack", run("dev", WORKLOAD, latencies=dict(LATENCY_MS))),
         Column("defaults (`local`)", run("local", WORKLOAD, latencies=dict(LATENCY_MS))),
@@ -71,8 +66,8 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def summary_table(root: Path) -> str:
-    cols = columns(root)
+def summary_table() -> str:
+    cols = columns()
     lines = [
         _row(["", *(f"{c.title}, {c.result.prices.region}" for c in cols)]),
         _row(["---"] * (len(cols) + 1)),
@@ -104,8 +99,8 @@ def summary_table(root: Path) -> str:
     return "\n".join([*lines, "", f"Work per record ({work.split(':', 1)[0]}):{work.split(':', 1)[1]}."])
 
 
-def layer_table(root: Path, layer: str) -> str:
-    dev, defaults, _ = columns(root)
+def layer_table(layer: str) -> str:
+    dev, defaults, _ = columns()
     lines = [
         _row(
             [
@@ -133,7 +128,7 @@ def layer_table(root: Path, layer: str) -> str:
     return "\n".join(lines)
 
 
-def sections(root: Path) -> dict[str, str]:
-    return {"estimate:summary": summary_table(root)} | {
-        f"estimate:{layer}": layer_table(root, layer) for layer in SERVICES_OF_LAYER
+def sections() -> dict[str, str]:
+    return {"estimate:summary": summary_table()} | {
+        f"estimate:{layer}": layer_table(layer) for layer in SERVICES_OF_LAYER
     }
