@@ -169,9 +169,19 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Data-plane benchmark against moto server: AWS requests and CPU per record, 1,000 records in batches of 100."""
+    """Data-plane benchmark against moto server: AWS requests and CPU per record, 1,000 records in batches of 100;
+    then the capacity model checked by a simulation of one shard."""
     install_project(session, "tests.txt")
     session.run("python", str(ROOT / "stacks" / "compute" / "bench" / "bench_dataplane.py"), *session.posargs)
+    session.run("python", str(ROOT / "stacks" / "compute" / "bench" / "capacity_simulation.py"))
+
+
+@nox.session
+def estimate(session: nox.Session) -> None:
+    """Monthly cost and capacity of a stack before deploying it (offline plan, measured work, dated prices):
+    `nox -s estimate -- --stack dev --records-per-second 1000 --record-kb 1 [--json]`."""
+    install_project(session)
+    session.run("python", "-m", "streaming_tooling.estimate", *session.posargs)
 
 
 @nox.session(name="replay-failures")

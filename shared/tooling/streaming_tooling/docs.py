@@ -2,8 +2,9 @@
 
 A generated section sits between `<!-- <kind>:<name> -->` and `<!-- /<kind>:<name> -->` in any of
 the files `documentation_files` lists: `config:common` (keys every layer accepts),
-`config:<layer>` (from the layer's settings model, in `stacks/<layer>/README.md`) and
-`alarms:observability` (from the alarm catalogue). `nox -s docs` rewrites them; a test fails when
+`config:<layer>` (from the layer's settings model, in `stacks/<layer>/README.md`),
+`alarms:observability` (from the alarm catalogue) and `estimate:summary` and `estimate:<layer>`
+(from `nox -s estimate`, see `estimate/docs.py`). `nox -s docs` rewrites them; a test fails when
 one is stale or missing.
 """
 
@@ -18,6 +19,8 @@ from types import ModuleType
 
 from streaming_shared.catalogue import LAYERS
 from streaming_shared.config import LayerSettings, settings_table
+
+from .estimate import docs as estimate_docs
 
 DOCUMENTATION_GLOBS = ("README.md", "docs/**/*.md", "stacks/*/README.md", "stacks/*/*/README.md", "shared/**/*.md")
 
@@ -68,7 +71,7 @@ def generated_sections(root: Path) -> dict[str, str]:
     alarm_kinds = layer_module(root, "observability", "alarm_kinds")
     if alarm_kinds is not None:
         sections["alarms:observability"] = alarm_kinds.reference_table()
-    return sections
+    return sections | estimate_docs.sections()
 
 
 def _replacement(content: str) -> Callable[[re.Match[str]], str]:

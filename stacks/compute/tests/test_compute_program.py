@@ -189,13 +189,13 @@ def test_functions_run_in_the_private_subnets_with_the_lambda_security_group(def
         }
 
 
-def test_seed_memory_and_timeouts_are_the_defaults_except_ingest_waits_for_the_state_machine(default_run):
+def test_every_stage_gets_512_mb_and_the_seeds_timeouts_except_ingest_waits_for_the_state_machine(default_run):
     sizes = {f.name: (f.inputs["memorySize"], f.inputs["timeout"]) for f in default_run.of_type(FUNCTION)}
     assert sizes == {
         "ingest": (512, 360),
-        "transform": (1024, 120),
+        "transform": (512, 120),
         "validate": (512, 60),
-        "enrich": (1024, 120),
+        "enrich": (512, 120),
         "archive": (512, 90),
     }
 
@@ -260,7 +260,7 @@ def test_ingest_environment_names_the_table_and_state_machine(default_run):
     } == {
         "TABLE_NAME": DATA["table_name"],
         "STATE_MACHINE_ARN": default_run.one(STATE_MACHINE).outputs["arn"],
-        "RECORD_TTL_DAYS": "30",
+        "RECORD_TTL_DAYS": "7",
         "MAX_PAYLOAD_BYTES": "200000",
     }
     assert len(variables) == 9
@@ -271,7 +271,7 @@ def test_archive_environment_names_the_table_and_bucket(default_run):
     assert {key: variables[key] for key in ("TABLE_NAME", "BUCKET_NAME", "RECORD_TTL_DAYS")} == {
         "TABLE_NAME": DATA["table_name"],
         "BUCKET_NAME": DATA["archive_bucket_name"],
-        "RECORD_TTL_DAYS": "30",
+        "RECORD_TTL_DAYS": "7",
     }
     assert len(variables) == 8
 
@@ -282,11 +282,11 @@ def test_pure_stages_get_only_the_common_environment(default_run, stage):
 
 
 def test_log_level_reaches_powertools_and_the_lambda_log_filter(compute_dir):
-    run = run_compute(compute_dir, config={"logLevel": "WARNING", "recordTtlDays": 7})
+    run = run_compute(compute_dir, config={"logLevel": "WARNING", "recordTtlDays": 30})
     ingest = run.one(FUNCTION, "ingest")
     assert ingest.inputs["environment"]["variables"]["POWERTOOLS_LOG_LEVEL"] == "WARNING"
     assert ingest.inputs["loggingConfig"]["applicationLogLevel"] == "WARN"
-    assert ingest.inputs["environment"]["variables"]["RECORD_TTL_DAYS"] == "7"
+    assert ingest.inputs["environment"]["variables"]["RECORD_TTL_DAYS"] == "30"
 
 
 def test_each_function_package_is_its_stage_folder_plus_the_shared_package(default_run, compute_dir):
@@ -384,9 +384,9 @@ def test_event_source_mapping_defaults_are_bounded_and_bisect(default_run):
         )
     } == {
         "startingPosition": "TRIM_HORIZON",
-        "batchSize": 100,
+        "batchSize": 180,
         "maximumBatchingWindowInSeconds": 5,
-        "parallelizationFactor": 1,
+        "parallelizationFactor": 8,
         "bisectBatchOnFunctionError": True,
         "maximumRetryAttempts": 10,
         "maximumRecordAgeInSeconds": 3600,
