@@ -275,7 +275,7 @@ def test_the_plan_gives_the_resolved_settings(default_facts):
     assert default_facts.functions["ingest"].memory_mb == 512
     assert (default_facts.batch_size, default_facts.parallelization_factor) == (180, 8)
     assert default_facts.table_billing_mode == "PAY_PER_REQUEST"
-    assert default_facts.interface_endpoint_azs == 6
+    assert default_facts.interface_endpoint_azs == 4  # sync-states and kinesis-streams in 2 AZs
     assert default_facts.sync_states_endpoint
     assert default_facts.alarm_metrics > default_facts.dashboards == 1
 
