@@ -94,6 +94,11 @@ class Upstream:
                 f"{self.layer.project} does not declare {key!r} as an optional export; add it to its "
                 "`optional_exports` in streaming_shared/catalogue.py"
             )
+        if key not in self.consumer.optional_reads.get(self.layer.name, ()):
+            raise ValueError(
+                f"{self.consumer.project} reads {key!r} from {self.layer.project} but the catalogue does not "
+                "declare it; add it to the consumer's `optional_reads` in streaming_shared/catalogue.py"
+            )
         if self._values.get(key) is None:
             return None
         return self.reference.require_output(key)
@@ -103,6 +108,9 @@ def export_contract(layer_: Layer, outputs: Mapping[str, Any]) -> None:
     """Export a layer's outputs; every name the catalogue promises must be among them."""
     missing = [name for name in layer_.exports if name not in outputs]
     if missing:
-        raise ValueError(f"{layer_.project} must export {', '.join(missing)} (the contract in DESIGN.md)")
+        raise ValueError(
+            f"{layer_.project} must export {', '.join(missing)}: the contract in streaming_shared/catalogue.py "
+            "(docs/contract.md) promises them"
+        )
     for name, value in outputs.items():
         pulumi.export(name, value)

@@ -205,38 +205,38 @@ BAD_CONFIG = [
 
 
 @pytest.mark.parametrize(("config", "key", "reason"), BAD_CONFIG)
-def test_bad_config_fails_early_naming_the_key(compute_dir, config, key, reason):
+def test_bad_config_fails_early_naming_the_key(config, key, reason):
     with pytest.raises(ProgramFailed) as failure:
-        run_compute(compute_dir, config=config)
+        run_compute(config=config)
     assert isinstance(failure.value.error, ConfigError)
     assert key in failure.value.error.keys
     assert reason in str(failure.value)
     assert failure.value.run.cloud_resources == []
 
 
-def test_every_bad_value_is_reported_at_once(compute_dir):
+def test_every_bad_value_is_reported_at_once():
     with pytest.raises(ProgramFailed) as failure:
-        run_compute(compute_dir, config={"batchSize": 0, "parallelizationFactor": 11, "runtime": "python2.7"})
+        run_compute(config={"batchSize": 0, "parallelizationFactor": 11, "runtime": "python2.7"})
     assert sorted(failure.value.error.keys) == [f"{P}:batchSize", f"{P}:parallelizationFactor", f"{P}:runtime"]
 
 
-def test_both_timeout_relationships_are_reported_together(compute_dir):
+def test_both_timeout_relationships_are_reported_together():
     with pytest.raises(ProgramFailed) as failure:
-        run_compute(compute_dir, config={"timeoutSeconds": {"ingest": 100, "transform": 400}})
+        run_compute(config={"timeoutSeconds": {"ingest": 100, "transform": 400}})
     assert failure.value.error.keys == [f"{P}:timeoutSeconds", f"{P}:timeoutSeconds"]
 
 
-def test_the_shortest_ingest_timeout_allowed_is_the_express_limit_plus_thirty_seconds(compute_dir):
-    run = run_compute(compute_dir, config={"timeoutSeconds": {"ingest": 330, "archive": 300}})
+def test_the_shortest_ingest_timeout_allowed_is_the_express_limit_plus_thirty_seconds():
+    run = run_compute(config={"timeoutSeconds": {"ingest": 330, "archive": 300}})
     timeouts = {f.name: f.inputs["timeout"] for f in run.of_type("aws:lambda/function:Function")}
     assert (timeouts["ingest"], timeouts["archive"]) == (330, 300)
 
 
 @pytest.mark.parametrize("missing", ["private_subnet_ids", "lambda_security_group_id"])
-def test_a_missing_network_export_names_the_stack_and_key(compute_dir, missing):
+def test_a_missing_network_export_names_the_stack_and_key(missing):
     network = {key: value for key, value in network_exports().items() if key != missing}
     with pytest.raises(ProgramFailed) as failure:
-        run_compute(compute_dir, upstream={"network": network, "data": data_exports()})
+        run_compute(upstream={"network": network, "data": data_exports()})
     assert isinstance(failure.value.error, UpstreamError)
     assert f"organization/streaming-network/dev does not export {missing!r}" in str(failure.value)
     assert failure.value.run.cloud_resources == []
@@ -245,26 +245,25 @@ def test_a_missing_network_export_names_the_stack_and_key(compute_dir, missing):
 @pytest.mark.parametrize(
     "missing", ["stream_arn", "table_name", "table_arn", "archive_bucket_name", "archive_bucket_arn"]
 )
-def test_a_missing_data_export_names_the_stack_and_key(compute_dir, missing):
+def test_a_missing_data_export_names_the_stack_and_key(missing):
     data = {key: value for key, value in data_exports().items() if key != missing}
     with pytest.raises(ProgramFailed) as failure:
-        run_compute(compute_dir, upstream={"network": network_exports(), "data": data})
+        run_compute(upstream={"network": network_exports(), "data": data})
     assert f"organization/streaming-data/dev does not export {missing!r}" in str(failure.value)
     assert failure.value.run.cloud_resources == []
 
 
-def test_an_undeployed_data_stack_is_named_with_the_command_that_deploys_it(compute_dir):
+def test_an_undeployed_data_stack_is_named_with_the_command_that_deploys_it():
     with pytest.raises(ProgramFailed) as failure:
-        run_compute(compute_dir, upstream={"network": network_exports()})
+        run_compute(upstream={"network": network_exports()})
     assert "organization/streaming-data/dev has no outputs" in str(failure.value)
     assert "nox -s deploy -- data --stack dev" in str(failure.value)
     assert failure.value.run.cloud_resources == []
 
 
-def test_an_upstream_in_another_region_is_refused(compute_dir):
+def test_an_upstream_in_another_region_is_refused():
     with pytest.raises(ProgramFailed) as failure:
         run_compute(
-            compute_dir,
             region="eu-west-1",
             upstream={"network": network_exports("eu-west-1"), "data": data_exports("eu-central-1")},
         )
@@ -273,12 +272,11 @@ def test_an_upstream_in_another_region_is_refused(compute_dir):
 
 
 @pytest.mark.parametrize("stack", ["dev", "local"])
-def test_the_example_stack_files_are_valid(compute_dir, stack):
+def test_the_example_stack_files_are_valid(stack):
     example = yaml.safe_load((COMPUTE_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
     region = example["aws:region"]
     config = {key.split(":", 1)[1]: value for key, value in example.items() if key.startswith(f"{P}:")}
     run = run_compute(
-        compute_dir,
         stack=stack,
         region=region,
         config=config,

@@ -188,18 +188,6 @@ def test_every_contract_export_exists_and_resolves(run):
     assert run.exports["lambda_security_group_id"] == security_group(run, "lambda").id
 
 
-def test_no_deprecated_pulumi_aws_resource_or_argument(run):
-    assert run.deprecations == []
-    assert not [message for message in run.warnings() if "deprecated" in message]
-
-
-def test_every_aws_resource_uses_the_layer_provider(run):
-    provider = run.one("pulumi:providers:aws")
-    aws_resources = [r for r in run.cloud_resources if r.type.startswith("aws:")]
-    assert aws_resources
-    assert all(r.provider == provider.urn for r in aws_resources)
-
-
 def test_ec2_resources_carry_a_name_tag_with_the_environment(run):
     for resource in run.of_type(VPC) + run.of_type(SUBNET) + run.of_type(SECURITY_GROUP):
         assert resource.inputs["tags"]["Name"].startswith("streaming-dev-"), resource.name

