@@ -199,6 +199,8 @@ class LayerSettings(BaseModel):
 
 def _namespace_keys(namespace: str) -> list[str]:
     prefix = f"{namespace}:"
+    # `CONFIG` is private, and read in this module only: `pulumi.Config` answers for a key it is
+    # given but cannot list the keys set, which a misspelt key must be found among.
     keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
     return sorted(key[len(prefix) :] for key in keys if key.startswith(prefix))
 

@@ -12,6 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+
+# Private, and used in this module only: the program runs inside the engine's event loop, and
+# the checks below must see the upstream outputs before the consumer registers anything. Pulumi
+# has no public way to wait for an Output there (`asyncio.run` and `run_until_complete` refuse a
+# running loop); `_sync_await` pumps that loop, as Pulumi's own synchronous invokes do.
 from pulumi.runtime.sync_await import _sync_await
 
 from .catalogue import Layer, layer

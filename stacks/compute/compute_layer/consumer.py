@@ -4,7 +4,7 @@
 retries from that record on; a batch that keeps failing is split (bisect) and retried a bounded
 number of times. What is still failing then, or is older than the maximum record age, is not
 dropped: Lambda sends its shard and sequence-number range to the dead-letter queue, from which
-an operator re-reads the records (README, "Dead-letter queue").
+an operator re-reads the records (docs/runbooks/dlq-redrive.md).
 """
 
 from __future__ import annotations

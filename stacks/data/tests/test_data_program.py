@@ -7,7 +7,7 @@ import json
 import pytest
 
 from streaming_shared.catalogue import COMPUTE, DATA, OBSERVABILITY
-from streaming_tooling.testing import ACCOUNT_ID, ProgramRun, run_chain, run_layer
+from streaming_tooling.testing import ACCOUNT_ID, ProgramRun, run_layer
 
 STREAM = "aws:kinesis/stream:Stream"
 TABLE = "aws:dynamodb/table:Table"
@@ -374,9 +374,9 @@ def test_exports_cover_what_compute_and_observability_read(run):
         assert set(consumer.reads["data"]) <= set(run.exports), consumer.name
 
 
-def test_exports_feed_the_consumers_stack_references():
-    runs = run_chain(["data"], stack="prod")
-    assert runs["data"].exports["table_name"] == "streaming-prod-state"
+def test_names_follow_the_stack_name():
+    exports = run_layer("data", stack="prod").exports
+    assert (exports["stream_name"], exports["table_name"]) == ("streaming-prod-records", "streaming-prod-state")
 
 
 def test_a_provisioned_table_and_an_on_demand_stream_use_nothing_deprecated():

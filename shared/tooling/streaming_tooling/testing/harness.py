@@ -20,6 +20,7 @@ a fixture never holds a name or ARN the layers do not produce.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import json
@@ -35,8 +36,6 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
-from pulumi.runtime import stack as runtime_stack
-from pulumi.runtime.sync_await import _sync_await
 
 from streaming_shared.catalogue import DEFAULT_ORG, Layer, deploy_order, downstream_of, layer, repo_root
 
@@ -150,8 +149,8 @@ class ProgramFailed(Exception):
 def _plain(value: Any) -> Any:
     """A deserialized property value with Pulumi's secret wrappers removed."""
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return _plain(value.get("value"))
+        if rpc.is_rpc_secret(value):
+            return _plain(rpc.unwrap_rpc_secret(value))
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
@@ -270,7 +269,8 @@ def run_program(
     with _program_environment(program_dir), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
-            _sync_await(runtime_stack.run_in_stack(program))
+            # The loop Pulumi's runtime schedules registrations on; it is not running yet here.
+            asyncio.get_event_loop_policy().get_event_loop().run_until_complete(pulumi.runtime.run_in_stack(program))
         except Exception as raised:
             error = raised
         finally:
