@@ -51,3 +51,17 @@ def test_every_export_has_the_shape_the_catalogue_declares(chains, stack: str, i
 def test_a_layer_opens_stack_references_to_exactly_its_upstream_layers(chains, stack: str, item: Layer):
     references = {r.name for r in chains[stack][item.name].of_type("pulumi:pulumi:StackReference")}
     assert references == {LAYERS[name].stack_reference_name(DEFAULT_ORG, stack) for name in item.upstream}
+
+
+@pytest.mark.parametrize(("stack", "item"), CASES)
+def test_every_child_is_named_after_its_component_so_a_second_instance_cannot_collide(chains, stack, item):
+    run = chains[stack][item.name]
+    components = {r.urn: r for r in run.resources if not r.custom}
+    misnamed = [
+        f"{components[r.parent].name} -> {r.name}"
+        for r in run.resources
+        if r.parent in components
+        and r.name != components[r.parent].name
+        and not r.name.startswith(f"{components[r.parent].name}-")
+    ]
+    assert misnamed == []

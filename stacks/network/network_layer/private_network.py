@@ -48,7 +48,7 @@ class PrivateNetwork(pulumi.ComponentResource):
         self.cidr = settings.vpc_cidr
 
         self.vpc = aws.ec2.Vpc(
-            "vpc",
+            name,
             cidr_block=settings.vpc_cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,  # private DNS names of interface endpoints need both
@@ -58,7 +58,7 @@ class PrivateNetwork(pulumi.ComponentResource):
         # Adopting the default security group strips its allow-all rules, so nothing in the
         # VPC can fall back to it (CIS AWS Foundations 5.4).
         aws.ec2.DefaultSecurityGroup(
-            "default-security-group",
+            f"{name}-default-security-group",
             vpc_id=self.vpc.id,
             tags={"Name": namer.name("default-closed")},
             opts=child,
@@ -67,7 +67,7 @@ class PrivateNetwork(pulumi.ComponentResource):
         blocks = ipaddress.IPv4Network(settings.vpc_cidr).subnets(new_prefix=settings.subnet_prefix_length)
         self.subnets = [
             aws.ec2.Subnet(
-                f"private-{zone}",
+                f"{name}-private-{zone}",
                 vpc_id=self.vpc.id,
                 cidr_block=str(block),
                 availability_zone=zone,
@@ -81,7 +81,7 @@ class PrivateNetwork(pulumi.ComponentResource):
         table_keys = zones if settings.route_table_per_subnet else ["shared"]
         self.route_tables = [
             aws.ec2.RouteTable(
-                f"private-{key}",
+                f"{name}-private-{key}",
                 vpc_id=self.vpc.id,
                 tags={"Name": namer.name("private", key)},
                 opts=child,
@@ -90,7 +90,9 @@ class PrivateNetwork(pulumi.ComponentResource):
         ]
         for index, (zone, subnet) in enumerate(zip(zones, self.subnets, strict=True)):
             table = self.route_tables[index if settings.route_table_per_subnet else 0]
-            aws.ec2.RouteTableAssociation(f"private-{zone}", subnet_id=subnet.id, route_table_id=table.id, opts=child)
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{zone}", subnet_id=subnet.id, route_table_id=table.id, opts=child
+            )
 
         self.register_outputs(
             {

@@ -41,7 +41,7 @@ class ServiceAccess(pulumi.ComponentResource):
 
         self.gateway_endpoints = {
             service: aws.ec2.VpcEndpoint(
-                f"{service}-gateway",
+                f"{name}-{service}-gateway",
                 vpc_id=vpc_id,
                 service_name=service_name(region, service),
                 vpc_endpoint_type="Gateway",
@@ -53,14 +53,14 @@ class ServiceAccess(pulumi.ComponentResource):
         }
 
         self.endpoint_security_group = aws.ec2.SecurityGroup(
-            "interface-endpoints",
+            f"{name}-interface-endpoints",
             vpc_id=vpc_id,
             description="Interface VPC endpoints: HTTPS from inside the VPC only",
             tags={"Name": namer.name("interface-endpoints")},
             opts=child,
         )
         aws.vpc.SecurityGroupIngressRule(
-            "interface-endpoints-https-from-vpc",
+            f"{name}-interface-endpoints-https-from-vpc",
             security_group_id=self.endpoint_security_group.id,
             description="HTTPS from the VPC",
             ip_protocol="tcp",
@@ -72,7 +72,7 @@ class ServiceAccess(pulumi.ComponentResource):
 
         self.interface_endpoints = {
             service: aws.ec2.VpcEndpoint(
-                f"{service}-interface",
+                f"{name}-{service}-interface",
                 vpc_id=vpc_id,
                 service_name=service_name(region, service),
                 vpc_endpoint_type="Interface",
@@ -86,14 +86,14 @@ class ServiceAccess(pulumi.ComponentResource):
         }
 
         self.lambda_security_group = aws.ec2.SecurityGroup(
-            "lambda",
+            f"{name}-lambda",
             vpc_id=vpc_id,
             description="Pipeline Lambda functions: HTTPS to the VPC endpoints only, no ingress",
             tags={"Name": namer.name("lambda")},
             opts=child,
         )
         aws.vpc.SecurityGroupEgressRule(
-            "lambda-https-to-interface-endpoints",
+            f"{name}-lambda-https-to-interface-endpoints",
             security_group_id=self.lambda_security_group.id,
             description="HTTPS to the interface endpoints",
             ip_protocol="tcp",
@@ -104,7 +104,7 @@ class ServiceAccess(pulumi.ComponentResource):
         )
         for service, endpoint in self.gateway_endpoints.items():
             aws.vpc.SecurityGroupEgressRule(
-                f"lambda-https-to-{service}",
+                f"{name}-lambda-https-to-{service}",
                 security_group_id=self.lambda_security_group.id,
                 description=f"HTTPS to {service} through its gateway endpoint",
                 ip_protocol="tcp",

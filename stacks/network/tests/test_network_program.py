@@ -29,7 +29,7 @@ def endpoints(run: ProgramRun, kind: str) -> list:
 
 
 def security_group(run: ProgramRun, name: str):
-    return run.one(SECURITY_GROUP, name)
+    return run.one(SECURITY_GROUP, f"service-access-{name}")
 
 
 def rules_of(run: ProgramRun, rule_type: str, group) -> list:

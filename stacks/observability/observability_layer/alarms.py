@@ -133,14 +133,14 @@ class PipelineAlarms(pulumi.ComponentResource):
             }
             if kind.metric in PER_OPERATION_METRICS:
                 alarm = aws.cloudwatch.MetricAlarm(
-                    planned.key,
+                    f"{name}-{planned.key}",
                     metric_queries=_per_operation_queries(kind, tuning, watched.dimensions, operations),
                     opts=child,
                     **common,
                 )
             else:
                 alarm = aws.cloudwatch.MetricAlarm(
-                    planned.key,
+                    f"{name}-{planned.key}",
                     namespace=kind.namespace,
                     metric_name=kind.metric,
                     dimensions=dict(watched.dimensions),

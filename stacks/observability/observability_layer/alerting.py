@@ -132,7 +132,7 @@ class AlarmTopic(pulumi.ComponentResource):
         topic_name = namer.name("alarms", kind=NameKind.SNS_TOPIC)
 
         self.key = aws.kms.Key(
-            "alarm-topic",
+            name,
             description=f"Encrypts SNS topic {topic_name}; CloudWatch alarms of {environment} may use it",
             enable_key_rotation=True,
             deletion_window_in_days=30,
@@ -142,20 +142,20 @@ class AlarmTopic(pulumi.ComponentResource):
             opts=child,
         )
         aws.kms.Alias(
-            "alarm-topic",
+            name,
             name=check_name(f"alias/{topic_name}", NameKind.KMS_ALIAS, source=namer.source),
             target_key_id=self.key.key_id,
             opts=child,
         )
         self.topic = aws.sns.Topic(
-            "alarms",
+            name,
             name=topic_name,
             display_name=f"Streaming pipeline {environment} alarms",
             kms_master_key_id=self.key.arn,
             opts=child,
         )
         aws.sns.TopicPolicy(
-            "alarms",
+            name,
             arn=self.topic.arn,
             policy=pulumi.Output.all(self.topic.arn, account.partition, account.account_id).apply(
                 lambda values: topic_policy(values[0], values[1], account.region, values[2], environment)
@@ -165,7 +165,7 @@ class AlarmTopic(pulumi.ComponentResource):
 
         self.subscriptions = [
             aws.sns.TopicSubscription(
-                f"email-{email.lower()}",
+                f"{name}-email-{email.lower()}",
                 topic=self.topic.arn,
                 protocol="email",
                 endpoint=email,
@@ -176,7 +176,7 @@ class AlarmTopic(pulumi.ComponentResource):
         if settings.alarm_https_endpoint:
             self.subscriptions.append(
                 aws.sns.TopicSubscription(
-                    "https-endpoint",
+                    f"{name}-https-endpoint",
                     topic=self.topic.arn,
                     protocol="https",
                     # Paging integrations put their routing key in the URL: keep it out of plain state.

@@ -253,7 +253,7 @@ class PipelineDashboard(pulumi.ComponentResource):
             alarm_arns=pulumi.Output.all(*alarm_arns),
         ).apply(lambda values: json.dumps(dashboard_body(region=region, thresholds=thresholds, **values)))
         self.dashboard = aws.cloudwatch.Dashboard(
-            "pipeline",
+            name,
             dashboard_name=Namer(settings.environment.name).name("pipeline", kind=NameKind.CLOUDWATCH_DASHBOARD),
             dashboard_body=body,
             opts=pulumi.ResourceOptions(parent=self),

@@ -34,7 +34,8 @@ def test_exported_topic_and_dashboard_are_the_created_ones(default_run):
 
 def test_alarm_names_map_each_alarm_key_to_its_physical_name(default_run):
     alarms = {
-        alarm.name: alarm.inputs["name"] for alarm in default_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        alarm.name.removeprefix("alarms-"): alarm.inputs["name"]
+        for alarm in default_run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
     }
     assert default_run.exports["alarm_names"] == alarms
 
