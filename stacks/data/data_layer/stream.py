@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from streaming_shared.keys import customer_managed_key
 from streaming_shared.naming import NameKind, Namer
 
-from .keys import customer_managed_key
 from .settings import DataSettings
 
 AWS_MANAGED_KINESIS_KEY = "alias/aws/kinesis"
@@ -26,7 +26,13 @@ class IngestStream(pulumi.ComponentResource):
         self.key: aws.kms.Key | None = None
         kms_key_id: pulumi.Input[str] = AWS_MANAGED_KINESIS_KEY
         if settings.stream_customer_managed_key:
-            self.key, _ = customer_managed_key("stream", "Kinesis stream encryption", namer, child)
+            self.key, _ = customer_managed_key(
+                f"{name}-key",
+                description=f"streaming-pipeline {namer.environment}: Kinesis stream encryption",
+                alias=namer.name(name),
+                source=namer.source,
+                opts=child,
+            )
             kms_key_id = self.key.arn
 
         self.stream = aws.kinesis.Stream(

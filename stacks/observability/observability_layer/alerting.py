@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from streaming_shared.naming import NAME_PREFIX, NameKind, Namer, check_name
+from streaming_shared.keys import customer_managed_key
+from streaming_shared.naming import NAME_PREFIX, NameKind, Namer
 
 from .settings import ObservabilitySettings
 
@@ -131,20 +132,14 @@ class AlarmTopic(pulumi.ComponentResource):
         namer = Namer(environment)
         topic_name = namer.name("alarms", kind=NameKind.SNS_TOPIC)
 
-        self.key = aws.kms.Key(
+        self.key, _ = customer_managed_key(
             name,
             description=f"Encrypts SNS topic {topic_name}; CloudWatch alarms of {environment} may use it",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
+            alias=topic_name,
+            source=namer.source,
             policy=pulumi.Output.all(account.partition, account.account_id).apply(
                 lambda values: key_policy(values[0], account.region, values[1], environment)
             ),
-            opts=child,
-        )
-        aws.kms.Alias(
-            name,
-            name=check_name(f"alias/{topic_name}", NameKind.KMS_ALIAS, source=namer.source),
-            target_key_id=self.key.key_id,
             opts=child,
         )
         self.topic = aws.sns.Topic(
