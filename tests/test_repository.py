@@ -7,6 +7,7 @@ the example stack files (`Pulumi.<stack>.yaml`).
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 
@@ -112,3 +113,34 @@ def test_every_marker_in_the_documentation_is_generated():
         for marker in re.findall(r"<!-- ([\w-]+:[\w-]+) -->", path.read_text())
     }
     assert markers - known == set()
+
+
+def test_the_example_tests_in_the_documentation_pass():
+    [example] = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "verification.md").read_text(), re.DOTALL)
+    namespace: dict[str, object] = {}
+    exec(compile(example, "docs/verification.md", "exec"), namespace)
+    tests = [value for name, value in namespace.items() if name.startswith("test_") and callable(value)]
+    assert len(tests) == 2
+    for test in tests:
+        test()
+
+
+def noxfile_sessions() -> set[str]:
+    sessions = set()
+    for node in ast.walk(ast.parse((ROOT / "noxfile.py").read_text())):
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                call = decorator if isinstance(decorator, ast.Call) else None
+                target = call.func if call else decorator
+                if isinstance(target, ast.Attribute) and target.attr == "session":
+                    named = [k.value.value for k in (call.keywords if call else []) if k.arg == "name"]
+                    sessions.add(named[0] if named else node.name)
+    return sessions
+
+
+def test_the_readme_is_a_front_door_that_lists_every_nox_session():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    listed = set(re.findall(r"^\| `nox -s ([\w-]+)", readme, re.MULTILINE))
+    assert noxfile_sessions() - listed == set()
+    assert "plan" in listed and "deploy-all" in listed
