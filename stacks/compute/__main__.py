@@ -5,7 +5,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 from compute_layer import stages
-from compute_layer.consumer import StreamConsumer
+from compute_layer.consumer import StreamConsumer, StreamReading
 from compute_layer.functions import DependencyLayer, FunctionPlacement, FunctionRuntime, StageFunction, StageSize
 from compute_layer.orchestration import PipelineStateMachine
 from compute_layer.packaging import REQUIREMENTS, function_code
@@ -56,8 +56,10 @@ steps = {
 }
 pipeline = PipelineStateMachine(
     "pipeline",
-    settings,
+    settings.environment.name,
     function_arns={stage: function.function.arn for stage, function in steps.items()},
+    log_level=settings.state_machine_log_level,
+    log_retention_days=settings.log_retention_days,
     opts=layer_options(provider),
 )
 ingest = StageFunction(
@@ -73,7 +75,8 @@ ingest = StageFunction(
 )
 consumer = StreamConsumer(
     "ingest",
-    settings,
+    settings.environment.name,
+    StreamReading.of(settings),
     ingest=ingest,
     stream_arn=data.stream_arn,
     stream_kms_key_arn=data.stream_kms_key_arn,
