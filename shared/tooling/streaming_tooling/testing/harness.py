@@ -306,9 +306,9 @@ def _resolve(registration: dict[str, Any], monitor: _RecordingMonitor) -> Resour
 
 
 def stack_outputs_for(
-    consumer: Layer, upstream: Mapping[str, Mapping[str, Any]], *, stack: str, org: str = DEFAULT_ORG
+    upstream: Mapping[str, Mapping[str, Any]], *, stack: str, org: str = DEFAULT_ORG
 ) -> dict[str, Mapping[str, Any]]:
-    """Upstream exports keyed by layer name, as the StackReference names the consumer opens."""
+    """Upstream exports keyed by layer name, as the StackReference names a consumer opens."""
     return {layer(name).stack_reference_name(org, stack): exports for name, exports in upstream.items()}
 
 
@@ -335,7 +335,7 @@ def run_layer(
         stack=stack,
         region=region,
         config=config,
-        stack_outputs=stack_outputs_for(target, upstream or {}, stack=stack, org=org),
+        stack_outputs=stack_outputs_for(upstream or {}, stack=stack, org=org),
         availability_zones=availability_zones,
     )
 
