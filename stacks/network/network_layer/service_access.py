@@ -8,13 +8,15 @@ no security group rule pretends otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_aws as aws
 
 from streaming_shared.naming import Namer
 
 from .private_network import PrivateNetwork
-from .settings import GATEWAY_SERVICES, NetworkSettings
+from .settings import GATEWAY_SERVICES
 
 HTTPS = 443
 
@@ -29,14 +31,16 @@ class ServiceAccess(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: NetworkSettings,
+        environment: str,
+        region: str,
         network: PrivateNetwork,
+        *,
+        interface_endpoints: Sequence[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:network:ServiceAccess", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(settings.environment.name)
-        region = settings.environment.region
+        namer = Namer(environment)
         vpc_id = network.vpc.id
 
         self.gateway_endpoints = {
@@ -82,7 +86,7 @@ class ServiceAccess(pulumi.ComponentResource):
                 tags={"Name": namer.name(service, "interface")},
                 opts=child,
             )
-            for service in settings.interface_endpoints
+            for service in interface_endpoints
         }
 
         self.lambda_security_group = aws.ec2.SecurityGroup(
