@@ -16,6 +16,7 @@ access the SNS topic encryption key", visible only in the alarm's history). Sour
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -23,8 +24,6 @@ import pulumi_aws as aws
 
 from streaming_shared.keys import customer_managed_key
 from streaming_shared.naming import NAME_PREFIX, NameKind, Namer
-
-from .settings import ObservabilitySettings
 
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 
@@ -122,13 +121,15 @@ class AlarmTopic(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: ObservabilitySettings,
+        environment: str,
         account: AwsAccount,
+        *,
+        emails: Sequence[str],
+        https_endpoint: str | None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:observability:AlarmTopic", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        environment = settings.environment.name
         namer = Namer(environment)
         topic_name = namer.name("alarms", kind=NameKind.SNS_TOPIC)
 
@@ -166,16 +167,16 @@ class AlarmTopic(pulumi.ComponentResource):
                 endpoint=email,
                 opts=child,
             )
-            for email in settings.alarm_emails
+            for email in emails
         ]
-        if settings.alarm_https_endpoint:
+        if https_endpoint:
             self.subscriptions.append(
                 aws.sns.TopicSubscription(
                     f"{name}-https-endpoint",
                     topic=self.topic.arn,
                     protocol="https",
                     # Paging integrations put their routing key in the URL: keep it out of plain state.
-                    endpoint=pulumi.Output.secret(settings.alarm_https_endpoint),
+                    endpoint=pulumi.Output.secret(https_endpoint),
                     opts=child,
                 )
             )
