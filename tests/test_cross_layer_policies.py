@@ -75,9 +75,9 @@ def test_more_concurrent_batches_than_the_reserved_concurrency_fails_the_plan_na
         },
     )
     assert broken.problems == [
-        "cross-layer rules: streaming-data stream 'streaming-local-records' has 50 shards x parallelization factor 10 in "
-        "streaming-compute = 500 concurrent batches, but function 'streaming-local-ingest' can run at most 100 "
-        "at once (its reserved concurrency)"
+        "cross-layer rules: streaming-data stream 'streaming-local-records' has 50 shards x parallelization "
+        "factor 10 in streaming-compute = 500 concurrent batches, but function 'streaming-local-ingest' can run "
+        "at most 100 at once (its reserved concurrency)"
     ]
 
 

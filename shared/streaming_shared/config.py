@@ -1,7 +1,7 @@
 """Typed, validated stack configuration: one pydantic model per layer.
 
 Every config key of a layer is a field of its settings model, with its default and a one-line
-description next to it; README's config tables are generated from these models
+description next to it; each layer README's config table is generated from these models
 (`settings_table`). `load()` reads the layer's Pulumi config namespace, rejects unknown keys
 (a typo is an error, not a silently ignored setting) and reports every bad value with its key,
 its value and what is allowed, before the program registers a single resource.
@@ -202,6 +202,8 @@ class LayerSettings(BaseModel):
 
 def _namespace_keys(namespace: str) -> list[str]:
     prefix = f"{namespace}:"
+    # `CONFIG` is private, and read in this module only: `pulumi.Config` answers for a key it is
+    # given but cannot list the keys set, which a misspelt key must be found among.
     keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
     return sorted(key[len(prefix) :] for key in keys if key.startswith(prefix))
 
@@ -257,7 +259,7 @@ def private_ipv4_network(value: str) -> ipaddress.IPv4Network:
 
 
 # ---------------------------------------------------------------------------------------------
-# Documentation: README's config tables are generated from the models, so they cannot drift.
+# Documentation: the layer READMEs' config tables are generated from the models, so they cannot drift.
 
 
 def _describe_type(annotation: Any, field: FieldInfo) -> str:

@@ -12,6 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+
+# Private, and used in this module only: the program runs inside the engine's event loop, and
+# the checks below must see the upstream outputs before the consumer registers anything. Pulumi
+# has no public way to wait for an Output there (`asyncio.run` and `run_until_complete` refuse a
+# running loop); `_sync_await` pumps that loop, as Pulumi's own synchronous invokes do.
 from pulumi.runtime.sync_await import _sync_await
 
 from .catalogue import LAYERS, Layer, layer
@@ -94,6 +99,11 @@ class Upstream:
                 f"{self.layer.project} does not declare {key!r} as an optional export; add it to its "
                 "`optional_exports` in streaming_shared/catalogue.py"
             )
+        if key not in self.consumer.optional_reads.get(self.layer.name, ()):
+            raise ValueError(
+                f"{self.consumer.project} reads {key!r} from {self.layer.project} but the catalogue does not "
+                "declare it; add it to the consumer's `optional_reads` in streaming_shared/catalogue.py"
+            )
         if self._values.get(key) is None:
             return None
         return self.reference.require_output(key)
@@ -112,7 +122,10 @@ def export_contract(layer_: Layer, outputs: Mapping[str, Any]) -> None:
     """Export a layer's outputs, and `contract_reads`; every name the catalogue promises must be among them."""
     missing = [name for name in layer_.exports if name not in outputs]
     if missing:
-        raise ValueError(f"{layer_.project} must export {', '.join(missing)} (the contract in DESIGN.md)")
+        raise ValueError(
+            f"{layer_.project} must export {', '.join(missing)}: the contract in streaming_shared/catalogue.py "
+            "(docs/contract.md) promises them"
+        )
     if CONTRACT_READS in outputs:
         raise ValueError(f"{layer_.project} may not export {CONTRACT_READS!r} itself: it comes from the catalogue")
     for name, value in outputs.items():

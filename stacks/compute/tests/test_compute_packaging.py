@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from compute_fixtures import REQUIREMENTS, write_functions_tree
+from compute_fixtures import COMPUTE_DIR
 from compute_layer.packaging import (
     DependencyBuildError,
     build_dependency_layer,
@@ -15,6 +15,8 @@ from compute_layer.packaging import (
     layer_key,
     pip_command,
 )
+
+from streaming_shared.catalogue import STAGES
 
 # A pip that can reach no index: every source it would use points at a closed port on this machine.
 NO_INDEX = {
@@ -28,9 +30,24 @@ NO_INDEX = {
 }
 
 
+REQUIREMENTS = "aws-lambda-powertools==3.37.0\nfastjsonschema==2.22.3\n"
+
+
 @pytest.fixture
 def functions(tmp_path: Path) -> Path:
-    return write_functions_tree(tmp_path / "functions")
+    """A small functions tree in the layout `function_code` packages, with a byte-code cache to leave out."""
+    root = tmp_path / "functions"
+    core = root / "pipeline_core"
+    (core / "__pycache__").mkdir(parents=True)
+    (root / "requirements.txt").write_text(REQUIREMENTS)
+    (core / "__init__.py").write_text('"""Shared by every stage."""\n')
+    (core / "records.py").write_text("def key(shard, sequence):\n    return f'{shard}#{sequence}'\n")
+    (core / "__pycache__" / "records.cpython-313.pyc").write_bytes(b"\0")
+    for stage in STAGES:
+        (root / stage).mkdir()
+        (root / stage / "handler.py").write_text(f"def handler(event, context):\n    return {{'stage': '{stage}'}}\n")
+    (root / "validate" / "event.schema.json").write_text('{"type": "object"}\n')
+    return root
 
 
 def test_a_stage_package_has_the_stage_folder_at_the_root_and_the_shared_package_beside_it(functions):
@@ -105,9 +122,9 @@ def layer_zip(run) -> Path:
     return Path(run.one("aws:lambda/layerVersion:LayerVersion").inputs["code"].path)
 
 
-def test_the_layer_is_a_zip_built_by_pip_under_python_and_then_reused(default_run, compute_dir):
+def test_the_layer_is_a_zip_built_by_pip_under_python_and_then_reused(default_run):
     built = layer_zip(default_run)
-    requirements = compute_dir / "functions" / "requirements.txt"
+    requirements = COMPUTE_DIR / "functions" / "requirements.txt"
     again = build_dependency_layer(requirements, built.parent, "python3.13", "arm64")
     assert again == built and built.suffix == ".zip"
     with zipfile.ZipFile(built) as bundle:

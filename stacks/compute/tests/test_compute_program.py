@@ -6,18 +6,11 @@ import json
 import zipfile
 
 import pytest
-from compute_fixtures import (
-    ARCHIVE_KEY,
-    REAL_FUNCTIONS,
-    STREAM_KEY,
-    data_exports,
-    network_exports,
-    run_compute,
-)
+from compute_fixtures import COMPUTE_DIR, CUSTOMER_MANAGED_KEYS, data_exports, network_exports, run_compute
 from compute_layer.state_machine import STEPS, steps_in_order
 
 from streaming_shared.catalogue import COMPUTE, STAGES
-from streaming_tooling.testing import ACCOUNT_ID, TEST_REGION, ProgramRun, Resource, repo_root, run_chain
+from streaming_tooling.testing import ACCOUNT_ID, TEST_REGION, ProgramRun, Resource
 
 FUNCTION = "aws:lambda/function:Function"
 ROLE = "aws:iam/role:Role"
@@ -170,8 +163,8 @@ def test_functions_are_created_after_their_permissions(default_run):
         assert default_run.depends_on(function, default_run.one(ROLE_POLICY, stage))
 
 
-def test_log_retention_is_configurable_for_every_group(compute_dir):
-    run = run_compute(compute_dir, config={"logRetentionDays": 90})
+def test_log_retention_is_configurable_for_every_group():
+    run = run_compute(config={"logRetentionDays": 90})
     assert {g.inputs["retentionInDays"] for g in run.of_type(LOG_GROUP)} == {90}
     assert len(run.of_type(LOG_GROUP)) == len(STAGES) + 1
 
@@ -200,8 +193,8 @@ def test_every_stage_gets_512_mb_and_the_seeds_timeouts_except_ingest_waits_for_
     }
 
 
-def test_one_stage_can_be_resized_without_restating_the_others(compute_dir):
-    run = run_compute(compute_dir, config={"memoryMb": {"transform": 2048}, "timeoutSeconds": {"enrich": 30}})
+def test_one_stage_can_be_resized_without_restating_the_others():
+    run = run_compute(config={"memoryMb": {"transform": 2048}, "timeoutSeconds": {"enrich": 30}})
     assert run.one(FUNCTION, "transform").inputs["memorySize"] == 2048
     assert run.one(FUNCTION, "enrich").inputs["timeout"] == 30
     assert run.one(FUNCTION, "validate").inputs["memorySize"] == 512
@@ -211,14 +204,14 @@ def test_reserved_concurrency_is_off_by_default(default_run):
     assert all("reservedConcurrentExecutions" not in f.inputs for f in default_run.of_type(FUNCTION))
 
 
-def test_reserved_concurrency_is_set_only_for_the_stages_configured(compute_dir):
-    run = run_compute(compute_dir, config={"reservedConcurrency": {"ingest": 4, "archive": 0}})
+def test_reserved_concurrency_is_set_only_for_the_stages_configured():
+    run = run_compute(config={"reservedConcurrency": {"ingest": 4, "archive": 0}})
     reserved = {f.name: f.inputs.get("reservedConcurrentExecutions") for f in run.of_type(FUNCTION)}
     assert reserved == {"ingest": 4, "transform": None, "validate": None, "enrich": None, "archive": 0}
 
 
-def test_functions_use_the_configured_runtime_architecture_and_the_handler_of_the_contract(compute_dir):
-    run = run_compute(compute_dir, config={"runtime": "python3.12", "architecture": "x86_64"})
+def test_functions_use_the_configured_runtime_architecture_and_the_handler_of_the_contract():
+    run = run_compute(config={"runtime": "python3.12", "architecture": "x86_64"})
     for function in run.of_type(FUNCTION):
         assert (function.inputs["runtime"], function.inputs["architectures"], function.inputs["handler"]) == (
             "python3.12",
@@ -241,56 +234,50 @@ def test_every_function_uses_the_one_dependency_layer(default_run):
     assert all(f.inputs["layers"] == [layer.outputs["arn"]] for f in default_run.of_type(FUNCTION))
 
 
-def test_common_environment_of_every_function(default_run):
-    for stage in STAGES:
-        variables = env(default_run, stage)
-        assert {key: variables[key] for key in variables if key.startswith(("STAGE", "ENV", "POWERTOOLS"))} == {
-            "STAGE": stage,
-            "ENVIRONMENT": "dev",
-            "POWERTOOLS_SERVICE_NAME": "streaming-pipeline",
-            "POWERTOOLS_METRICS_NAMESPACE": "StreamingPipeline",
-            "POWERTOOLS_LOG_LEVEL": "INFO",
-        }
+def common_environment(stage: str) -> dict[str, str]:
+    return {
+        "STAGE": stage,
+        "ENVIRONMENT": "dev",
+        "POWERTOOLS_SERVICE_NAME": "streaming-pipeline",
+        "POWERTOOLS_METRICS_NAMESPACE": "StreamingPipeline",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
 
 
-def test_ingest_environment_names_the_table_and_state_machine(default_run):
-    variables = env(default_run, "ingest")
-    assert {
-        key: variables[key] for key in ("TABLE_NAME", "STATE_MACHINE_ARN", "RECORD_TTL_DAYS", "MAX_PAYLOAD_BYTES")
-    } == {
+def test_ingest_environment_adds_the_table_the_state_machine_the_ttl_and_the_payload_limit(default_run):
+    assert env(default_run, "ingest") == {
+        **common_environment("ingest"),
         "TABLE_NAME": DATA["table_name"],
         "STATE_MACHINE_ARN": default_run.one(STATE_MACHINE).outputs["arn"],
         "RECORD_TTL_DAYS": "7",
         "MAX_PAYLOAD_BYTES": "200000",
     }
-    assert len(variables) == 9
 
 
-def test_archive_environment_names_the_table_and_bucket(default_run):
-    variables = env(default_run, "archive")
-    assert {key: variables[key] for key in ("TABLE_NAME", "BUCKET_NAME", "RECORD_TTL_DAYS")} == {
+def test_archive_environment_adds_the_table_the_bucket_and_the_ttl(default_run):
+    assert env(default_run, "archive") == {
+        **common_environment("archive"),
         "TABLE_NAME": DATA["table_name"],
         "BUCKET_NAME": DATA["archive_bucket_name"],
         "RECORD_TTL_DAYS": "7",
     }
-    assert len(variables) == 8
 
 
 @pytest.mark.parametrize("stage", ["transform", "validate", "enrich"])
 def test_pure_stages_get_only_the_common_environment(default_run, stage):
-    assert len(env(default_run, stage)) == 5
+    assert env(default_run, stage) == common_environment(stage)
 
 
-def test_log_level_reaches_powertools_and_the_lambda_log_filter(compute_dir):
-    run = run_compute(compute_dir, config={"logLevel": "WARNING", "recordTtlDays": 30})
+def test_log_level_reaches_powertools_and_the_lambda_log_filter():
+    run = run_compute(config={"logLevel": "WARNING", "recordTtlDays": 30})
     ingest = run.one(FUNCTION, "ingest")
     assert ingest.inputs["environment"]["variables"]["POWERTOOLS_LOG_LEVEL"] == "WARNING"
     assert ingest.inputs["loggingConfig"]["applicationLogLevel"] == "WARN"
     assert ingest.inputs["environment"]["variables"]["RECORD_TTL_DAYS"] == "30"
 
 
-def test_each_function_package_is_its_stage_folder_plus_the_shared_package(default_run, compute_dir):
-    functions = compute_dir / "functions"
+def test_each_function_package_is_its_stage_folder_plus_the_shared_package(default_run):
+    functions = COMPUTE_DIR / "functions"
     for stage in STAGES:
         code = default_run.one(FUNCTION, stage).inputs["code"]
         expected = {
@@ -354,8 +341,8 @@ def test_state_machine_is_created_after_its_role_policy(default_run):
     assert default_run.depends_on(default_run.one(STATE_MACHINE), default_run.one(ROLE_POLICY, "pipeline"))
 
 
-def test_state_machine_log_level_is_configurable(compute_dir):
-    run = run_compute(compute_dir, config={"stateMachineLogLevel": "ALL"})
+def test_state_machine_log_level_is_configurable():
+    run = run_compute(config={"stateMachineLogLevel": "ALL"})
     assert run.one(STATE_MACHINE).inputs["loggingConfiguration"]["level"] == "ALL"
 
 
@@ -394,9 +381,8 @@ def test_event_source_mapping_defaults_are_bounded_and_bisect(default_run):
     assert "startingPositionTimestamp" not in inputs
 
 
-def test_event_source_mapping_settings_come_from_config(compute_dir):
+def test_event_source_mapping_settings_come_from_config():
     run = run_compute(
-        compute_dir,
         config={
             "batchSize": 500,
             "maximumBatchingWindowSeconds": 0,
@@ -433,8 +419,8 @@ def test_dead_letter_queue_is_encrypted_and_keeps_messages_fourteen_days(default
     assert queue.inputs["messageRetentionSeconds"] == 14 * 86400
 
 
-def test_dead_letter_retention_is_configurable(compute_dir):
-    run = run_compute(compute_dir, config={"deadLetterRetentionDays": 4})
+def test_dead_letter_retention_is_configurable():
+    run = run_compute(config={"deadLetterRetentionDays": 4})
     assert run.one(QUEUE).inputs["messageRetentionSeconds"] == 4 * 86400
 
 
@@ -450,14 +436,9 @@ def test_without_customer_managed_keys_no_role_has_kms_permissions(default_run):
         assert "kms:" not in policy.inputs["policy"], policy.name
 
 
-def test_customer_managed_keys_add_exactly_decrypt_for_ingest_and_generate_data_key_for_archive(compute_dir):
-    run = run_compute(
-        compute_dir,
-        upstream={
-            "network": network_exports(),
-            "data": data_exports(stream_kms_key_arn=STREAM_KEY, archive_kms_key_arn=ARCHIVE_KEY),
-        },
-    )
+def test_customer_managed_keys_add_exactly_decrypt_for_ingest_and_generate_data_key_for_archive():
+    data = data_exports(config=CUSTOMER_MANAGED_KEYS)
+    run = run_compute(upstream={"network": network_exports(), "data": data})
     kms = {
         stage: {
             action: resources
@@ -467,11 +448,11 @@ def test_customer_managed_keys_add_exactly_decrypt_for_ingest_and_generate_data_
         for stage in STAGES
     }
     assert kms == {
-        "ingest": {"kms:Decrypt": {STREAM_KEY}},
+        "ingest": {"kms:Decrypt": {data["stream_kms_key_arn"]}},
         "transform": {},
         "validate": {},
         "enrich": {},
-        "archive": {"kms:GenerateDataKey": {ARCHIVE_KEY}},
+        "archive": {"kms:GenerateDataKey": {data["archive_kms_key_arn"]}},
     }
 
 
@@ -502,9 +483,8 @@ def test_useful_extras_are_exported(default_run):
     assert exports["dependency_layer_arn"] == default_run.one(LAYER).outputs["arn"]
 
 
-def test_names_follow_the_stack_name(compute_dir):
+def test_names_follow_the_stack_name():
     run = run_compute(
-        compute_dir,
         stack="prod",
         upstream={"network": network_exports(), "data": data_exports(stack="prod")},
     )
@@ -513,23 +493,11 @@ def test_names_follow_the_stack_name(compute_dir):
 
 
 @pytest.mark.parametrize("region", ["eu-west-1", "ap-southeast-2"])
-def test_arns_follow_the_configured_region(compute_dir, region):
-    run = run_compute(compute_dir, region=region)
+def test_arns_follow_the_configured_region(region):
+    run = run_compute(region=region)
     assert run.exports["region"] == region
     assert all(f":{region}:" in arn for arn in run.exports["function_arns"].values())
     assert f":{region}:" in run.exports["state_machine_arn"]
-
-
-def test_no_deprecated_pulumi_aws_resource_or_argument(default_run):
-    assert default_run.deprecations == []
-    assert not [message for message in default_run.warnings() if "deprecated" in message]
-
-
-def test_every_aws_resource_uses_the_layer_provider(default_run):
-    provider = default_run.one("pulumi:providers:aws")
-    aws_resources = [r for r in default_run.cloud_resources if r.type.startswith("aws:")]
-    assert aws_resources
-    assert all(r.provider == provider.urn for r in aws_resources)
 
 
 def test_resource_inventory(default_run):
@@ -544,14 +512,3 @@ def test_resource_inventory(default_run):
         "aws:sfn/stateMachine:StateMachine": 1,
         "aws:sqs/queue:Queue": 1,
     }
-
-
-@pytest.mark.skipif(
-    not (repo_root() / "stacks" / "data" / "__main__.py").is_file()
-    or not (REAL_FUNCTIONS / "requirements.txt").is_file(),
-    reason="needs the data layer's program and the data plane's functions/ (built in parallel; runs once merged)",
-)
-def test_compute_runs_on_what_the_real_network_and_data_programs_export():
-    runs = run_chain(["compute"])
-    assert set(runs["compute"].exports) >= set(COMPUTE.exports)
-    assert runs["compute"].one(MAPPING).inputs["eventSourceArn"] == runs["data"].exports["stream_arn"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from streaming_shared.keys import customer_managed_key
 from streaming_shared.naming import NameKind, Namer
 
-from .keys import customer_managed_key
 from .protection import holding_data
 from .settings import DataSettings
 
@@ -27,7 +27,11 @@ class IngestStream(pulumi.ComponentResource):
         kms_key_id: pulumi.Input[str] = AWS_MANAGED_KINESIS_KEY
         if settings.stream_customer_managed_key:
             self.key, _ = customer_managed_key(
-                "stream", "Kinesis stream encryption", namer, holding_data(settings, self)
+                f"{name}-key",
+                description=f"streaming-pipeline {namer.environment}: Kinesis stream encryption",
+                alias=namer.name(name),
+                source=namer.source,
+                opts=holding_data(settings, self),
             )
             kms_key_id = self.key.arn
 

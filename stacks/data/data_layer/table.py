@@ -1,4 +1,4 @@
-"""The DynamoDB table that records where every pipeline record is (schema fixed by DESIGN.md)."""
+"""The DynamoDB table that records where every pipeline record is (schema: docs/contract.md)."""
 
 from __future__ import annotations
 

@@ -8,8 +8,10 @@ says in its description what it means and what to check first.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -98,6 +100,10 @@ def _per_operation_queries(
     return queries
 
 
+def _describe(kind: AlarmKind, tuning: Tuning, stage: str, operations: str, resource: str) -> str:
+    return kind.description(tuning, name=resource, stage=stage, operations=operations)
+
+
 class PipelineAlarms(pulumi.ComponentResource):
     """The alarms of the pipeline, keyed like their names (`ingest-errors`, `dead-letter-queue-depth`)."""
 
@@ -119,11 +125,9 @@ class PipelineAlarms(pulumi.ComponentResource):
             kind, watched = planned.kind, planned.watched
             tuning = settings.tuning(kind.key)
             description = watched.name.apply(
-                lambda resource, kind=kind, tuning=tuning, stage=watched.stage: kind.description(
-                    tuning, name=resource, stage=stage, operations=", ".join(operations)
-                )
+                functools.partial(_describe, kind, tuning, watched.stage, ", ".join(operations))
             )
-            common = {
+            common: dict[str, Any] = {
                 "name": namer.name(planned.key, kind=NameKind.CLOUDWATCH_ALARM),
                 "alarm_description": description,
                 "comparison_operator": kind.comparison,
@@ -136,14 +140,14 @@ class PipelineAlarms(pulumi.ComponentResource):
             }
             if kind.metric in PER_OPERATION_METRICS:
                 alarm = aws.cloudwatch.MetricAlarm(
-                    planned.key,
+                    f"{name}-{planned.key}",
                     metric_queries=_per_operation_queries(kind, tuning, watched.dimensions, operations),
                     opts=child,
                     **common,
                 )
             else:
                 alarm = aws.cloudwatch.MetricAlarm(
-                    planned.key,
+                    f"{name}-{planned.key}",
                     namespace=kind.namespace,
                     metric_name=kind.metric,
                     dimensions=dict(watched.dimensions),

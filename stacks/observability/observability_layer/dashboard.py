@@ -261,7 +261,7 @@ class PipelineDashboard(pulumi.ComponentResource):
             alarm_arns=pulumi.Output.all(*alarm_arns),
         ).apply(lambda values: json.dumps(dashboard_body(region=region, thresholds=thresholds, **values)))
         self.dashboard = aws.cloudwatch.Dashboard(
-            "pipeline",
+            name,
             dashboard_name=Namer(settings.environment.name, region=region).name(
                 "pipeline", kind=NameKind.CLOUDWATCH_DASHBOARD
             ),

@@ -13,13 +13,16 @@ them (camelCase wire names), parents and dependencies as URNs, stack exports as 
 program that raises comes back as `ProgramFailed`, carrying the original error and the
 resources registered before it, so a test can prove that nothing was created.
 
-Upstream layers are given as plain dicts of exports (`upstream={"network": {...}}`), or come
-from running the real upstream programs first (`run_chain`).
+Upstream layers are given as plain dicts of exports (`upstream={"network": {...}}`), taken from
+the real upstream programs (`upstream_exports`, or `run_chain` to run a consumer with them), so
+a fixture never holds a name or ARN the layers do not produce.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -33,8 +36,6 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
-from pulumi.runtime import stack as runtime_stack
-from pulumi.runtime.sync_await import _sync_await
 
 from streaming_shared.catalogue import DEFAULT_ORG, Layer, deploy_order, downstream_of, layer, repo_root
 
@@ -152,8 +153,8 @@ class ProgramFailed(Exception):
 def _plain(value: Any) -> Any:
     """A deserialized property value with Pulumi's secret wrappers removed."""
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return _plain(value.get("value"))
+        if rpc.is_rpc_secret(value):
+            return _plain(rpc.unwrap_rpc_secret(value))
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
@@ -278,7 +279,8 @@ def run_program(
     with _program_environment(program_dir), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
-            _sync_await(runtime_stack.run_in_stack(program))
+            # The loop Pulumi's runtime schedules registrations on; it is not running yet here.
+            asyncio.get_event_loop_policy().get_event_loop().run_until_complete(pulumi.runtime.run_in_stack(program))
         except Exception as raised:
             error = raised
         finally:
@@ -314,9 +316,9 @@ def _resolve(registration: dict[str, Any], monitor: _RecordingMonitor) -> Resour
 
 
 def stack_outputs_for(
-    consumer: Layer, upstream: Mapping[str, Mapping[str, Any]], *, stack: str, org: str = DEFAULT_ORG
+    upstream: Mapping[str, Mapping[str, Any]], *, stack: str, org: str = DEFAULT_ORG
 ) -> dict[str, Mapping[str, Any]]:
-    """Upstream exports keyed by layer name, as the StackReference names the consumer opens."""
+    """Upstream exports keyed by layer name, as the StackReference names a consumer opens."""
     return {layer(name).stack_reference_name(org, stack): exports for name, exports in upstream.items()}
 
 
@@ -345,7 +347,7 @@ def run_layer(
         stack=stack,
         region=region,
         config=config,
-        stack_outputs=stack_outputs_for(target, upstream or {}, stack=stack, org=org),
+        stack_outputs=stack_outputs_for(upstream or {}, stack=stack, org=org),
         availability_zones=availability_zones,
         organization=organization,
     )
@@ -378,3 +380,23 @@ def run_chain(
 
 def _feeds(candidate: Layer, wanted: set[str]) -> bool:
     return any(item.name in wanted for item in downstream_of(candidate.name))
+
+
+_UPSTREAM_RUNS: dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] = {}
+
+
+def upstream_exports(
+    consumer: str,
+    *,
+    stack: str = TEST_STACK,
+    region: str = TEST_REGION,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """What the real upstream programs of `consumer` export, keyed by layer name: a fresh copy
+    for the caller to change. Each combination of arguments runs the chain once per process."""
+    target = layer(consumer)
+    key = (target.name, stack, region, json.dumps(config or {}, sort_keys=True))
+    if key not in _UPSTREAM_RUNS and target.upstream:
+        runs = run_chain(target.upstream, stack=stack, region=region, config=config)
+        _UPSTREAM_RUNS[key] = {name: runs[name].exports for name in target.upstream}
+    return copy.deepcopy(_UPSTREAM_RUNS.get(key, {}))
