@@ -101,8 +101,8 @@ def test_an_export_added_to_the_catalogue_affects_that_layer_and_its_readers(rep
     edit(
         repo,
         "shared/streaming_shared/catalogue.py",
-        '"lambda_security_group_id",\n    ),',
-        '"lambda_security_group_id",\n        "nat_gateway_ids",\n    ),',
+        '"lambda_security_group_id": Shape.STRING,\n',
+        '"lambda_security_group_id": Shape.STRING,\n            "nat_gateway_ids": Shape.STRINGS,\n',
     )
     commit_all(repo, "network exports more")
     found = affected(repo, "base")
@@ -116,11 +116,29 @@ def test_an_export_added_to_the_catalogue_affects_that_layer_and_its_readers(rep
 
 
 def test_a_removed_export_of_compute_affects_compute_and_observability_only(repo):
-    edit(repo, "shared/streaming_shared/catalogue.py", '        "function_arns",\n', "")
+    edit(repo, "shared/streaming_shared/catalogue.py", '            "function_arns": Shape.BY_STAGE,\n', "")
     commit_all(repo, "compute exports less")
     found = affected(repo, "base")
     assert found.layers and [item.name for item in found.layers] == ["compute", "observability"]
     assert found.reasons["compute"] == ["its catalogue entry changed (exports: removed function_arns)"]
+
+
+def test_a_reshaped_export_affects_that_layer_and_its_readers(repo):
+    edit(
+        repo,
+        "shared/streaming_shared/catalogue.py",
+        '"private_subnet_ids": Shape.STRINGS,',
+        '"private_subnet_ids": Shape.STRING,',
+    )
+    commit_all(repo, "network's subnets as one string")
+    found = affected(repo, "base")
+    assert found.as_json() == {
+        "layers": ["network", "compute"],
+        "reasons": {
+            "network": ["its catalogue entry changed (exports: reshaped private_subnet_ids (list of strings -> string))"],
+            "compute": ["it reads streaming-network, whose catalogue entry changed"],
+        },
+    }
 
 
 def test_comments_and_docstrings_of_the_catalogue_affect_nothing(repo):

@@ -230,12 +230,20 @@ def load_catalogue(source: str, label: str) -> types.ModuleType:
     return module
 
 
+def _shapes(exports: object) -> dict[str, object]:
+    """Export name -> shape (`None` for a catalogue that declared names only)."""
+    if isinstance(exports, Mapping):
+        return {name: getattr(shape, "value", shape) for name, shape in exports.items()}
+    return dict.fromkeys(exports) if isinstance(exports, tuple | list) else {}
+
+
 def _entry(item: object) -> dict[str, object]:
     return {
         "project": getattr(item, "project", None),
-        "exports": tuple(getattr(item, "exports", ())),
-        "optional_exports": tuple(getattr(item, "optional_exports", ())),
+        "exports": _shapes(getattr(item, "exports", ())),
+        "optional_exports": _shapes(getattr(item, "optional_exports", ())),
         "reads": {key: tuple(value) for key, value in dict(getattr(item, "reads", {})).items()},
+        "optional_reads": {key: tuple(value) for key, value in dict(getattr(item, "optional_reads", {})).items()},
     }
 
 
@@ -291,10 +299,15 @@ def catalogue_changes(before: str | None, after: str | None) -> tuple[dict[str, 
 
 
 def describe_entry_change(key: str, was: object, now: object) -> str:
-    if key in ("exports", "optional_exports") and isinstance(was, tuple) and isinstance(now, tuple):
+    if key in ("exports", "optional_exports") and isinstance(was, dict) and isinstance(now, dict):
         removed = [name for name in was if name not in now]
         added = [name for name in now if name not in was]
-        parts = [f"removed {', '.join(removed)}" if removed else "", f"added {', '.join(added)}" if added else ""]
+        reshaped = [name for name in was if name in now and was[name] != now[name]]
+        parts = [
+            f"removed {', '.join(removed)}" if removed else "",
+            f"added {', '.join(added)}" if added else "",
+            f"reshaped {', '.join(f'{name} ({was[name]} -> {now[name]})' for name in reshaped)}" if reshaped else "",
+        ]
         return f"{key.replace('_', ' ')}: {'; '.join(part for part in parts if part) or 'reordered'}"
     return f"{key} changed"
 
