@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).parent
+# The argument check and the install stamp need only the standard library, so they run before
+# anything is installed.
+sys.path[:0] = [str(ROOT / "shared"), str(ROOT / "shared" / "tooling")]
+from streaming_tooling.deploy.arguments import argument_problem  # noqa: E402
+from streaming_tooling.installs import install_when_changed  # noqa: E402
+
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+PACKAGE_METADATA = [ROOT / "shared" / "pyproject.toml", ROOT / "shared" / "tooling" / "pyproject.toml"]
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_venv = "yes"
@@ -18,7 +26,15 @@ def install_project(session: nox.Session, *requirement_files: str) -> None:
     args = ["-c", str(CONSTRAINTS), "-e", str(ROOT / "shared"), "-e", f"{ROOT / 'shared' / 'tooling'}[guardrails]"]
     for name in requirement_files:
         args += ["-r", str(ROOT / "requirements" / name)]
-    session.install(*args)
+    inputs = [CONSTRAINTS, *PACKAGE_METADATA, *(ROOT / "requirements" / name for name in requirement_files)]
+    install_when_changed(Path(session.virtualenv.location), inputs, lambda: session.install(*args))
+
+
+def check_deploy_arguments(session: nox.Session, command: str) -> None:
+    """Answer a bad argument before installing anything."""
+    problem = argument_problem([command, *session.posargs])
+    if problem:
+        session.error(problem)
 
 
 @nox.session
@@ -32,23 +48,37 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff over the repo and a strict type check of shared/."""
+    """Ruff over the repo and `mypy --strict` over shared/ and each layer's program."""
     install_project(session, "lint.txt")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    config = ["--config-file", str(ROOT / "pyproject.toml")]
     session.run(
-        "mypy", str(ROOT / "shared" / "streaming_shared"), str(ROOT / "shared" / "tooling" / "streaming_tooling")
+        "mypy",
+        *config,
+        str(ROOT / "shared" / "streaming_shared"),
+        str(ROOT / "shared" / "tooling" / "streaming_tooling"),
     )
+    # One run per layer: each program is a `__main__.py` beside its own `<layer>_layer` package.
+    # The editable install of streaming_shared is an import hook mypy cannot follow, hence MYPYPATH.
+    for program in sorted(ROOT.glob("stacks/*/__main__.py")):
+        package = f"{program.parent.name}_layer"
+        with session.chdir(program.parent):
+            session.run("mypy", *config, "__main__.py", package, env={"MYPYPATH": str(ROOT / "shared")})
 
 
 def install_into_virtualenv(session: nox.Session, venv: Path, requirement_files: list[Path]) -> None:
     if not (venv / "bin" / "python").exists():
         session.run("python", "-m", "venv", str(venv))
-    for requirements in requirement_files:
-        with session.chdir(requirements.parent):  # `-e ../../shared` is relative to the file, as for `pulumi install`
-            session.run(
-                str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", requirements.name, external=True
-            )
+
+    def install() -> None:
+        for requirements in requirement_files:
+            # `-e ../../shared` is relative to the file, as for `pulumi install`
+            with session.chdir(requirements.parent):
+                pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+                session.run(*pip, "-r", requirements.name, external=True)
+
+    install_when_changed(venv, [CONSTRAINTS, *PACKAGE_METADATA, *requirement_files], install)
 
 
 def prepare_program_environment(session: nox.Session) -> None:
@@ -59,6 +89,7 @@ def prepare_program_environment(session: nox.Session) -> None:
 
 
 def deploy_command(session: nox.Session, command: str) -> None:
+    check_deploy_arguments(session, command)
     install_project(session, "deploy.txt")
     prepare_program_environment(session)
     session.run("python", "-m", "streaming_tooling.deploy", command, *session.posargs)
@@ -74,6 +105,18 @@ def deploy_all(session: nox.Session) -> None:
 def deploy(session: nox.Session) -> None:
     """Deploy one layer: `nox -s deploy -- compute --stack dev [--with-downstream]`."""
     deploy_command(session, "deploy")
+
+
+@nox.session(name="deploy-changed")
+def deploy_changed(session: nox.Session) -> None:
+    """Deploy exactly the layers a change since `--base <git ref>` affects, in waves; args: --stack."""
+    deploy_command(session, "deploy-changed")
+
+
+@nox.session
+def preview(session: nox.Session) -> None:
+    """Preview one layer: `nox -s preview -- compute --stack dev` (what CI runs per affected layer)."""
+    deploy_command(session, "preview")
 
 
 @nox.session(name="preview-all")
@@ -103,8 +146,23 @@ def destroy_all(session: nox.Session) -> None:
 @nox.session
 def plan(session: nox.Session) -> None:
     """Offline plan of the whole chain under the mock engine; --write-readme updates the diagram."""
+    check_deploy_arguments(session, "plan")
     install_project(session)
     session.run("python", "-m", "streaming_tooling.deploy", "plan", *session.posargs)
+
+
+@nox.session
+def affected(session: nox.Session) -> None:
+    """The layers a change since `--base <git ref>` affects, in deploy order, with reasons; `--json` for CI."""
+    install_project(session)
+    session.run("python", "-m", "streaming_tooling.affected", *session.posargs)
+
+
+@nox.session(name="contract-check")
+def contract_check(session: nox.Session) -> None:
+    """Offline: fail when an export some layer read at `--base <git ref>` is gone or changed shape."""
+    install_project(session)
+    session.run("python", "-m", "streaming_tooling.deploy.contract", *session.posargs)
 
 
 @nox.session
@@ -121,9 +179,19 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Data-plane benchmark against moto server: AWS requests and CPU per record, 1,000 records in batches of 100."""
+    """Data-plane benchmark against moto server: AWS requests and CPU per record, 1,000 records in batches of 100;
+    then the capacity model checked by a simulation of one shard."""
     install_project(session, "tests.txt")
     session.run("python", str(ROOT / "stacks" / "compute" / "bench" / "bench_dataplane.py"), *session.posargs)
+    session.run("python", str(ROOT / "stacks" / "compute" / "bench" / "capacity_simulation.py"))
+
+
+@nox.session
+def estimate(session: nox.Session) -> None:
+    """Monthly cost and capacity of a stack before deploying it (offline plan, measured work, dated prices):
+    `nox -s estimate -- --stack dev --records-per-second 1000 --record-kb 1 [--json]`."""
+    install_project(session)
+    session.run("python", "-m", "streaming_tooling.estimate", *session.posargs)
 
 
 @nox.session(name="replay-failures")
@@ -132,3 +200,32 @@ def replay_failures(session: nox.Session) -> None:
     install_project(session)
     session.install("-c", str(CONSTRAINTS), "boto3")
     session.run("python", str(ROOT / "stacks" / "compute" / "tools" / "replay_failures.py"), *session.posargs)
+
+
+FUNCTIONS = ROOT / "stacks" / "compute" / "functions"
+UV = "uv==0.13.9"
+OLDEST_RUNTIME = "3.12"
+"""The oldest Lambda runtime the compute layer supports: the lock resolves for it and newer."""
+
+
+@nox.session
+def lock(session: nox.Session) -> None:
+    """Rewrite stacks/compute/functions/requirements.txt from requirements.in: every package pinned,
+    with the hashes of all its files (every runtime and architecture the layer is built for)."""
+    session.install(UV)
+    with session.chdir(FUNCTIONS):
+        session.run(
+            "uv",
+            "pip",
+            "compile",
+            "requirements.in",
+            "--output-file",
+            "requirements.txt",
+            "--generate-hashes",
+            "--universal",
+            "--python-version",
+            OLDEST_RUNTIME,
+            "--custom-compile-command",
+            "nox -s lock",
+            "--quiet",
+        )

@@ -88,9 +88,3 @@ def test_local_provider_never_asks_real_aws_for_credentials_account_or_metadata(
         assert inputs["skipRequestingAccountId"] == "true"
         assert inputs["skipMetadataApiCheck"] == "true"
         assert inputs["accessKey"] == "test" and inputs["secretKey"] == "test"
-
-
-def test_every_aws_resource_of_a_local_layer_uses_that_provider(local_runs):
-    for run in local_runs.values():
-        provider = run.one("pulumi:providers:aws")
-        assert all(r.provider == provider.urn for r in run.cloud_resources if r.type.startswith("aws:"))

@@ -76,6 +76,7 @@ def test_a_layer_using_something_deprecated_fails_the_plan(monkeypatch, tmp_path
         'aws.s3.Bucket("legacy", acl="private")\n'
         f"for key in {list(LAYERS['network'].exports)!r}:\n    pulumi.export(key, 'x')\n"
     )
+    (program.parent / "Pulumi.local.yaml").write_text("config:\n  aws:region: eu-west-1\n")
     monkeypatch.setenv("STREAMING_REPO_ROOT", str(tmp_path))
     failed = build_plan("local", catalogue={"network": LAYERS["network"]})
     assert [p for p in failed.problems if "deprecated" in p] == [

@@ -1,8 +1,9 @@
-"""The layers of the pipeline and the contract between them (see ../shared/DESIGN.md).
+"""The layers of the pipeline and the contract between them.
 
 Stack output names are a public contract: renaming one silently breaks every layer that reads
-it. They live here once, so a rename breaks a test instead of a deployment. The dependency
-graph, the deploy waves and the destroy order are all derived from this one table.
+it. They live here once, each with the shape of its value, so a rename breaks a test instead
+of a deployment. The dependency graph, the deploy waves, the destroy order and
+`docs/contract.md` are all derived from this one table.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
 
@@ -17,22 +19,57 @@ PRODUCT = "streaming-pipeline"
 """The value of the `Project` tag on every resource of every layer."""
 
 DEFAULT_ORG = "organization"
-"""The organization the Pulumi file backend uses in `<org>/<project>/<stack>` names."""
+"""The organization a self-managed (file, S3) Pulumi backend uses in `<org>/<project>/<stack>`
+names. A program reads its own with `pulumi.get_organization()`; this is the fallback."""
+
+LOCAL_STACK = "local"
+"""The stack that deploys to an AWS API emulator on this machine, with the file backend."""
+
+DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
+"""Where stack `local` expects the AWS API emulator (moto server started by nox, or LocalStack)."""
 
 STAGES: tuple[str, ...] = ("ingest", "transform", "validate", "enrich", "archive")
 """The five Lambda stages, in processing order."""
 
+STATUS_INDEX = "StatusIndex"
+"""The state table's global secondary index (DESIGN.md): the data layer creates it, the
+observability layer watches its write throttling."""
+
+
+class Shape(Enum):
+    """The JSON shape of an export's value, as a reader receives it."""
+
+    STRING = "string"
+    STRINGS = "list of strings"
+    BY_STAGE = "map stage -> string"
+    BY_NAME = "map name -> string"
+
+    def fits(self, value: object) -> bool:
+        """Whether an export's resolved value has this shape and is not empty."""
+        if self is Shape.STRING:
+            return isinstance(value, str) and value != ""
+        if self is Shape.STRINGS:
+            return isinstance(value, list) and bool(value) and all(isinstance(item, str) and item for item in value)
+        if not isinstance(value, dict) or not value or (self is Shape.BY_STAGE and set(value) != set(STAGES)):
+            return False
+        return all(isinstance(key, str) and isinstance(item, str) and item for key, item in value.items())
+
+
+Exports = Mapping[str, Shape]
+
 
 @dataclass(frozen=True)
 class Layer:
-    """One Pulumi project of the monorepo: what it exports and what it reads from upstream."""
+    """One Pulumi project of the monorepo: what it exports (name -> shape) and what it reads."""
 
     name: str
     project: str
-    exports: tuple[str, ...]
+    exports: Exports
     reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    optional_exports: tuple[str, ...] = ()
+    optional_exports: Exports = field(default_factory=dict)
     """Exports present only in some configurations; consumers read them with `Upstream.optional`."""
+    optional_reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The optional exports of upstream layers this layer reads when they are there."""
 
     @property
     def upstream(self) -> tuple[str, ...]:
@@ -49,43 +86,54 @@ class Layer:
 NETWORK = Layer(
     name="network",
     project="streaming-network",
-    exports=(
-        "region",
-        "vpc_id",
-        "vpc_cidr",
-        "availability_zones",
-        "private_subnet_ids",
-        "private_route_table_ids",
-        "lambda_security_group_id",
+    exports=MappingProxyType(
+        {
+            "region": Shape.STRING,
+            "vpc_id": Shape.STRING,
+            "vpc_cidr": Shape.STRING,
+            "availability_zones": Shape.STRINGS,
+            "private_subnet_ids": Shape.STRINGS,
+            "private_route_table_ids": Shape.STRINGS,
+            "lambda_security_group_id": Shape.STRING,
+        }
     ),
 )
 
 DATA = Layer(
     name="data",
     project="streaming-data",
-    exports=(
-        "region",
-        "stream_name",
-        "stream_arn",
-        "table_name",
-        "table_arn",
-        "archive_bucket_name",
-        "archive_bucket_arn",
+    exports=MappingProxyType(
+        {
+            "region": Shape.STRING,
+            "stream_name": Shape.STRING,
+            "stream_arn": Shape.STRING,
+            "table_name": Shape.STRING,
+            "table_arn": Shape.STRING,
+            "archive_bucket_name": Shape.STRING,
+            "archive_bucket_arn": Shape.STRING,
+        }
     ),
-    optional_exports=("stream_kms_key_arn", "archive_kms_key_arn"),
+    optional_exports=MappingProxyType(
+        {
+            "stream_kms_key_arn": Shape.STRING,
+            "archive_kms_key_arn": Shape.STRING,
+        }
+    ),
 )
 
 COMPUTE = Layer(
     name="compute",
     project="streaming-compute",
-    exports=(
-        "region",
-        "function_names",
-        "function_arns",
-        "state_machine_arn",
-        "event_source_mapping_id",
-        "dead_letter_queue_arn",
-        "dead_letter_queue_url",
+    exports=MappingProxyType(
+        {
+            "region": Shape.STRING,
+            "function_names": Shape.BY_STAGE,
+            "function_arns": Shape.BY_STAGE,
+            "state_machine_arn": Shape.STRING,
+            "event_source_mapping_id": Shape.STRING,
+            "dead_letter_queue_arn": Shape.STRING,
+            "dead_letter_queue_url": Shape.STRING,
+        }
     ),
     reads=MappingProxyType(
         {
@@ -101,12 +149,19 @@ COMPUTE = Layer(
             ),
         }
     ),
+    optional_reads=MappingProxyType({"data": ("stream_kms_key_arn", "archive_kms_key_arn")}),
 )
 
 OBSERVABILITY = Layer(
     name="observability",
     project="streaming-observability",
-    exports=("dashboard_name", "alarm_topic_arn", "alarm_names"),
+    exports=MappingProxyType(
+        {
+            "dashboard_name": Shape.STRING,
+            "alarm_topic_arn": Shape.STRING,
+            "alarm_names": Shape.BY_NAME,
+        }
+    ),
     reads=MappingProxyType(
         {
             "data": ("region", "stream_name", "table_name"),
@@ -183,3 +238,8 @@ def downstream_of(name: str) -> list[Layer]:
         }
         found.update(frontier)
     return [item for item in deploy_order() if item.name in found]
+
+
+def readers_of(upstream: Layer) -> list[Layer]:
+    """The layers that read `upstream` directly, in deploy order."""
+    return [item for item in deploy_order() if upstream.name in item.reads]

@@ -1,7 +1,7 @@
 """Typed, validated stack configuration: one pydantic model per layer.
 
 Every config key of a layer is a field of its settings model, with its default and a one-line
-description next to it; README's config tables are generated from these models
+description next to it; each layer README's config table is generated from these models
 (`settings_table`). `load()` reads the layer's Pulumi config namespace, rejects unknown keys
 (a typo is an error, not a silently ignored setting) and reports every bad value with its key,
 its value and what is allowed, before the program registers a single resource.
@@ -25,14 +25,11 @@ from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from .catalogue import DEFAULT_ORG, Layer
+from .catalogue import DEFAULT_EMULATOR_ENDPOINT, DEFAULT_ORG, LOCAL_STACK, Layer
 from .errors import ConfigError, Problem
 
 REGION_KEY = "aws:region"
 STACK_KEY = "stack name"
-LOCAL_STACK = "local"
-DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
-"""Where stack `local` expects the AWS API emulator (moto server started by nox, or LocalStack)."""
 
 MAX_ENVIRONMENT_LENGTH = 16
 _ENVIRONMENT_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,15}$")
@@ -86,10 +83,11 @@ class LayerSettings(BaseModel):
 
     LAYER: ClassVar[Layer]
 
-    org: str = Field(
-        DEFAULT_ORG,
+    org: str | None = Field(
+        None,
         description="Pulumi organization of the upstream stacks, as in `<org>/<project>/<stack>`. "
-        "`organization` is what the file backend uses.",
+        "Unset: the organization of the running stack (`pulumi.get_organization()`; "
+        "`organization` on a self-managed backend). Set it only to read stacks of another organization.",
     )
     tags: dict[str, str] = Field(
         default_factory=dict,
@@ -107,8 +105,8 @@ class LayerSettings(BaseModel):
 
     @field_validator("org")
     @classmethod
-    def _org_is_a_pulumi_org_name(cls, value: str) -> str:
-        if not _ORG_PATTERN.match(value):
+    def _org_is_a_pulumi_org_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ORG_PATTERN.match(value):
             raise ValueError("must be a Pulumi organization name: letters, digits, `-`, `_`, `.`")
         return value
 
@@ -138,6 +136,11 @@ class LayerSettings(BaseModel):
         if self._environment is None:
             raise RuntimeError("settings were not loaded for a stack; use load() or from_values()")
         return self._environment
+
+    @property
+    def upstream_org(self) -> str:
+        """The organization the upstream stacks are read from: `org`, else the running stack's."""
+        return self.org or pulumi.get_organization() or DEFAULT_ORG
 
     @property
     def emulator(self) -> str | None:
@@ -199,6 +202,8 @@ class LayerSettings(BaseModel):
 
 def _namespace_keys(namespace: str) -> list[str]:
     prefix = f"{namespace}:"
+    # `CONFIG` is private, and read in this module only: `pulumi.Config` answers for a key it is
+    # given but cannot list the keys set, which a misspelt key must be found among.
     keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
     return sorted(key[len(prefix) :] for key in keys if key.startswith(prefix))
 
@@ -254,7 +259,7 @@ def private_ipv4_network(value: str) -> ipaddress.IPv4Network:
 
 
 # ---------------------------------------------------------------------------------------------
-# Documentation: README's config tables are generated from the models, so they cannot drift.
+# Documentation: the layer READMEs' config tables are generated from the models, so they cannot drift.
 
 
 def _describe_type(annotation: Any, field: FieldInfo) -> str:

@@ -12,9 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+
+# Private, and used in this module only: the program runs inside the engine's event loop, and
+# the checks below must see the upstream outputs before the consumer registers anything. Pulumi
+# has no public way to wait for an Output there (`asyncio.run` and `run_until_complete` refuse a
+# running loop); `_sync_await` pumps that loop, as Pulumi's own synchronous invokes do.
 from pulumi.runtime.sync_await import _sync_await
 
-from .catalogue import Layer, layer
+from .catalogue import LAYERS, Layer, layer
 from .config import REGION_KEY, LayerSettings
 from .errors import UpstreamError
 
@@ -36,7 +41,7 @@ class Upstream:
             )
         self.consumer = consumer
         self.keys = consumer.reads[self.layer.name]
-        self.stack_name = self.layer.stack_reference_name(settings.org, settings.environment.name)
+        self.stack_name = self.layer.stack_reference_name(settings.upstream_org, settings.environment.name)
         self.reference = pulumi.StackReference(self.stack_name)
         self._values = self._read_and_check(settings.environment.region, settings.environment.name)
 
@@ -94,15 +99,35 @@ class Upstream:
                 f"{self.layer.project} does not declare {key!r} as an optional export; add it to its "
                 "`optional_exports` in streaming_shared/catalogue.py"
             )
+        if key not in self.consumer.optional_reads.get(self.layer.name, ()):
+            raise ValueError(
+                f"{self.consumer.project} reads {key!r} from {self.layer.project} but the catalogue does not "
+                "declare it; add it to the consumer's `optional_reads` in streaming_shared/catalogue.py"
+            )
         if self._values.get(key) is None:
             return None
         return self.reference.require_output(key)
 
 
+CONTRACT_READS = "contract_reads"
+"""The export through which a deployed layer says what it reads, for the deploy of its upstream."""
+
+
+def contract_reads(layer_: Layer) -> dict[str, list[str]]:
+    """Each upstream project the layer reads, with the export names it reads: from the catalogue."""
+    return {LAYERS[name].project: list(keys) for name, keys in layer_.reads.items()}
+
+
 def export_contract(layer_: Layer, outputs: Mapping[str, Any]) -> None:
-    """Export a layer's outputs; every name the catalogue promises must be among them."""
+    """Export a layer's outputs, and `contract_reads`; every name the catalogue promises must be among them."""
     missing = [name for name in layer_.exports if name not in outputs]
     if missing:
-        raise ValueError(f"{layer_.project} must export {', '.join(missing)} (the contract in DESIGN.md)")
+        raise ValueError(
+            f"{layer_.project} must export {', '.join(missing)}: the contract in streaming_shared/catalogue.py "
+            "(docs/contract.md) promises them"
+        )
+    if CONTRACT_READS in outputs:
+        raise ValueError(f"{layer_.project} may not export {CONTRACT_READS!r} itself: it comes from the catalogue")
     for name, value in outputs.items():
         pulumi.export(name, value)
+    pulumi.export(CONTRACT_READS, contract_reads(layer_))

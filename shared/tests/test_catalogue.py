@@ -1,4 +1,4 @@
-"""The layer catalogue is DESIGN.md's contract, and the deploy order is derived from it."""
+"""The layer catalogue: the contract between the layers, and the deploy order derived from it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from streaming_shared.catalogue import (
     NETWORK,
     OBSERVABILITY,
     STAGES,
+    Shape,
     deploy_order,
     destroy_order,
     downstream_of,
@@ -19,63 +20,10 @@ from streaming_shared.catalogue import (
 )
 
 
-def test_project_names_match_the_design():
-    assert {item.name: item.project for item in LAYERS.values()} == {
-        "network": "streaming-network",
-        "data": "streaming-data",
-        "compute": "streaming-compute",
-        "observability": "streaming-observability",
-    }
-
-
-def test_upstream_graph_matches_the_design():
-    assert {item.name: set(item.upstream) for item in LAYERS.values()} == {
-        "network": set(),
-        "data": set(),
-        "compute": {"network", "data"},
-        "observability": {"data", "compute"},
-    }
-
-
-def test_contract_exports_match_the_design():
-    assert set(NETWORK.exports) == {
-        "region",
-        "vpc_id",
-        "vpc_cidr",
-        "availability_zones",
-        "private_subnet_ids",
-        "private_route_table_ids",
-        "lambda_security_group_id",
-    }
-    assert set(DATA.exports) == {
-        "region",
-        "stream_name",
-        "stream_arn",
-        "table_name",
-        "table_arn",
-        "archive_bucket_name",
-        "archive_bucket_arn",
-    }
-    assert set(COMPUTE.exports) >= {
-        "region",
-        "function_names",
-        "function_arns",
-        "state_machine_arn",
-        "event_source_mapping_id",
-        "dead_letter_queue_arn",
-        "dead_letter_queue_url",
-    }
-    assert set(OBSERVABILITY.exports) >= {"dashboard_name", "alarm_topic_arn", "alarm_names"}
-
-
 def test_every_key_a_layer_reads_is_exported_by_its_upstream():
     for consumer in LAYERS.values():
         for upstream, keys in consumer.reads.items():
             assert set(keys) <= set(LAYERS[upstream].exports), (consumer.name, upstream)
-
-
-def test_stages_are_in_processing_order():
-    assert STAGES == ("ingest", "transform", "validate", "enrich", "archive")
 
 
 def test_network_and_data_deploy_together_then_compute_then_observability():
@@ -110,3 +58,39 @@ def test_layers_are_found_by_folder_or_project_name():
 
 def test_stack_reference_names_are_fully_qualified():
     assert NETWORK.stack_reference_name("acme", "prod") == "acme/streaming-network/prod"
+
+
+def test_every_optional_read_is_an_optional_export_of_its_upstream():
+    for consumer in LAYERS.values():
+        for upstream, keys in consumer.optional_reads.items():
+            assert set(keys) <= set(LAYERS[upstream].optional_exports), (consumer.name, upstream)
+
+
+@pytest.mark.parametrize(
+    ("shape", "value"),
+    [
+        (Shape.STRING, "vpc-0a1b"),
+        (Shape.STRINGS, ["subnet-1", "subnet-2"]),
+        (Shape.BY_STAGE, {stage: f"streaming-dev-{stage}" for stage in STAGES}),
+        (Shape.BY_NAME, {"ingest-errors": "streaming-dev-ingest-errors"}),
+    ],
+)
+def test_a_value_of_the_declared_shape_fits(shape, value):
+    assert shape.fits(value)
+
+
+@pytest.mark.parametrize(
+    ("shape", "value"),
+    [
+        (Shape.STRING, ""),
+        (Shape.STRING, ["vpc-0a1b"]),
+        (Shape.STRINGS, "subnet-1"),
+        (Shape.STRINGS, []),
+        (Shape.STRINGS, ["subnet-1", 2]),
+        (Shape.BY_STAGE, {stage: "x" for stage in STAGES[:4]}),
+        (Shape.BY_NAME, {"ingest-errors": ["streaming-dev-ingest-errors"]}),
+        (Shape.BY_NAME, {}),
+    ],
+)
+def test_a_value_of_another_shape_does_not_fit(shape, value):
+    assert not shape.fits(value)

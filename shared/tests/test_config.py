@@ -27,7 +27,7 @@ def load(values=None, stack="dev", region="eu-west-1"):
 
 def test_defaults_apply_when_nothing_is_set():
     settings = load()
-    assert (settings.shard_count, settings.mode, settings.names, settings.org) == (1, "ON_DEMAND", [], "organization")
+    assert (settings.shard_count, settings.mode, settings.names, settings.org) == (1, "ON_DEMAND", [], None)
 
 
 def test_values_arrive_as_pulumi_strings_and_are_decoded():

@@ -60,6 +60,10 @@ class RecordingGateway:
     def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
         return self.stack_outputs.get(layer.name)
 
+    def layers(self, operation: str) -> list[str]:
+        """The layers `operation` ran on, in call order."""
+        return [layer for op, layer, _ in self.calls if op == operation]
+
 
 def names(results) -> list[tuple[str, str]]:
     return [(result.layer.name, result.status.value) for result in results]
@@ -74,10 +78,11 @@ def test_network_and_data_run_at_the_same_time():
 def test_compute_starts_after_network_and_data_and_observability_last():
     gateway = RecordingGateway()
     run_layers(Operation.UP, ALL, gateway, "dev", emit=lambda line: None)
-    called = [layer for _, layer, _ in gateway.calls]
+    called = gateway.layers("up")
     assert set(called[:2]) == {"network", "data"}
     assert called[2:] == ["compute", "observability"]
-    assert set(gateway.finished[:2]) == {"network", "data"}
+    last_finished = {name: index for index, name in enumerate(gateway.finished)}
+    assert max(last_finished["network"], last_finished["data"]) < gateway.finished.index("compute")
 
 
 def test_destroy_runs_dependents_first():
@@ -97,7 +102,8 @@ def test_a_failed_layer_skips_its_dependents_and_the_others_finish():
         ("compute", "skipped"),
         ("observability", "skipped"),
     ]
-    assert [layer for _, layer, _ in gateway.calls] in (["network", "data"], ["data", "network"])
+    assert sorted(gateway.layers("preview")) == ["data", "network"]
+    assert gateway.layers("up") == ["network"]
     assert results[2].detail == "upstream data did not succeed"
     assert results[1].detail == "error: data exploded"
     assert exit_code(Operation.UP, results) == 1
@@ -118,7 +124,7 @@ def test_a_failed_destroy_keeps_what_it_depends_on():
 def test_output_is_streamed_with_the_layer_name_as_prefix():
     lines: list[str] = []
     run_layers(Operation.UP, [LAYERS["network"]], RecordingGateway(), "dev", emit=lines.append)
-    assert lines == ["[network] Updating (dev)", "[network] resource changes for network"]
+    assert lines == ["[network] Updating (dev)", "[network] resource changes for network"] * 2  # preview, up
 
 
 def test_summary_says_up_to_date_changed_failed_or_skipped():
@@ -194,7 +200,8 @@ def test_cli_deploy_all_prints_the_summary_and_exits_zero():
     code, text = run_cli(["deploy-all", "--stack", "dev"], gateway)
     assert code == 0
     assert "up of stack 'dev':" in text
-    assert [stack for _, _, stack in gateway.calls] == ["dev"] * 4
+    assert len(gateway.layers("up")) == 4
+    assert {stack for _, _, stack in gateway.calls} == {"dev"}
 
 
 def test_cli_destroy_all_asks_and_does_nothing_without_the_stack_name():

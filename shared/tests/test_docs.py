@@ -1,7 +1,8 @@
-"""README's generated config tables: filled between their markers, empty blocks included."""
+"""Generated documentation sections: filled between their markers, and the contract tables."""
 
 from __future__ import annotations
 
+from streaming_shared.catalogue import COMPUTE, DATA, NETWORK
 from streaming_tooling import docs
 
 TABLE = "| key | allowed values | default | what it does |\n| --- | --- | --- | --- |"
@@ -25,3 +26,22 @@ def test_a_stale_block_is_replaced_and_rendering_is_idempotent():
 def test_other_blocks_are_left_alone():
     readme = "<!-- config:data -->\n<!-- /config:data -->\n<!-- config:compute -->\nx\n<!-- /config:compute -->\n"
     assert "<!-- config:compute -->\nx\n<!-- /config:compute -->" in docs.render(readme, {"config:data": TABLE})
+
+
+def test_an_exports_table_names_each_exports_shape_and_readers_optional_reads_included():
+    rows = docs.exports_table(DATA).splitlines()
+    assert "| `table_name` | string | always | compute, observability |" in rows
+    assert "| `stream_kms_key_arn` | string | only in some configurations | compute |" in rows
+    assert "| `function_names` | map stage -> string | always | observability |" in docs.exports_table(COMPUTE)
+
+
+def test_an_export_nobody_reads_says_so():
+    assert "| `vpc_id` | string | always | no layer (for operators and CI) |" in docs.exports_table(NETWORK)
+
+
+def test_the_waves_come_from_the_catalogue():
+    assert docs.contract_waves().splitlines()[:3] == [
+        "1. network and data (concurrently: neither reads the other)",
+        "2. compute",
+        "3. observability",
+    ]

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from streaming_tooling.testing import ProgramFailed, deprecated_uses, run_chain, run_layer, run_program
+from streaming_tooling.testing import (
+    ProgramFailed,
+    deprecated_uses,
+    run_chain,
+    run_layer,
+    run_program,
+    upstream_exports,
+)
 
 PROGRAMS = Path(__file__).parent / "programs"
 
@@ -63,10 +70,16 @@ def test_a_failing_program_keeps_its_error_and_what_it_registered():
 
 
 def test_runs_do_not_leak_into_each_other():
-    first = run_layer("network", region="eu-west-1")
+    """Config, region, registrations and exports of one run are not seen by the next."""
+    first = run_layer("network", region="eu-west-1", config={"azCount": 3, "vpcCidr": "10.30.0.0/16"})
     second = run_layer("network", region="eu-west-2")
-    assert first.exports["region"] == "eu-west-1" and second.exports["region"] == "eu-west-2"
-    assert len(first.resources) == len(second.resources)
+    assert (second.exports["availability_zones"], second.exports["vpc_cidr"]) == (
+        ["eu-west-2a", "eu-west-2b"],
+        "10.20.0.0/16",
+    )
+    assert len(second.of_type("aws:ec2/subnet:Subnet")) == 2
+    assert first.exports["availability_zones"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert len(first.of_type("aws:ec2/subnet:Subnet")) == 3
 
 
 def test_an_invoke_the_fake_cloud_does_not_know_is_an_error_not_an_empty_answer(tmp_path):
@@ -76,6 +89,16 @@ def test_an_invoke_the_fake_cloud_does_not_know_is_an_error_not_an_empty_answer(
 
 
 def test_chain_feeds_each_layers_exports_to_its_dependents():
-    runs = run_chain(["network"])
-    assert list(runs) == ["network"]
-    assert runs["network"].exports["region"] == runs["network"].region
+    runs = run_chain(["compute"], stack="prod")
+    assert list(runs) == ["network", "data", "compute"]
+    for upstream in ("network", "data"):
+        reference = runs["compute"].one("pulumi:pulumi:StackReference", f"organization/streaming-{upstream}/prod")
+        assert reference.outputs["outputs"] == runs[upstream].exports
+
+
+def test_upstream_exports_are_the_real_upstream_programs_exports():
+    exports = upstream_exports("observability", region="eu-west-1")
+    runs = run_chain(["data", "compute"], region="eu-west-1")
+    assert exports == {"data": runs["data"].exports, "compute": runs["compute"].exports}
+    exports["data"]["stream_name"] = "changed by a test"
+    assert upstream_exports("observability", region="eu-west-1")["data"] == runs["data"].exports

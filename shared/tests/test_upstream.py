@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from streaming_shared.catalogue import COMPUTE
 from streaming_shared.errors import UpstreamError
 from streaming_tooling.testing import ProgramFailed, run_program
 
@@ -117,3 +118,14 @@ def test_an_optional_read_must_be_declared_by_the_upstream_layer():
     with pytest.raises(ProgramFailed) as failure:
         read_optional(DATA_EXPORTS, key="stream_kms_key")
     assert "streaming-data does not declare 'stream_kms_key' as an optional export" in str(failure.value)
+
+
+def test_an_optional_read_must_be_declared_by_the_consumer():
+    declared = COMPUTE.optional_reads
+    object.__setattr__(COMPUTE, "optional_reads", {"data": ("archive_kms_key_arn",)})  # the catalogue is frozen
+    try:
+        with pytest.raises(ProgramFailed) as failure:
+            read_optional({**DATA_EXPORTS, "stream_kms_key_arn": KEY_ARN})
+    finally:
+        object.__setattr__(COMPUTE, "optional_reads", declared)
+    assert "add it to the consumer's `optional_reads`" in str(failure.value)

@@ -5,8 +5,8 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 from compute_layer import stages
-from compute_layer.consumer import StreamConsumer
-from compute_layer.functions import DependencyLayer, FunctionPlacement, StageFunction
+from compute_layer.consumer import StreamConsumer, StreamReading
+from compute_layer.functions import DependencyLayer, FunctionPlacement, FunctionRuntime, StageFunction, StageSize
 from compute_layer.orchestration import PipelineStateMachine
 from compute_layer.packaging import REQUIREMENTS, function_code
 from compute_layer.settings import ComputeSettings
@@ -17,7 +17,7 @@ from streaming_shared.provider import aws_provider, layer_options
 from streaming_shared.upstream import Upstream, export_contract
 
 HERE = Path(__file__).absolute().parent
-FUNCTIONS_DIR = HERE / "functions"  # the data plane's code (see README, "Compute")
+FUNCTIONS_DIR = HERE / "functions"  # the data plane's code (functions/README.md)
 BUILD_DIR = HERE.parents[1] / "build" / "compute"  # git-ignored cache of the dependency layer
 
 settings = ComputeSettings.load()
@@ -29,40 +29,55 @@ placement = FunctionPlacement(
     security_group_id=network.require("lambda_security_group_id"),
     partition=aws.get_partition(opts=pulumi.InvokeOptions(provider=provider)).partition,
 )
-
+runtime = FunctionRuntime.of(settings)
 dependencies = DependencyLayer(
     "dependencies",
-    settings,
+    runtime,
     requirements=FUNCTIONS_DIR / REQUIREMENTS,
     build_dir=BUILD_DIR,
     opts=layer_options(provider),
 )
 
-
-def stage_function(stage: str, state_machine_arn: pulumi.Input[str] | None = None) -> StageFunction:
-    return StageFunction(
+# The build order: the four steps, then the state machine that runs them, then ingest, which
+# starts the state machine, and the stream consumer that feeds ingest.
+steps = {
+    stage: StageFunction(
         stage,
-        settings,
+        runtime,
+        StageSize.of(settings, stage),
         code=function_code(FUNCTIONS_DIR, stage),
         layer_arn=dependencies.version.arn,
         placement=placement,
-        environment=stages.environment(stage, settings, data, state_machine_arn),
-        statements=stages.statements(stage, data, state_machine_arn),
+        environment=stages.environment(stage, settings, data),
+        statements=stages.statements(stage, data),
         opts=layer_options(provider),
     )
-
-
-steps = {stage: stage_function(stage) for stage in STEPS}
+    for stage in STEPS
+}
 pipeline = PipelineStateMachine(
     "pipeline",
-    settings,
+    settings.environment.name,
+    region=settings.environment.region,
     function_arns={stage: function.function.arn for stage, function in steps.items()},
+    log_level=settings.state_machine_log_level,
+    log_retention_days=settings.log_retention_days,
     opts=layer_options(provider),
 )
-ingest = stage_function("ingest", pipeline.state_machine.arn)
+ingest = StageFunction(
+    "ingest",
+    runtime,
+    StageSize.of(settings, "ingest"),
+    code=function_code(FUNCTIONS_DIR, "ingest"),
+    layer_arn=dependencies.version.arn,
+    placement=placement,
+    environment=stages.environment("ingest", settings, data, pipeline.state_machine.arn),
+    statements=stages.statements("ingest", data, pipeline.state_machine.arn),
+    opts=layer_options(provider),
+)
 consumer = StreamConsumer(
     "ingest",
-    settings,
+    settings.environment.name,
+    StreamReading.of(settings),
     ingest=ingest,
     stream_arn=data.stream_arn,
     stream_kms_key_arn=data.stream_kms_key_arn,

@@ -12,8 +12,23 @@ settings = NetworkSettings.load()
 provider = aws_provider(settings)
 zones = choose_zones(settings, provider)
 
-network = PrivateNetwork("network", settings, zones, opts=layer_options(provider))
-access = ServiceAccess("service-access", settings, network, opts=layer_options(provider))
+network = PrivateNetwork(
+    "network",
+    settings.environment.name,
+    cidr=settings.vpc_cidr,
+    zones=zones,
+    subnet_prefix_length=settings.subnet_prefix_length,
+    route_table_per_subnet=settings.route_table_per_subnet,
+    opts=layer_options(provider),
+)
+access = ServiceAccess(
+    "service-access",
+    settings.environment.name,
+    settings.environment.region,
+    network,
+    interface_endpoints=settings.interface_endpoints,
+    opts=layer_options(provider),
+)
 
 export_contract(
     NETWORK,

@@ -15,7 +15,14 @@ targets = PipelineTargets.read(settings)
 provider = aws_provider(settings)
 account = AwsAccount.of(provider, settings.environment.region)
 
-topic = AlarmTopic("alarm-topic", settings, account, opts=layer_options(provider))
+topic = AlarmTopic(
+    "alarm-topic",
+    settings.environment.name,
+    account,
+    emails=settings.alarm_emails,
+    https_endpoint=settings.alarm_https_endpoint,
+    opts=layer_options(provider),
+)
 alarms = PipelineAlarms("alarms", settings, targets, topic.topic.arn, opts=layer_options(provider))
 dashboard = PipelineDashboard("dashboard", settings, targets, list(alarms.arns.values()), opts=layer_options(provider))
 

@@ -4,10 +4,12 @@
 retries from that record on; a batch that keeps failing is split (bisect) and retried a bounded
 number of times. What is still failing then, or is older than the maximum record age, is not
 dropped: Lambda sends its shard and sequence-number range to the dead-letter queue, from which
-an operator re-reads the records (README, "Dead-letter queue").
+an operator re-reads the records (docs/runbooks/dlq-redrive.md).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -19,13 +21,43 @@ from .functions import StageFunction
 from .settings import ComputeSettings
 
 
+@dataclass(frozen=True)
+class StreamReading:
+    """How the event source mapping reads the stream, and how long failures are kept."""
+
+    starting_position: str
+    starting_position_timestamp: str | None
+    batch_size: int
+    maximum_batching_window_seconds: int
+    parallelization_factor: int
+    bisect_batch_on_error: bool
+    maximum_retry_attempts: int
+    maximum_record_age_seconds: int
+    dead_letter_retention_seconds: int
+
+    @classmethod
+    def of(cls, settings: ComputeSettings) -> StreamReading:
+        return cls(
+            starting_position=settings.starting_position,
+            starting_position_timestamp=settings.starting_position_timestamp,
+            batch_size=settings.batch_size,
+            maximum_batching_window_seconds=settings.maximum_batching_window_seconds,
+            parallelization_factor=settings.parallelization_factor,
+            bisect_batch_on_error=settings.bisect_batch_on_error,
+            maximum_retry_attempts=settings.maximum_retry_attempts,
+            maximum_record_age_seconds=settings.maximum_record_age_seconds,
+            dead_letter_retention_seconds=settings.dead_letter_retention_seconds,
+        )
+
+
 class StreamConsumer(pulumi.ComponentResource):
     """The event source mapping of `ingest` on the stream, and where exhausted batches go."""
 
     def __init__(
         self,
         name: str,
-        settings: ComputeSettings,
+        environment: str,
+        reading: StreamReading,
         *,
         ingest: StageFunction,
         stream_arn: pulumi.Input[str],
@@ -34,13 +66,13 @@ class StreamConsumer(pulumi.ComponentResource):
     ) -> None:
         super().__init__("streaming:compute:StreamConsumer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(settings.environment.name)
+        namer = Namer(environment)
 
         self.dead_letter_queue = aws.sqs.Queue(
             f"{name}-dead-letters",
             name=namer.name(ingest.stage, "dead-letters", kind=NameKind.SQS_QUEUE),
             sqs_managed_sse_enabled=True,
-            message_retention_seconds=settings.dead_letter_retention_seconds,
+            message_retention_seconds=reading.dead_letter_retention_seconds,
             opts=child,
         )
         # Lambda polls the stream and writes to the queue with the function's own role, so the
@@ -61,15 +93,15 @@ class StreamConsumer(pulumi.ComponentResource):
             name,
             event_source_arn=stream_arn,
             function_name=ingest.function.arn,
-            starting_position=settings.starting_position,
-            starting_position_timestamp=settings.starting_position_timestamp,
-            batch_size=settings.batch_size,
-            maximum_batching_window_in_seconds=settings.maximum_batching_window_seconds,
-            parallelization_factor=settings.parallelization_factor,
+            starting_position=reading.starting_position,
+            starting_position_timestamp=reading.starting_position_timestamp,
+            batch_size=reading.batch_size,
+            maximum_batching_window_in_seconds=reading.maximum_batching_window_seconds,
+            parallelization_factor=reading.parallelization_factor,
             function_response_types=["ReportBatchItemFailures"],
-            bisect_batch_on_function_error=settings.bisect_batch_on_error,
-            maximum_retry_attempts=settings.maximum_retry_attempts,
-            maximum_record_age_in_seconds=settings.maximum_record_age_seconds,
+            bisect_batch_on_function_error=reading.bisect_batch_on_error,
+            maximum_retry_attempts=reading.maximum_retry_attempts,
+            maximum_record_age_in_seconds=reading.maximum_record_age_seconds,
             destination_config=aws.lambda_.EventSourceMappingDestinationConfigArgs(
                 on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(
                     destination_arn=self.dead_letter_queue.arn

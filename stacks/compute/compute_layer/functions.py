@@ -38,6 +38,51 @@ class FunctionPlacement:
     """The AWS partition (`aws`, `aws-cn`...) of the managed policy ARN."""
 
 
+@dataclass(frozen=True)
+class FunctionRuntime:
+    """What every stage's function shares: runtime, architecture, logging, environment and region."""
+
+    environment: str
+    region: str
+    """Part of the account-wide IAM role names, so two regions of one account never collide."""
+    runtime: str
+    architecture: str
+    log_level: str
+    """Powertools' level (`POWERTOOLS_LOG_LEVEL`)."""
+    application_log_level: str
+    """The same level as Lambda's log filter spells it."""
+    log_retention_days: int
+
+    @classmethod
+    def of(cls, settings: ComputeSettings) -> FunctionRuntime:
+        return cls(
+            environment=settings.environment.name,
+            region=settings.environment.region,
+            runtime=settings.runtime,
+            architecture=settings.architecture,
+            log_level=settings.log_level,
+            application_log_level=settings.application_log_level,
+            log_retention_days=settings.log_retention_days,
+        )
+
+
+@dataclass(frozen=True)
+class StageSize:
+    """One stage's memory, timeout and reserved concurrency (None: unreserved)."""
+
+    memory_mb: int
+    timeout_seconds: int
+    reserved_concurrency: int | None = None
+
+    @classmethod
+    def of(cls, settings: ComputeSettings, stage: str) -> StageSize:
+        return cls(
+            memory_mb=settings.memory_mb[stage],
+            timeout_seconds=settings.timeout_seconds[stage],
+            reserved_concurrency=settings.reserved_concurrency.get(stage),
+        )
+
+
 class DependencyLayer(pulumi.ComponentResource):
     """One Lambda layer version with the functions' third-party packages, built by pip.
 
@@ -48,22 +93,22 @@ class DependencyLayer(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: ComputeSettings,
+        runtime: FunctionRuntime,
         *,
         requirements: Path,
         build_dir: Path,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:compute:DependencyLayer", name, None, opts)
-        folder = build_dependency_layer(requirements, build_dir, settings.runtime, settings.architecture)
-        namer = Namer(settings.environment.name)
+        archive = build_dependency_layer(requirements, build_dir, runtime.runtime, runtime.architecture)
+        namer = Namer(runtime.environment)
         pins = ", ".join(requirement_pins(requirements))
         self.version = aws.lambda_.LayerVersion(
             name,
-            layer_name=namer.name("dependencies"),
-            code=pulumi.FileArchive(str(folder)),
-            compatible_runtimes=[settings.runtime],
-            compatible_architectures=[settings.architecture],
+            layer_name=namer.name(name),
+            code=pulumi.FileArchive(str(archive)),
+            compatible_runtimes=[runtime.runtime],
+            compatible_architectures=[runtime.architecture],
             description=f"Third-party packages of the pipeline functions: {pins}"[:256],
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -76,7 +121,8 @@ class StageFunction(pulumi.ComponentResource):
     def __init__(
         self,
         stage: str,
-        settings: ComputeSettings,
+        runtime: FunctionRuntime,
+        size: StageSize,
         *,
         code: pulumi.Archive,
         layer_arn: pulumi.Input[str],
@@ -87,14 +133,14 @@ class StageFunction(pulumi.ComponentResource):
     ) -> None:
         super().__init__("streaming:compute:StageFunction", stage, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(settings.environment.name)
+        namer = Namer(runtime.environment, region=runtime.region)
         self.stage = stage
         function_name = namer.name(stage, kind=NameKind.LAMBDA_FUNCTION)
 
         self.log_group = aws.cloudwatch.LogGroup(
             stage,
             name=namer.log_group("lambda", function_name),
-            retention_in_days=settings.log_retention_days,
+            retention_in_days=runtime.log_retention_days,
             opts=child,
         )
         self.role = aws.iam.Role(
@@ -124,16 +170,16 @@ class StageFunction(pulumi.ComponentResource):
             name=function_name,
             description=f"Streaming pipeline: the {stage} stage",
             role=self.role.arn,
-            runtime=settings.runtime,
-            architectures=[settings.architecture],
+            runtime=runtime.runtime,
+            architectures=[runtime.architecture],
             handler=HANDLER,
             code=code,
             layers=[layer_arn],
-            memory_size=settings.memory_mb[stage],
-            timeout=settings.timeout_seconds[stage],
-            reserved_concurrent_executions=settings.reserved_concurrency.get(stage),
+            memory_size=size.memory_mb,
+            timeout=size.timeout_seconds,
+            reserved_concurrent_executions=size.reserved_concurrency,
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={**common_environment(stage, settings), **environment}
+                variables={**common_environment(stage, runtime), **environment}
             ),
             vpc_config=aws.lambda_.FunctionVpcConfigArgs(
                 subnet_ids=placement.subnet_ids,
@@ -144,7 +190,7 @@ class StageFunction(pulumi.ComponentResource):
                 # lines become JSON too, so one Logs Insights query reads both.
                 log_format="JSON",
                 log_group=self.log_group.name,
-                application_log_level=settings.application_log_level,
+                application_log_level=runtime.application_log_level,
                 system_log_level="INFO",
             ),
             # Lambda checks the role's network-interface permissions when it creates a VPC
@@ -161,12 +207,12 @@ class StageFunction(pulumi.ComponentResource):
         )
 
 
-def common_environment(stage: str, settings: ComputeSettings) -> dict[str, str]:
+def common_environment(stage: str, runtime: FunctionRuntime) -> dict[str, str]:
     """The variables every function gets (the contract between infrastructure and data plane)."""
     return {
         "STAGE": stage,
-        "ENVIRONMENT": settings.environment.name,
+        "ENVIRONMENT": runtime.environment,
         "POWERTOOLS_SERVICE_NAME": PRODUCT,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-        "POWERTOOLS_LOG_LEVEL": settings.log_level,
+        "POWERTOOLS_LOG_LEVEL": runtime.log_level,
     }

@@ -11,7 +11,6 @@ import pulumi_aws as aws
 from streaming_shared.naming import NameKind, Namer
 
 from . import iam
-from .settings import ComputeSettings
 from .state_machine import STEPS, definition
 
 
@@ -21,15 +20,18 @@ class PipelineStateMachine(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: ComputeSettings,
+        environment: str,
         *,
+        region: str,
         function_arns: Mapping[str, pulumi.Input[str]],
+        log_level: str,
+        log_retention_days: int,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:compute:PipelineStateMachine", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(settings.environment.name)
-        machine_name = namer.name("pipeline", kind=NameKind.STATE_MACHINE)
+        namer = Namer(environment, region=region)
+        machine_name = namer.name(name, kind=NameKind.STATE_MACHINE)
         arns = pulumi.Output.all(*(function_arns[step] for step in STEPS))
 
         # `/aws/vendedlogs/` groups need no CloudWatch Logs resource policy per group; other names
@@ -37,19 +39,19 @@ class PipelineStateMachine(pulumi.ComponentResource):
         self.log_group = aws.cloudwatch.LogGroup(
             name,
             name=namer.log_group("vendedlogs/states", machine_name),
-            retention_in_days=settings.log_retention_days,
+            retention_in_days=log_retention_days,
             opts=child,
         )
         self.role = aws.iam.Role(
             name,
-            name=namer.name("pipeline", "states", kind=NameKind.IAM_ROLE),
+            name=namer.name(name, "states", kind=NameKind.IAM_ROLE),
             description="Runs the streaming pipeline's Express state machine",
             assume_role_policy=iam.assume_role_policy("states.amazonaws.com"),
             opts=child,
         )
         self.policy = aws.iam.RolePolicy(
             name,
-            name=namer.name("pipeline", "states", kind=NameKind.IAM_POLICY),
+            name=namer.name(name, "states", kind=NameKind.IAM_POLICY),
             role=self.role.id,
             policy=pulumi.Output.all(arns, self.log_group.arn).apply(
                 lambda values: iam.document([iam.invoke_functions(values[0]), *iam.state_machine_logging(values[1])])
@@ -65,7 +67,7 @@ class PipelineStateMachine(pulumi.ComponentResource):
             logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
                 # ERROR with execution data: a failed batch's input is in the log, while the
                 # (far more numerous) successful runs cost nothing. ALL logs every step.
-                level=settings.state_machine_log_level,
+                level=log_level,
                 include_execution_data=True,
                 log_destination=self.log_group.arn.apply(iam.log_streams),
             ),

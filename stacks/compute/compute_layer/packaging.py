@@ -1,11 +1,16 @@
 """What Lambda runs: each stage's deployment package and the one dependency layer they share.
 
 A stage's package is its folder `functions/<stage>/` at the zip root plus `functions/pipeline_core/`
-as the package `pipeline_core/`. Third-party dependencies (`functions/requirements.txt`) are
-installed by pip into a layer (`python/` prefix, as Lambda expects) built for the functions'
-runtime and architecture, so `pulumi up` needs nothing but the virtualenv and a package index.
-The layer is built once per requirements file, runtime and architecture and cached under
-`build/` (git-ignored); a rebuild happens only when one of those changes.
+as the package `pipeline_core/`. Third-party dependencies are installed by pip into a layer
+(`python/` prefix, as Lambda expects) built for the functions' runtime and architecture, so
+`pulumi up` needs nothing but the virtualenv and a package index.
+
+The layer is reproducible: `functions/requirements.txt` is a lock (`nox -s lock` compiles it from
+`requirements.in`) pinning every package, transitive ones included, with the hashes of all their
+files, and pip installs it with `--require-hashes`; the zip has sorted entries, fixed times and
+modes. Two machines build byte-identical zips, so a rebuild does not publish a new layer version
+and update all five functions. The zip is built once per lock, runtime and architecture and
+cached under `build/` (git-ignored).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pulumi
@@ -30,9 +36,11 @@ PLATFORMS = {
     "arm64": ("manylinux_2_28_aarch64", "manylinux2014_aarch64"),
     "x86_64": ("manylinux_2_28_x86_64", "manylinux2014_x86_64"),
 }
-_LAYER_FORMAT = "1"
+_LAYER_FORMAT = "2"
 """Bump when the way the layer is built changes, so cached builds are not reused."""
 _FIXED_TIME = 315532800  # 1980-01-01, the earliest time a zip entry can carry
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_ZIP_FILE_MODE = 0o100644  # a regular file, rw-r--r--; Lambda needs no execute bit on a layer's files
 _SKIPPED = ("__pycache__", ".pytest_cache", ".mypy_cache")
 
 
@@ -93,6 +101,7 @@ def pip_command(requirements: Path, target: Path, runtime: str, architecture: st
         "--disable-pip-version-check",
         "--no-input",
         "--no-compile",  # byte code would be for this interpreter, not the runtime's
+        "--require-hashes",  # every file pip installs must match a hash in the lock
         "--only-binary=:all:",
         *platforms,
         "--implementation",
@@ -109,11 +118,23 @@ def pip_command(requirements: Path, target: Path, runtime: str, architecture: st
 
 
 def build_dependency_layer(requirements: Path, build_dir: Path, runtime: str, architecture: str) -> Path:
-    """A folder holding `python/<packages>` for the layer zip, built by pip or taken from the cache."""
+    """The layer zip (`python/<packages>`), built by pip from the lock or taken from the cache."""
     if not requirements.is_file():
         raise FileNotFoundError(f"{requirements} is missing: it lists the functions' third-party dependencies")
     key = layer_key(requirements.read_bytes(), runtime, architecture)
-    final = build_dir / f"layer-{python_version(runtime)}-{architecture}-{key}"
+    archive = build_dir / f"layer-{python_version(runtime)}-{architecture}-{key}.zip"
+    if archive.is_file():
+        return archive
+    folder = _install_dependencies(requirements, build_dir, archive.name.removesuffix(".zip"), runtime, architecture)
+    staging = archive.parent / f"{archive.name}.{os.getpid()}.tmp"
+    write_reproducible_zip(folder, staging)
+    os.replace(staging, archive)
+    return archive
+
+
+def _install_dependencies(requirements: Path, build_dir: Path, name: str, runtime: str, architecture: str) -> Path:
+    """A folder holding `python/<packages>`, installed by pip (or already there)."""
+    final = build_dir / name
     if (final / "python").is_dir():
         return final
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -157,7 +178,23 @@ def _make_reproducible(site: Path) -> None:
         os.utime(path, (_FIXED_TIME, _FIXED_TIME))
 
 
+def write_reproducible_zip(folder: Path, archive: Path) -> None:
+    """Zip `folder`'s files with sorted names, a fixed time and mode, and fixed compression: the
+    same files give the same bytes on every machine."""
+    files = sorted(
+        (path for path in folder.rglob("*") if path.is_file()), key=lambda p: p.relative_to(folder).as_posix()
+    )
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in files:
+            entry = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=_ZIP_TIME)
+            entry.external_attr = _ZIP_FILE_MODE << 16
+            entry.create_system = 3  # Unix, whatever system builds it
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            bundle.writestr(entry, path.read_bytes(), compresslevel=9)
+
+
 def requirement_pins(requirements: Path) -> list[str]:
-    """The requirement lines of a requirements file, comments and blanks left out."""
-    lines = (line.split("#", 1)[0].strip() for line in requirements.read_text().splitlines())
-    return [line for line in lines if line]
+    """The `name==version` pins of a requirements file or lock: hashes, options, comments and
+    line continuations left out."""
+    lines = (line.split("#", 1)[0].strip().removesuffix("\\").strip() for line in requirements.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("-")]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
-from compute_fixtures import REQUIREMENTS, write_functions_tree
+from compute_fixtures import COMPUTE_DIR
 from compute_layer.packaging import (
     DependencyBuildError,
     build_dependency_layer,
@@ -14,6 +15,8 @@ from compute_layer.packaging import (
     layer_key,
     pip_command,
 )
+
+from streaming_shared.catalogue import STAGES
 
 # A pip that can reach no index: every source it would use points at a closed port on this machine.
 NO_INDEX = {
@@ -27,9 +30,24 @@ NO_INDEX = {
 }
 
 
+REQUIREMENTS = "aws-lambda-powertools==3.37.0\nfastjsonschema==2.22.3\n"
+
+
 @pytest.fixture
 def functions(tmp_path: Path) -> Path:
-    return write_functions_tree(tmp_path / "functions")
+    """A small functions tree in the layout `function_code` packages, with a byte-code cache to leave out."""
+    root = tmp_path / "functions"
+    core = root / "pipeline_core"
+    (core / "__pycache__").mkdir(parents=True)
+    (root / "requirements.txt").write_text(REQUIREMENTS)
+    (core / "__init__.py").write_text('"""Shared by every stage."""\n')
+    (core / "records.py").write_text("def key(shard, sequence):\n    return f'{shard}#{sequence}'\n")
+    (core / "__pycache__" / "records.cpython-313.pyc").write_bytes(b"\0")
+    for stage in STAGES:
+        (root / stage).mkdir()
+        (root / stage / "handler.py").write_text(f"def handler(event, context):\n    return {{'stage': '{stage}'}}\n")
+    (root / "validate" / "event.schema.json").write_text('{"type": "object"}\n')
+    return root
 
 
 def test_a_stage_package_has_the_stage_folder_at_the_root_and_the_shared_package_beside_it(functions):
@@ -86,6 +104,7 @@ def test_pip_installs_for_the_lambda_runtime_not_for_this_interpreter(tmp_path):
     assert "--implementation cp" in joined
     assert "--abi cp313" in joined
     assert "--no-compile" in command
+    assert "--require-hashes" in command
 
 
 def test_the_cache_key_changes_with_requirements_runtime_and_architecture():
@@ -99,20 +118,30 @@ def test_the_cache_key_changes_with_requirements_runtime_and_architecture():
     assert layer_key(b"a==1\n", "python3.13", "arm64") == layer_key(b"a==1\n", "python3.13", "arm64")
 
 
-def test_the_layer_is_built_by_pip_under_python_and_then_reused(default_run, compute_dir):
-    built = Path(default_run.one("aws:lambda/layerVersion:LayerVersion").inputs["code"].path)
-    requirements = compute_dir / "functions" / "requirements.txt"
+def layer_zip(run) -> Path:
+    return Path(run.one("aws:lambda/layerVersion:LayerVersion").inputs["code"].path)
+
+
+def test_the_layer_is_a_zip_built_by_pip_under_python_and_then_reused(default_run):
+    built = layer_zip(default_run)
+    requirements = COMPUTE_DIR / "functions" / "requirements.txt"
     again = build_dependency_layer(requirements, built.parent, "python3.13", "arm64")
-    assert again == built
-    packages = {path.name for path in (built / "python").iterdir()}
-    assert {"aws_lambda_powertools", "fastjsonschema", "jmespath"} <= packages
-    assert not list(built.rglob("__pycache__")) and not (built / "python" / "bin").exists()
+    assert again == built and built.suffix == ".zip"
+    with zipfile.ZipFile(built) as bundle:
+        names = bundle.namelist()
+    assert all(name.startswith("python/") for name in names)
+    packages = {name.split("/")[1] for name in names}
+    assert {"aws_lambda_powertools", "fastjsonschema", "jmespath", "orjson"} <= packages
+    assert not [name for name in names if "__pycache__" in name or name.startswith("python/bin/")]
 
 
 def test_the_built_layer_carries_nothing_of_the_machine_or_time_it_was_built_on(default_run):
-    site = Path(default_run.one("aws:lambda/layerVersion:LayerVersion").inputs["code"].path) / "python"
-    assert not list(site.glob("*.dist-info/RECORD"))
-    assert {path.stat().st_mtime for path in site.rglob("*")} == {315532800}
+    with zipfile.ZipFile(layer_zip(default_run)) as bundle:
+        entries = bundle.infolist()
+    assert not [entry.filename for entry in entries if entry.filename.endswith(".dist-info/RECORD")]
+    assert {entry.date_time for entry in entries} == {(1980, 1, 1, 0, 0, 0)}
+    assert {entry.external_attr >> 16 for entry in entries} == {0o100644}
+    assert [entry.filename for entry in entries] == sorted(entry.filename for entry in entries)
 
 
 def test_an_unreachable_package_index_fails_with_one_sentence_naming_the_file(tmp_path, monkeypatch):

@@ -59,14 +59,17 @@ class Summary:
     problems: list[str] = field(default_factory=list)
 
 
-def stack_outputs(folder: str, org: str, project: str, stack: str) -> dict[str, Any]:
-    """A stack's outputs through the Pulumi CLI (the deployment's source of truth)."""
-    command = ["pulumi", "stack", "output", "--json", "--stack", f"{org}/{project}/{stack}"]
+def stack_outputs(folder: str, org: str | None, project: str, stack: str) -> dict[str, Any]:
+    """A stack's outputs through the Pulumi CLI (the deployment's source of truth); without an
+    org, the stack of the backend and organization the CLI is logged into."""
+    name = f"{org}/{project}/{stack}" if org else stack
+    command = ["pulumi", "stack", "output", "--json", "--stack", name]
     try:
         result = subprocess.run(command, cwd=ROOT / folder, capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError) as error:
         raise SystemExit(
-            f"cannot read the outputs of {org}/{project}/{stack} ({error}); pass them as options"
+            f"cannot read the outputs of stack {name!r} of {project} ({error}); pass them as options instead: "
+            "--queue-url, --stream-name and --table-name (and --region)"
         ) from error
     return json.loads(result.stdout)
 
@@ -318,7 +321,7 @@ def parser() -> argparse.ArgumentParser:
         prog="nox -s replay-failures --", description=__doc__.split("\n\n")[0] if __doc__ else None
     )
     parse.add_argument("--stack", help="environment (stack name); reads the options below from its outputs")
-    parse.add_argument("--org", default="organization", help="Pulumi organization of the stacks")
+    parse.add_argument("--org", help="Pulumi organization of the stacks; default: the one the CLI is logged into")
     parse.add_argument("--queue-url", help="the on-failure queue (streaming-compute output dead_letter_queue_url)")
     parse.add_argument("--stream-name", help="the stream (streaming-data output stream_name)")
     parse.add_argument("--table-name", help="the state table (streaming-data output table_name)")

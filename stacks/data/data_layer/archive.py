@@ -9,9 +9,10 @@ import pulumi
 import pulumi_aws as aws
 
 from streaming_shared.config import STACK_KEY
+from streaming_shared.keys import customer_managed_key
 from streaming_shared.naming import NameKind, Namer, check_name
 
-from .keys import customer_managed_key
+from .protection import holding_data
 from .settings import DataSettings, render_bucket_name
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
@@ -81,13 +82,19 @@ class ArchiveBucket(pulumi.ComponentResource):
             "archive",
             bucket=bucket_name,
             force_destroy=settings.force_destroy,
-            opts=child,
+            opts=holding_data(settings, self),
         )
         bucket_id = self.bucket.id
 
         self.key: aws.kms.Key | None = None
         if settings.archive_customer_managed_key:
-            self.key, _ = customer_managed_key("archive", "S3 archive bucket encryption", namer, child)
+            self.key, _ = customer_managed_key(
+                f"{name}-key",
+                description=f"streaming-pipeline {namer.environment}: S3 archive bucket encryption",
+                alias=namer.name(name),
+                source=namer.source,
+                opts=holding_data(settings, self),
+            )
             by_default = _EncryptByDefault(sse_algorithm="aws:kms", kms_master_key_id=self.key.arn)
         else:
             by_default = _EncryptByDefault(sse_algorithm="AES256")

@@ -13,7 +13,8 @@ from streaming_shared.errors import Problem
 
 DISPOSABLE_ENVIRONMENTS = ("local", "dev", "test", "ci", "sandbox")
 """Stacks named like these (or `<one of these>-<anything>`, such as `dev-alice`) hold nothing
-that must survive a `pulumi destroy`: deletion protection defaults to off, force-destroy to on."""
+that must survive a `pulumi destroy`: the data-holding resources are not protected, deletion
+protection defaults to off, force-destroy to on. The `disposable` key overrides the rule."""
 
 MAX_SHARDS_PER_STREAM = 10_000
 """Kinesis refuses more than 10,000 shards in one stream unless the limit is raised. Source:
@@ -73,6 +74,15 @@ def render_bucket_name(template: str, *, environment: str, account: str, region:
 
 class DataSettings(LayerSettings):
     LAYER = DATA
+
+    disposable: bool | None = Field(
+        None,
+        description="Whether this stack holds nothing that must survive a destroy. Unset: true for "
+        f"{_DISPOSABLE_RULE}, false for every other stack. A stack that is not disposable gets "
+        "Pulumi's `protect` on the stream, the table, the bucket and the KMS keys (a destroy or "
+        "replacement of them fails), table deletion protection and no force-destroy, unless "
+        "`tableDeletionProtection` or `archiveForceDestroy` say otherwise.",
+    )
 
     # -- Kinesis stream ---------------------------------------------------------------------------
     stream_mode: StreamMode = Field(
@@ -140,8 +150,8 @@ class DataSettings(LayerSettings):
     )
     table_deletion_protection: bool | None = Field(
         None,
-        description="DynamoDB deletion protection. Unset: off for local and dev-like stacks "
-        f"({_DISPOSABLE_RULE}), on for every other stack.",
+        description="DynamoDB deletion protection. Unset: off for disposable stacks (see "
+        "`disposable`), on for every other stack.",
     )
 
     # -- S3 archive bucket ---------------------------------------------------------------------
@@ -160,7 +170,7 @@ class DataSettings(LayerSettings):
     archive_force_destroy: bool | None = Field(
         None,
         description="Let `pulumi destroy` delete the bucket with every object version in it. "
-        f"Unset: on for local and dev-like stacks ({_DISPOSABLE_RULE}), off for every other stack.",
+        "Unset: on for disposable stacks (see `disposable`), off for every other stack.",
     )
     archive_infrequent_access_days: int = Field(
         30,
@@ -230,16 +240,28 @@ class DataSettings(LayerSettings):
         return self.stream_shard_count if self.stream_mode == "PROVISIONED" else None
 
     @property
+    def is_disposable_stack(self) -> bool:
+        """The one rule for what may be lost: the `disposable` key, else the stack name."""
+        if self.disposable is not None:
+            return self.disposable
+        return is_disposable(self.environment.name)
+
+    @property
+    def protects_data(self) -> bool:
+        """Whether the stream, table, bucket and KMS keys get Pulumi's `protect`."""
+        return not self.is_disposable_stack
+
+    @property
     def deletion_protection(self) -> bool:
         if self.table_deletion_protection is not None:
             return self.table_deletion_protection
-        return not is_disposable(self.environment.name)
+        return not self.is_disposable_stack
 
     @property
     def force_destroy(self) -> bool:
         if self.archive_force_destroy is not None:
             return self.archive_force_destroy
-        return is_disposable(self.environment.name)
+        return self.is_disposable_stack
 
     @property
     def index_capacity(self) -> tuple[int | None, int | None]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from streaming_shared.keys import customer_managed_key
 from streaming_shared.naming import NameKind, Namer
 
-from .keys import customer_managed_key
+from .protection import holding_data
 from .settings import DataSettings
 
 AWS_MANAGED_KINESIS_KEY = "alias/aws/kinesis"
@@ -20,13 +21,18 @@ class IngestStream(pulumi.ComponentResource):
 
     def __init__(self, name: str, settings: DataSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:data:IngestStream", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         namer = Namer(settings.environment.name)
 
         self.key: aws.kms.Key | None = None
         kms_key_id: pulumi.Input[str] = AWS_MANAGED_KINESIS_KEY
         if settings.stream_customer_managed_key:
-            self.key, _ = customer_managed_key("stream", "Kinesis stream encryption", namer, child)
+            self.key, _ = customer_managed_key(
+                f"{name}-key",
+                description=f"streaming-pipeline {namer.environment}: Kinesis stream encryption",
+                alias=namer.name(name),
+                source=namer.source,
+                opts=holding_data(settings, self),
+            )
             kms_key_id = self.key.arn
 
         self.stream = aws.kinesis.Stream(
@@ -38,7 +44,7 @@ class IngestStream(pulumi.ComponentResource):
             shard_level_metrics=settings.stream_shard_level_metrics,
             encryption_type="KMS",
             kms_key_id=kms_key_id,
-            opts=child,
+            opts=holding_data(settings, self),
         )
 
         self.register_outputs(

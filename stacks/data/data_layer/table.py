@@ -1,18 +1,19 @@
-"""The DynamoDB table that records where every pipeline record is (schema fixed by DESIGN.md)."""
+"""The DynamoDB table that records where every pipeline record is (schema: docs/contract.md)."""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
 
+from streaming_shared.catalogue import STATUS_INDEX
 from streaming_shared.naming import NameKind, Namer
 
+from .protection import holding_data
 from .settings import DataSettings
 
 HASH_KEY = "PipelineId"
 RANGE_KEY = "Timestamp"
 STATUS_ATTRIBUTE = "Status"
-STATUS_INDEX = "StatusIndex"
 TTL_ATTRIBUTE = "ExpirationTime"
 
 STATUS_INDEX_PROJECTION = "ALL"
@@ -35,7 +36,6 @@ class StateTable(pulumi.ComponentResource):
 
     def __init__(self, name: str, settings: DataSettings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:data:StateTable", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         namer = Namer(settings.environment.name)
         provisioned = settings.table_billing_mode == "PROVISIONED"
         index_read, index_write = settings.index_capacity
@@ -73,7 +73,7 @@ class StateTable(pulumi.ComponentResource):
             # fee, and key use shows up in CloudTrail (the AWS-owned default shows nothing).
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             deletion_protection_enabled=settings.deletion_protection,
-            opts=child,
+            opts=holding_data(settings, self),
         )
 
         self.register_outputs({"table_name": self.table.name, "table_arn": self.table.arn})

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from streaming_shared.catalogue import COMPUTE, DATA, OBSERVABILITY
-from streaming_tooling.testing import ACCOUNT_ID, ProgramRun, run_chain, run_layer
+from streaming_tooling.testing import ACCOUNT_ID, ProgramRun, run_layer
 
 STREAM = "aws:kinesis/stream:Stream"
 TABLE = "aws:dynamodb/table:Table"
@@ -384,22 +384,15 @@ def test_exports_cover_what_compute_and_observability_read(run):
         assert set(consumer.reads["data"]) <= set(run.exports), consumer.name
 
 
-def test_exports_feed_the_consumers_stack_references():
-    runs = run_chain(["data"], stack="prod")
-    assert runs["data"].exports["table_name"] == "streaming-prod-state"
+def test_names_follow_the_stack_name():
+    exports = run_layer("data", stack="prod").exports
+    assert (exports["stream_name"], exports["table_name"]) == ("streaming-prod-records", "streaming-prod-state")
 
 
-def test_no_deprecated_pulumi_aws_resource_or_argument(run, keyed):
+def test_a_provisioned_table_and_an_on_demand_stream_use_nothing_deprecated():
+    """The defaults and the keyed variant are checked with every layer (tests/test_every_layer.py)."""
     provisioned = run_layer("data", config={**PROVISIONED_TABLE, "streamMode": "ON_DEMAND"})
-    assert run.deprecations == [] and keyed.deprecations == [] and provisioned.deprecations == []
-    assert not [message for message in run.warnings() + keyed.warnings() if "deprecated" in message]
-
-
-def test_every_aws_resource_uses_the_layer_provider(keyed):
-    provider = keyed.one("pulumi:providers:aws")
-    aws_resources = [r for r in keyed.cloud_resources if r.type.startswith("aws:")]
-    assert aws_resources
-    assert all(r.provider == provider.urn for r in aws_resources)
+    assert provisioned.deprecations == []
 
 
 def test_every_aws_resource_belongs_to_a_data_component(keyed):

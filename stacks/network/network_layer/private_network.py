@@ -37,19 +37,23 @@ class PrivateNetwork(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: NetworkSettings,
+        environment: str,
+        *,
+        cidr: str,
         zones: list[str],
+        subnet_prefix_length: int,
+        route_table_per_subnet: bool,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:network:PrivateNetwork", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(settings.environment.name)
+        namer = Namer(environment)
         self.zones = zones
-        self.cidr = settings.vpc_cidr
+        self.cidr = cidr
 
         self.vpc = aws.ec2.Vpc(
-            "vpc",
-            cidr_block=settings.vpc_cidr,
+            name,
+            cidr_block=cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,  # private DNS names of interface endpoints need both
             tags={"Name": namer.name("vpc")},
@@ -58,16 +62,16 @@ class PrivateNetwork(pulumi.ComponentResource):
         # Adopting the default security group strips its allow-all rules, so nothing in the
         # VPC can fall back to it (CIS AWS Foundations 5.4).
         aws.ec2.DefaultSecurityGroup(
-            "default-security-group",
+            f"{name}-default-security-group",
             vpc_id=self.vpc.id,
             tags={"Name": namer.name("default-closed")},
             opts=child,
         )
 
-        blocks = ipaddress.IPv4Network(settings.vpc_cidr).subnets(new_prefix=settings.subnet_prefix_length)
+        blocks = ipaddress.IPv4Network(cidr).subnets(new_prefix=subnet_prefix_length)
         self.subnets = [
             aws.ec2.Subnet(
-                f"private-{zone}",
+                f"{name}-private-{zone}",
                 vpc_id=self.vpc.id,
                 cidr_block=str(block),
                 availability_zone=zone,
@@ -78,10 +82,10 @@ class PrivateNetwork(pulumi.ComponentResource):
             for zone, block in zip(zones, blocks, strict=False)
         ]
 
-        table_keys = zones if settings.route_table_per_subnet else ["shared"]
+        table_keys = zones if route_table_per_subnet else ["shared"]
         self.route_tables = [
             aws.ec2.RouteTable(
-                f"private-{key}",
+                f"{name}-private-{key}",
                 vpc_id=self.vpc.id,
                 tags={"Name": namer.name("private", key)},
                 opts=child,
@@ -89,8 +93,10 @@ class PrivateNetwork(pulumi.ComponentResource):
             for key in table_keys
         ]
         for index, (zone, subnet) in enumerate(zip(zones, self.subnets, strict=True)):
-            table = self.route_tables[index if settings.route_table_per_subnet else 0]
-            aws.ec2.RouteTableAssociation(f"private-{zone}", subnet_id=subnet.id, route_table_id=table.id, opts=child)
+            table = self.route_tables[index if route_table_per_subnet else 0]
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{zone}", subnet_id=subnet.id, route_table_id=table.id, opts=child
+            )
 
         self.register_outputs(
             {

@@ -8,13 +8,15 @@ no security group rule pretends otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_aws as aws
 
 from streaming_shared.naming import Namer
 
 from .private_network import PrivateNetwork
-from .settings import GATEWAY_SERVICES, NetworkSettings
+from .settings import GATEWAY_SERVICES
 
 HTTPS = 443
 
@@ -29,19 +31,21 @@ class ServiceAccess(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: NetworkSettings,
+        environment: str,
+        region: str,
         network: PrivateNetwork,
+        *,
+        interface_endpoints: Sequence[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:network:ServiceAccess", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(settings.environment.name)
-        region = settings.environment.region
+        namer = Namer(environment)
         vpc_id = network.vpc.id
 
         self.gateway_endpoints = {
             service: aws.ec2.VpcEndpoint(
-                f"{service}-gateway",
+                f"{name}-{service}-gateway",
                 vpc_id=vpc_id,
                 service_name=service_name(region, service),
                 vpc_endpoint_type="Gateway",
@@ -53,14 +57,14 @@ class ServiceAccess(pulumi.ComponentResource):
         }
 
         self.endpoint_security_group = aws.ec2.SecurityGroup(
-            "interface-endpoints",
+            f"{name}-interface-endpoints",
             vpc_id=vpc_id,
             description="Interface VPC endpoints: HTTPS from inside the VPC only",
             tags={"Name": namer.name("interface-endpoints")},
             opts=child,
         )
         aws.vpc.SecurityGroupIngressRule(
-            "interface-endpoints-https-from-vpc",
+            f"{name}-interface-endpoints-https-from-vpc",
             security_group_id=self.endpoint_security_group.id,
             description="HTTPS from the VPC",
             ip_protocol="tcp",
@@ -72,7 +76,7 @@ class ServiceAccess(pulumi.ComponentResource):
 
         self.interface_endpoints = {
             service: aws.ec2.VpcEndpoint(
-                f"{service}-interface",
+                f"{name}-{service}-interface",
                 vpc_id=vpc_id,
                 service_name=service_name(region, service),
                 vpc_endpoint_type="Interface",
@@ -82,18 +86,18 @@ class ServiceAccess(pulumi.ComponentResource):
                 tags={"Name": namer.name(service, "interface")},
                 opts=child,
             )
-            for service in settings.interface_endpoints
+            for service in interface_endpoints
         }
 
         self.lambda_security_group = aws.ec2.SecurityGroup(
-            "lambda",
+            f"{name}-lambda",
             vpc_id=vpc_id,
             description="Pipeline Lambda functions: HTTPS to the VPC endpoints only, no ingress",
             tags={"Name": namer.name("lambda")},
             opts=child,
         )
         aws.vpc.SecurityGroupEgressRule(
-            "lambda-https-to-interface-endpoints",
+            f"{name}-lambda-https-to-interface-endpoints",
             security_group_id=self.lambda_security_group.id,
             description="HTTPS to the interface endpoints",
             ip_protocol="tcp",
@@ -104,7 +108,7 @@ class ServiceAccess(pulumi.ComponentResource):
         )
         for service, endpoint in self.gateway_endpoints.items():
             aws.vpc.SecurityGroupEgressRule(
-                f"lambda-https-to-{service}",
+                f"{name}-lambda-https-to-{service}",
                 security_group_id=self.lambda_security_group.id,
                 description=f"HTTPS to {service} through its gateway endpoint",
                 ip_protocol="tcp",

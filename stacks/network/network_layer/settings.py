@@ -11,9 +11,11 @@ from streaming_shared.errors import Problem
 GATEWAY_SERVICES = ("s3", "dynamodb")
 """Reached through free gateway endpoints on the private route tables."""
 
-DEFAULT_INTERFACE_ENDPOINTS = ("states", "sync-states", "kinesis-streams")
-"""Step Functions (`sync-states` serves the StartSyncExecution call of `ingest`) and Kinesis
-for producers inside the VPC. Each interface endpoint costs about $7.30 a month per AZ."""
+DEFAULT_INTERFACE_ENDPOINTS = ("sync-states", "kinesis-streams")
+"""`sync-states` serves the one Step Functions call the functions make (`ingest`'s
+StartSyncExecution); Kinesis is for producers inside the VPC. The `states` endpoint (the
+asynchronous Step Functions API) is left out: nothing in the VPC calls it, and each interface
+endpoint costs about $7.30 a month per AZ. Add it to `interfaceEndpoints` if something does."""
 
 INTERFACE_SERVICES = frozenset(
     {

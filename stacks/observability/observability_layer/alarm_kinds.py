@@ -30,6 +30,7 @@ class Target(Enum):
     QUEUE = "the dead-letter queue"
     STATE_MACHINE = "the state machine"
     TABLE = "the DynamoDB table"
+    STATUS_INDEX = "the table's StatusIndex"
 
 
 GREATER = "GreaterThanThreshold"
@@ -79,6 +80,8 @@ class AlarmKind:
     missing_data_reason: str
     meaning: str
     check_first: str
+    catches: str
+    """What it catches, in a few words, for README's alarm table."""
 
     def condition(self, tuning: Tuning) -> str:
         """`Maximum > 300000 ms in 3 of 5 periods of 60 s`, for descriptions and README."""
@@ -127,6 +130,7 @@ KINDS: tuple[AlarmKind, ...] = (
         meaning="RECORDS LEFT THE PIPELINE. Queue {name} holds messages: each names a Kinesis batch (shard and "
         "sequence-number range) whose records exhausted their retries or maximum age and were neither archived "
         "nor quarantined. They are lost unless replayed from the stream while it still retains them.",
+        catches="batches whose records left the pipeline after exhausting retries or maximum age",
         check_first="read a message (shard id and sequence numbers of the failed batch), then the ingest "
         "function's log around its timestamp; fix the cause and replay that range before the stream's "
         "retention period expires.",
@@ -147,6 +151,7 @@ KINDS: tuple[AlarmKind, ...] = (
         "SQS keeps publishing after the last API call)",
         meaning="The oldest message in queue {name} has waited at least {threshold} s: records that left the "
         "pipeline have not been replayed, and the stream's retention is running out for them.",
+        catches="failed batches nobody has replayed while the stream's retention runs out",
         check_first="the dead-letter-queue-depth alarm and who is handling it; replay the batches the "
         "messages name, or delete them deliberately once you have decided they are not needed.",
     ),
@@ -167,6 +172,7 @@ KINDS: tuple[AlarmKind, ...] = (
         meaning="Consumers of stream {name} are reading records more than {threshold} ms after they were written "
         "(or nothing reads it at all): the pipeline is falling behind, and records older than the stream's "
         "retention period are lost.",
+        catches="a pipeline falling behind the stream, or nothing reading it at all",
         check_first="the ingest function's Errors, Throttles and Duration on the dashboard, then whether its "
         "event source mapping is Enabled (no data raises this alarm too).",
     ),
@@ -184,6 +190,7 @@ KINDS: tuple[AlarmKind, ...] = (
         missing_data_reason=_NO_EVENTS.format(what="producers wrote"),
         meaning="Stream {name} rejected records because a shard was over its write limit (1 MiB/s or 1,000 "
         "records/s per shard); a producer that does not retry loses them.",
+        catches="producers writing more than the stream's shards take",
         check_first="IncomingBytes and IncomingRecords against the stream's shard count (or on-demand limit), "
         "and whether producers spread their partition keys over the shards.",
     ),
@@ -202,6 +209,7 @@ KINDS: tuple[AlarmKind, ...] = (
         "stream nobody reads)",
         meaning="GetRecords calls on stream {name} were throttled (2 MiB/s and 5 calls/s per shard, shared by "
         "every standard consumer): processing slows down and the iterator age grows.",
+        catches="consumers reading more than the shards serve",
         check_first="how many consumers share the stream's read throughput, and the ingest mapping's batch "
         "size and parallelization factor.",
     ),
@@ -219,6 +227,7 @@ KINDS: tuple[AlarmKind, ...] = (
         missing_data_reason=_NO_EVENTS.format(what="the function was invoked"),
         meaning="Function {name} (the {stage} stage) raised an error or timed out. Kinesis retries the "
         "batch, so records are not lost yet, but a batch that keeps failing ends in the dead-letter queue.",
+        catches="a stage raising an error or timing out",
         check_first="the error and stack trace in log group /aws/lambda/{name}, then the state machine's "
         "failed executions and the dead-letter queue.",
     ),
@@ -236,6 +245,7 @@ KINDS: tuple[AlarmKind, ...] = (
         missing_data_reason=_NO_EVENTS.format(what="an invocation was attempted"),
         meaning="Invocations of function {name} (the {stage} stage) were throttled: its reserved concurrency "
         "or the account's regional limit was reached, so batches wait or executions retry and may fail.",
+        catches="a stage held back by reserved or account concurrency",
         check_first="ConcurrentExecutions on the dashboard against the function's reserved concurrency and the "
         "account's limit, which other functions in the account share.",
     ),
@@ -255,6 +265,7 @@ KINDS: tuple[AlarmKind, ...] = (
         "treats no data as breaching",
         meaning="The ingest function {name} is handling records more than {threshold} ms after they reached "
         "the stream: it is falling behind, or retrying a batch that keeps failing.",
+        catches="ingest handling records late, or retrying one batch",
         check_first="the ingest function's Errors and Duration and the state machine's ExecutionTime: each "
         "batch waits for its synchronous execution, so one slow stage holds up the whole shard.",
     ),
@@ -272,6 +283,7 @@ KINDS: tuple[AlarmKind, ...] = (
         missing_data_reason=_NO_EVENTS.format(what="an execution ran"),
         meaning="Executions of state machine {name} failed: a transform, validate, enrich or archive step "
         "raised an error its retries did not absorb, and ingest handed those records back to Kinesis.",
+        catches="executions a step's retries did not save",
         check_first="the state machine's log group for the failing step (Express executions are not in the "
         "console's execution history), then that stage's errors alarm.",
     ),
@@ -289,6 +301,7 @@ KINDS: tuple[AlarmKind, ...] = (
         missing_data_reason=_NO_EVENTS.format(what="an execution ran"),
         meaning="Executions of state machine {name} timed out (an Express execution runs at most 5 minutes, "
         "and the ingest function's own timeout bounds a synchronous one).",
+        catches="executions running out of time",
         check_first="ExecutionTime p99 on the dashboard and the Duration of the four stage functions: one slow "
         "stage (a cold start, a throttled table) holds up the whole batch.",
     ),
@@ -307,8 +320,47 @@ KINDS: tuple[AlarmKind, ...] = (
         "per-operation series with gaps filled as 0",
         meaning="Requests to table {name} were throttled ({operations}): the SDK retries them, and a stage "
         "fails once its retries run out.",
+        catches="table requests throttled as a whole (a BatchWriteItem only when all its items were)",
         check_first="read/write throttle events and consumed capacity on the dashboard against the table's "
         "capacity mode and limits, then a hot partition key (CloudWatch Contributor Insights).",
+    ),
+    AlarmKind(
+        key="tableWriteThrottleEvents",
+        name="table-write-throttle-events",
+        target=Target.TABLE,
+        namespace="AWS/DynamoDB",
+        metric="WriteThrottleEvents",
+        statistic="Sum",
+        comparison=AT_LEAST,
+        unit="events",
+        default=_COUNT_DEFAULT,
+        treat_missing_data=NOT_BREACHING,
+        missing_data_reason=_NO_EVENTS.format(what="a write was throttled"),
+        meaning="Item writes to table {name} were throttled. The pipeline writes with BatchWriteItem, which "
+        "ThrottledRequests counts only when every item of a request is throttled; a partly throttled batch "
+        "shows only here, as items the stage must write again, and a stage fails once its retries run out.",
+        catches="throttled item writes of the table, including partly throttled BatchWriteItem requests",
+        check_first="ConsumedWriteCapacityUnits and the throttle events on the dashboard against the table's "
+        "capacity mode and limits, then a hot partition key (CloudWatch Contributor Insights).",
+    ),
+    AlarmKind(
+        key="statusIndexWriteThrottleEvents",
+        name="status-index-write-throttle-events",
+        target=Target.STATUS_INDEX,
+        namespace="AWS/DynamoDB",
+        metric="WriteThrottleEvents",
+        statistic="Sum",
+        comparison=AT_LEAST,
+        unit="events",
+        default=_COUNT_DEFAULT,
+        treat_missing_data=NOT_BREACHING,
+        missing_data_reason=_NO_EVENTS.format(what="an index write was throttled"),
+        meaning="Writes to index StatusIndex of table {name} were throttled. The index has few partition keys "
+        "(one per status), so it is the likeliest hot spot, and a throttled index throttles the table writes "
+        "that update it; the table-level metric does not include the index.",
+        catches="throttled writes to StatusIndex, the likeliest hot spot (the table metric leaves indexes out)",
+        check_first="the StatusIndex series of the throttle events on the dashboard, the index's write capacity "
+        "(`indexWriteCapacity` with PROVISIONED) and how many records arrive in one status at once.",
     ),
     AlarmKind(
         key="tableSystemErrors",
@@ -325,6 +377,7 @@ KINDS: tuple[AlarmKind, ...] = (
         "per-operation series with gaps filled as 0",
         meaning="DynamoDB answered requests to table {name} with HTTP 500 ({operations}): a problem on the "
         "AWS side. The SDK retries, but stages may fail.",
+        catches="DynamoDB server errors",
         check_first="the AWS Health Dashboard for DynamoDB in this region, then the stage functions' errors alarms.",
     ),
 )
@@ -340,12 +393,14 @@ never see data, so these alarms sum the operations with metric math."""
 def reference_table() -> str:
     """README's table of alarms: what each means, when it fires by default, what to check first."""
     rows = [
-        "| alarm (`alarms` key) | watches | fires by default on | no data counts as | check first |",
-        "| --- | --- | --- | --- | --- |",
+        "| alarm (`alarms` key) | watches | catches | fires by default on | no data counts as | check first |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for kind in KINDS:
         name = f"`streaming-<env>-{kind.name.replace('{stage}', '<stage>')}` (`{kind.key}`)"
         condition = f"{kind.metric} {kind.condition(kind.default)}"
         check = kind.check_first.format(name="<function>", stage="<stage>", threshold="", operations="")
-        rows.append(f"| {name} | {kind.target.value} | {condition} | {kind.treat_missing_data} | {check} |")
+        rows.append(
+            f"| {name} | {kind.target.value} | {kind.catches} | {condition} | {kind.treat_missing_data} | {check} |"
+        )
     return "\n".join(rows)

@@ -8,13 +8,15 @@ says in its description what it means and what to check first.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from streaming_shared.catalogue import STAGES
+from streaming_shared.catalogue import STAGES, STATUS_INDEX
 from streaming_shared.naming import NameKind, Namer
 
 from .alarm_kinds import KINDS, PER_OPERATION_METRICS, AlarmKind, Target, Tuning
@@ -44,6 +46,9 @@ def watched_resources(kind: AlarmKind, targets: PipelineTargets) -> list[Watched
         return [Watched(targets.stream_name, {"StreamName": targets.stream_name})]
     if kind.target is Target.TABLE:
         return [Watched(targets.table_name, {"TableName": targets.table_name})]
+    if kind.target is Target.STATUS_INDEX:
+        index = pulumi.Output.from_input(STATUS_INDEX)
+        return [Watched(targets.table_name, {"TableName": targets.table_name, "GlobalSecondaryIndexName": index})]
     if kind.target is Target.QUEUE:
         return [Watched(targets.queue_name, {"QueueName": targets.queue_name})]
     if kind.target is Target.STATE_MACHINE:
@@ -95,6 +100,10 @@ def _per_operation_queries(
     return queries
 
 
+def _describe(kind: AlarmKind, tuning: Tuning, stage: str, operations: str, resource: str) -> str:
+    return kind.description(tuning, name=resource, stage=stage, operations=operations)
+
+
 class PipelineAlarms(pulumi.ComponentResource):
     """The alarms of the pipeline, keyed like their names (`ingest-errors`, `dead-letter-queue-depth`)."""
 
@@ -116,11 +125,9 @@ class PipelineAlarms(pulumi.ComponentResource):
             kind, watched = planned.kind, planned.watched
             tuning = settings.tuning(kind.key)
             description = watched.name.apply(
-                lambda resource, kind=kind, tuning=tuning, stage=watched.stage: kind.description(
-                    tuning, name=resource, stage=stage, operations=", ".join(operations)
-                )
+                functools.partial(_describe, kind, tuning, watched.stage, ", ".join(operations))
             )
-            common = {
+            common: dict[str, Any] = {
                 "name": namer.name(planned.key, kind=NameKind.CLOUDWATCH_ALARM),
                 "alarm_description": description,
                 "comparison_operator": kind.comparison,
@@ -133,14 +140,14 @@ class PipelineAlarms(pulumi.ComponentResource):
             }
             if kind.metric in PER_OPERATION_METRICS:
                 alarm = aws.cloudwatch.MetricAlarm(
-                    planned.key,
+                    f"{name}-{planned.key}",
                     metric_queries=_per_operation_queries(kind, tuning, watched.dimensions, operations),
                     opts=child,
                     **common,
                 )
             else:
                 alarm = aws.cloudwatch.MetricAlarm(
-                    planned.key,
+                    f"{name}-{planned.key}",
                     namespace=kind.namespace,
                     metric_name=kind.metric,
                     dimensions=dict(watched.dimensions),

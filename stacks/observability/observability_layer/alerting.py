@@ -16,14 +16,14 @@ access the SNS topic encryption key", visible only in the alarm's history). Sour
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from streaming_shared.naming import NAME_PREFIX, NameKind, Namer, check_name
-
-from .settings import ObservabilitySettings
+from streaming_shared.keys import customer_managed_key
+from streaming_shared.naming import NAME_PREFIX, NameKind, Namer
 
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 
@@ -121,41 +121,37 @@ class AlarmTopic(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: ObservabilitySettings,
+        environment: str,
         account: AwsAccount,
+        *,
+        emails: Sequence[str],
+        https_endpoint: str | None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:observability:AlarmTopic", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        environment = settings.environment.name
         namer = Namer(environment)
         topic_name = namer.name("alarms", kind=NameKind.SNS_TOPIC)
 
-        self.key = aws.kms.Key(
-            "alarm-topic",
+        self.key, _ = customer_managed_key(
+            name,
             description=f"Encrypts SNS topic {topic_name}; CloudWatch alarms of {environment} may use it",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
+            alias=topic_name,
+            source=namer.source,
             policy=pulumi.Output.all(account.partition, account.account_id).apply(
                 lambda values: key_policy(values[0], account.region, values[1], environment)
             ),
             opts=child,
         )
-        aws.kms.Alias(
-            "alarm-topic",
-            name=check_name(f"alias/{topic_name}", NameKind.KMS_ALIAS, source=namer.source),
-            target_key_id=self.key.key_id,
-            opts=child,
-        )
         self.topic = aws.sns.Topic(
-            "alarms",
+            name,
             name=topic_name,
             display_name=f"Streaming pipeline {environment} alarms",
             kms_master_key_id=self.key.arn,
             opts=child,
         )
         aws.sns.TopicPolicy(
-            "alarms",
+            name,
             arn=self.topic.arn,
             policy=pulumi.Output.all(self.topic.arn, account.partition, account.account_id).apply(
                 lambda values: topic_policy(values[0], values[1], account.region, values[2], environment)
@@ -165,22 +161,22 @@ class AlarmTopic(pulumi.ComponentResource):
 
         self.subscriptions = [
             aws.sns.TopicSubscription(
-                f"email-{email.lower()}",
+                f"{name}-email-{email.lower()}",
                 topic=self.topic.arn,
                 protocol="email",
                 endpoint=email,
                 opts=child,
             )
-            for email in settings.alarm_emails
+            for email in emails
         ]
-        if settings.alarm_https_endpoint:
+        if https_endpoint:
             self.subscriptions.append(
                 aws.sns.TopicSubscription(
-                    "https-endpoint",
+                    f"{name}-https-endpoint",
                     topic=self.topic.arn,
                     protocol="https",
                     # Paging integrations put their routing key in the URL: keep it out of plain state.
-                    endpoint=pulumi.Output.secret(settings.alarm_https_endpoint),
+                    endpoint=pulumi.Output.secret(https_endpoint),
                     opts=child,
                 )
             )

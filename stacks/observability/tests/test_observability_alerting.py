@@ -93,7 +93,7 @@ def test_each_configured_email_is_subscribed(run_observability):
 def test_https_endpoint_is_subscribed_when_set(run_observability):
     url = "https://events.pagerduty.com/integration/abc123/enqueue"
     run = run_observability(config={"alarmHttpsEndpoint": url})
-    subscription = run.one(SUBSCRIPTION, "https-endpoint")
+    subscription = run.one(SUBSCRIPTION, "alarm-topic-https-endpoint")
     assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == ("https", url)
 
 

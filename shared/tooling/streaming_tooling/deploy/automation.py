@@ -7,6 +7,7 @@ have; `ensure_cli` installs a pinned one or stops with one sentence saying what 
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,10 +16,11 @@ from typing import Any
 from pulumi import automation as auto
 from semver import VersionInfo
 
-from streaming_shared.catalogue import Layer
-from streaming_shared.config import LOCAL_STACK
+from streaming_shared.catalogue import LOCAL_STACK, Layer
 
 from .orchestrator import DeployError, Operation, Outcome
+from .policy_check import mandatory_violations
+from .secrets import secrets_problem, secrets_provider_for
 
 CLI_VERSION = "3.272.0"
 """The Pulumi CLI the sessions install when none is on PATH: the release of the pinned SDK."""
@@ -84,12 +86,14 @@ class AutomationGateway:
         parallel: int | None = None,
         policy_packs: list[str] | None = None,
         extra_config: Mapping[str, str] | None = None,
+        secrets_provider: str | None = None,
     ) -> None:
         self.root = root
         self.command = command
         self.parallel = parallel
         self.policy_packs = policy_packs or None
         self.extra_config = dict(extra_config or {})
+        self.secrets_provider = secrets_provider
 
     def _options(self, stack: str) -> auto.LocalWorkspaceOptions:
         environment = stack_environment(self.root, stack)
@@ -98,19 +102,35 @@ class AutomationGateway:
         return auto.LocalWorkspaceOptions(
             env_vars=environment,
             pulumi_command=self.command,
-            secrets_provider="passphrase" if stack == LOCAL_STACK else None,
+            secrets_provider=secrets_provider_for(stack, self.secrets_provider),
         )
 
     def _select(self, layer: Layer, stack: str, *, create: bool) -> auto.Stack:
         work_dir = str(self.root / layer.folder)
-        if create:
-            selected = auto.create_or_select_stack(stack, work_dir=work_dir, opts=self._options(stack))
-        else:
+        try:
             selected = auto.select_stack(stack, work_dir=work_dir, opts=self._options(stack))
+        except auto.StackNotFoundError:
+            if not create:
+                raise
+            problem = secrets_problem(stack, self._backend_url(work_dir, stack), self.secrets_provider, os.environ)
+            if problem:
+                raise DeployError(problem) from None
+            selected = auto.create_stack(stack, work_dir=work_dir, opts=self._options(stack))
         for key, value in self.extra_config.items():
             full_key = key if ":" in key else f"{layer.project}:{key}"
             selected.set_config(full_key, auto.ConfigValue(value=value))
         return selected
+
+    def _backend_url(self, work_dir: str, stack: str) -> str | None:
+        environment = stack_environment(self.root, stack)
+        workspace = auto.LocalWorkspace(work_dir=work_dir, env_vars=environment, pulumi_command=self.command)
+        try:
+            return workspace.who_am_i().url
+        except auto.CommandError as error:
+            raise DeployError(
+                "The Pulumi CLI is not logged in to a backend: run `pulumi login` (Pulumi Cloud) or "
+                "`pulumi login s3://<bucket>` (self-managed), then run again."
+            ) from error
 
     def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
         try:
@@ -132,7 +152,19 @@ class AutomationGateway:
             up = selected.up(policy_packs=self.policy_packs, **common)
             return Outcome(changes=_counts(up.summary.resource_changes or {}))
         if operation in (Operation.PREVIEW, Operation.DRIFT):
-            preview = selected.preview(policy_packs=self.policy_packs, refresh=operation is Operation.DRIFT, **common)
+            events: list[auto.EngineEvent] = []
+            try:
+                preview = selected.preview(
+                    policy_packs=self.policy_packs,
+                    refresh=operation is Operation.DRIFT,
+                    on_event=events.append,
+                    **common,
+                )
+            except auto.CommandError:
+                violations = mandatory_violations(events)
+                if not violations:
+                    raise
+                return Outcome(policy_violations=tuple(violations))
             return Outcome(changes=_counts(preview.change_summary or {}))
         if operation is Operation.REFRESH:
             refresh = selected.refresh(**common)

@@ -1,34 +1,53 @@
 """`python -m streaming_tooling.deploy <command> ...`: what the nox deploy sessions run.
 
-    deploy-all     up every layer: network and data together, then compute, then observability
-    deploy LAYER   up one layer (refused while an upstream stack has no outputs);
-                   --with-downstream also redeploys the layers that read it, in order
-    preview-all    preview every layer in order
-    refresh-all    refresh every layer's state from the cloud
-    drift          preview with refresh; exit 1 when any layer has changes (for a scheduled job)
-    destroy-all    destroy every layer, dependents first; asks for confirmation unless --yes
-    plan           offline: every layer's program under the mock engine, with the wiring between them
+The commands and their options are in `arguments.py` (`--help` lists them).
 
-The default stack is `local`: the file backend under the repo, a throwaway passphrase, and an
-AWS API emulator on 127.0.0.1 (moto server is started if nothing listens there).
+Before any `up`, the deployed readers of each layer are checked: a layer whose new program
+drops or reshapes an export a deployed reader reads is refused (`--allow-contract-break`
+overrides). After it, the summary names the readers of exports that changed.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from streaming_shared.catalogue import LAYERS, destroy_order, repo_root
-from streaming_shared.config import DEFAULT_EMULATOR_ENDPOINT, LOCAL_STACK
+from streaming_shared.catalogue import (
+    DEFAULT_EMULATOR_ENDPOINT,
+    LAYERS,
+    LOCAL_STACK,
+    Layer,
+    destroy_order,
+    downstream_of,
+    layer,
+    repo_root,
+)
 
+from ..affected import GitError, affected
+from ..affected import render_text as render_affected
+from .arguments import parser
 from .automation import AutomationGateway, ensure_cli
+from .contract import DeployGuard
 from .emulator import Emulator
-from .orchestrator import DeployError, Gateway, Operation, deploy_one, exit_code, run_layers, summary
+from .orchestrator import (
+    DeployError,
+    Gateway,
+    LayerResult,
+    Operation,
+    deploy_one,
+    exit_code,
+    run_layers,
+    summary,
+    unready_upstream,
+)
 from .plan import build_plan, embed_in_readme, render_mermaid, render_text
+from .stack_files import check_stack_files
 
 ALL_LAYER_COMMANDS = {
     "deploy-all": Operation.UP,
@@ -39,40 +58,23 @@ ALL_LAYER_COMMANDS = {
 }
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog="python -m streaming_tooling.deploy",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def unprotect_hint(stack: str) -> str:
+    """How to destroy on purpose what a stack that is not disposable protects."""
+    return (
+        f"On a stack that is not disposable the stream, table, bucket and KMS keys are protected and the "
+        f"destroy of the data layer stops at them. To destroy them on purpose, set `streaming-data:disposable: "
+        f"true` in stacks/data/Pulumi.{stack}.yaml and run `nox -s deploy -- data --stack {stack}` first (that "
+        "lifts the protection, the table's deletion protection and lets the bucket go with its objects), or "
+        f"run `pulumi state unprotect --all --yes --stack {stack}` in stacks/data."
     )
-    commands = root.add_subparsers(dest="command", required=True)
-    for name in (*ALL_LAYER_COMMANDS, "deploy", "plan"):
-        command = commands.add_parser(name)
-        command.add_argument("--stack", default=LOCAL_STACK, help="stack (environment) name, the same in every layer")
-        if name == "deploy":
-            command.add_argument("layer", choices=list(LAYERS), help="the layer to deploy")
-            command.add_argument(
-                "--with-downstream", action="store_true", help="then redeploy its dependents, in order"
-            )
-        if name == "plan":
-            command.add_argument("--write-readme", action="store_true", help="embed the diagram in README.md")
-            continue
-        command.add_argument("--yes", action="store_true", help="do not ask before destroying")
-        command.add_argument("--parallel", type=int, help="resource operations Pulumi runs at once per layer")
-        command.add_argument(
-            "--emulator-endpoint",
-            default=DEFAULT_EMULATOR_ENDPOINT,
-            help=f"stack {LOCAL_STACK} only: the AWS API emulator to use or start",
-        )
-        command.add_argument(
-            "--policy-pack", action="append", default=[], help="another policy pack to run besides the guardrails"
-        )
-    return root
 
 
 def confirmed(stack: str, ask: Callable[[str], str]) -> bool:
     order = ", ".join(item.name for item in destroy_order())
-    answer = ask(f"Destroy every layer of stack {stack!r} ({order})? Type the stack name to confirm: ")
+    try:
+        answer = ask(f"Destroy every layer of stack {stack!r} ({order})? Type the stack name to confirm: ")
+    except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at the prompt
+        return False
     return answer.strip() == stack
 
 
@@ -101,6 +103,7 @@ def gateway_options(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         "parallel": args.parallel,
         "policy_packs": [str(root / GUARDRAILS_PACK), *args.policy_pack],
         "extra_config": extra_config,
+        "secrets_provider": args.secrets_provider,
     }
 
 
@@ -119,6 +122,12 @@ def main(
     args = parser().parse_args(list(argv))
     if args.command == "plan":
         return _plan(args, root, say)
+    unreadable = check_stack_files(root, _layers_run_by(args), args.stack)
+    if unreadable:
+        say("\n".join(unreadable))
+        return 2
+    if args.command == "destroy-all" and args.stack != LOCAL_STACK:
+        say(unprotect_hint(args.stack))
     try:
         if args.command == "destroy-all" and not args.yes:
             if not sys.stdin.isatty() and ask is input:
@@ -127,19 +136,74 @@ def main(
             if not confirmed(args.stack, ask):
                 say("Not confirmed; nothing destroyed.")
                 return 1
+        targets = _changed_layers(args, root, say) if args.command == "deploy-changed" else None
+        if targets == []:
+            return 0
         gateway = gateway_factory(args, root, say)
+        guard = DeployGuard(gateway, args.stack, allow_break=getattr(args, "allow_contract_break", False), say=say)
         with _emulator_for(args.stack, args.emulator_endpoint, say):
-            if args.command == "deploy":
-                results = deploy_one(args.layer, gateway, args.stack, with_downstream=args.with_downstream, emit=say)
-                operation = Operation.UP
-            else:
-                operation = ALL_LAYER_COMMANDS[args.command]
-                results = run_layers(operation, list(LAYERS.values()), gateway, args.stack, emit=say)
-    except DeployError as error:
+            operation, results = _run(args, gateway, guard, targets, say)
+    except (DeployError, GitError) as error:
         say(str(error))
         return 1
     say(summary(operation, args.stack, results))
-    return exit_code(operation, results)
+    if operation is Operation.UP:
+        text, readers = guard.after(results)
+        if text:
+            say(text)
+        if args.readers_file:
+            args.readers_file.write_text(json.dumps(readers))
+    return exit_code(operation, results, strict=getattr(args, "strict", False))
+
+
+def _layers_run_by(args: argparse.Namespace) -> list[Layer]:
+    if args.command == "preview":
+        return [layer(args.layer)]
+    if args.command != "deploy":
+        return list(LAYERS.values())
+    return [layer(args.layer), *(downstream_of(args.layer) if args.with_downstream else [])]
+
+
+def _changed_layers(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> list[Layer]:
+    found = affected(root, args.base)
+    say(render_affected(args.base, found))
+    if not found.layers:
+        say("Nothing to deploy.")
+    return found.layers
+
+
+def _run(
+    args: argparse.Namespace,
+    gateway: Gateway,
+    guard: DeployGuard,
+    targets: list[Layer] | None,
+    say: Callable[[str], None],
+) -> tuple[Operation, list[LayerResult]]:
+    if args.command == "preview":
+        return Operation.PREVIEW, run_layers(Operation.PREVIEW, [layer(args.layer)], gateway, args.stack, emit=say)
+    if args.command == "deploy":
+        guard.check([layer(args.layer), *(downstream_of(args.layer) if args.with_downstream else [])])
+        return Operation.UP, deploy_one(args.layer, gateway, args.stack, with_downstream=args.with_downstream, emit=say)
+    if args.command == "deploy-changed":
+        assert targets is not None
+        selected = {item.name for item in targets}
+        problems = [  # upstream layers deployed earlier in this run need no outputs yet
+            problem
+            for item in targets
+            for problem in unready_upstream(
+                dataclasses.replace(item, reads={k: v for k, v in item.reads.items() if k not in selected}),
+                gateway,
+                args.stack,
+            )
+        ]
+        if problems:
+            raise DeployError(f"cannot deploy to stack {args.stack!r}:\n  " + "\n  ".join(problems))
+        guard.check(targets)
+        return Operation.UP, run_layers(Operation.UP, targets, gateway, args.stack, emit=say)
+    operation = ALL_LAYER_COMMANDS[args.command]
+    if operation is Operation.UP:
+        guard.check(list(LAYERS.values()))
+    return operation, run_layers(operation, list(LAYERS.values()), gateway, args.stack, emit=say)
 
 
 def _plan(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> int:

@@ -6,6 +6,10 @@ upstream (or, for destroy, whose dependent) did not succeed is skipped with the 
 independent layers carry on; the summary says which layers are up to date, changed, failed or
 skipped and why.
 
+Every `up` is preceded by a preview with the same policy packs, and does not start when the
+preview reports a mandatory policy violation: `up` would stop at the violation, with the
+resources before it already changed.
+
 Everything that talks to Pulumi goes through one narrow `Gateway`; the tests replace it.
 """
 
@@ -21,6 +25,8 @@ from typing import Any, Protocol
 from streaming_shared.catalogue import Layer, downstream_of, layer, waves
 from streaming_shared.upstream import deploy_hint
 
+from .policy_check import PolicyViolation
+
 
 class Operation(Enum):
     UP = "up"
@@ -33,11 +39,20 @@ class Operation(Enum):
     def dependents_first(self) -> bool:
         return self is Operation.DESTROY
 
+    @property
+    def waits_for_upstream(self) -> bool:
+        """Whether a layer whose upstream has no outputs yet waits instead of failing: these
+        operations run on environments that are only partly deployed (a preview before the
+        first deploy, say)."""
+        return self in (Operation.PREVIEW, Operation.REFRESH, Operation.DRIFT)
+
 
 class Status(Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
+    WAITING = "waiting"
+    """Not run: an upstream stack has no outputs yet (a preview, refresh or drift check)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,8 @@ class Outcome:
 
     changes: Mapping[str, int] = field(default_factory=dict)
     stack_exists: bool = True
+    policy_violations: tuple[PolicyViolation, ...] = ()
+    """Mandatory violations a preview found (the preview itself then counts as done)."""
 
     @property
     def changed(self) -> bool:
@@ -90,7 +107,14 @@ def _blockers(
         related = [other.name for other in selected if item.name in other.upstream]
     else:
         related = [name for name in item.upstream if name in names]
-    return [name for name in related if results[name].status is not Status.SUCCEEDED]
+    return [name for name in related if results[name].status in (Status.FAILED, Status.SKIPPED)]
+
+
+def waiting_detail(waiting_for: Sequence[str], stack: str) -> str:
+    return (
+        f"waiting for {', '.join(waiting_for)} (not deployed yet); "
+        f"`nox -s plan -- --stack {stack}` checks this layer offline"
+    )
 
 
 def run_layers(
@@ -119,20 +143,31 @@ def run_layers(
 
     def attempt(item: Layer) -> LayerResult:
         try:
+            if operation is Operation.UP:
+                violations = gateway.run(Operation.PREVIEW, item, stack, prefixed(item.name)).policy_violations
+                if violations:
+                    return LayerResult(item, Status.FAILED, _refusal(violations))
             outcome = gateway.run(operation, item, stack, prefixed(item.name))
+        except DeployError:  # nothing can run until the user fixes it: stop the whole run
+            raise
         except Exception as error:  # one layer's failure must not stop the others
             return LayerResult(item, Status.FAILED, _first_line(error))
+        if outcome.policy_violations:
+            return LayerResult(item, Status.FAILED, "; ".join(str(found) for found in outcome.policy_violations))
         return LayerResult(item, Status.SUCCEEDED, outcome.describe(operation), outcome)
 
     for wave in plan:
         runnable = []
         for item in wave:
             blockers = _blockers(item, layers, operation, results)
+            waiting_for = [] if blockers else _undeployed_upstream(item, operation, gateway, stack)
             if blockers:
                 relation = "dependent" if operation.dependents_first else "upstream"
                 results[item.name] = LayerResult(
                     item, Status.SKIPPED, f"{relation} {', '.join(blockers)} did not succeed"
                 )
+            elif waiting_for:
+                results[item.name] = LayerResult(item, Status.WAITING, waiting_detail(waiting_for, stack))
             else:
                 runnable.append(item)
         with ThreadPoolExecutor(max_workers=max(1, min(max_concurrent, len(runnable) or 1))) as pool:
@@ -140,6 +175,16 @@ def run_layers(
                 results[result.layer.name] = result
     order = [item for wave in plan for item in wave]
     return [results[item.name] for item in order]
+
+
+def _refusal(violations: Sequence[PolicyViolation]) -> str:
+    return "not deployed, nothing changed: the preview found " + "; ".join(str(found) for found in violations)
+
+
+def _undeployed_upstream(item: Layer, operation: Operation, gateway: Gateway, stack: str) -> list[str]:
+    if not operation.waits_for_upstream:
+        return []
+    return [name for name in item.upstream if not gateway.outputs(layer(name), stack)]
 
 
 def _first_line(error: BaseException) -> str:
@@ -184,13 +229,20 @@ def summary(operation: Operation, stack: str, results: Sequence[LayerResult]) ->
     width = max(len(result.layer.name) for result in results)
     lines = [f"{operation.value} of stack {stack!r}:"]
     for result in results:
-        lines.append(f"  {result.layer.name:<{width}}  {result.status.value:<9}  {result.detail}")
+        if result.status is Status.WAITING:  # the detail reads "waiting for <layer> ..."
+            lines.append(f"  {result.layer.name:<{width}}  {result.detail}")
+        else:
+            lines.append(f"  {result.layer.name:<{width}}  {result.status.value:<9}  {result.detail}")
     return "\n".join(lines)
 
 
-def exit_code(operation: Operation, results: Sequence[LayerResult]) -> int:
-    """Non-zero when a layer failed or was skipped, or, for drift, when any layer has changes."""
-    if any(result.status is not Status.SUCCEEDED for result in results):
+def exit_code(operation: Operation, results: Sequence[LayerResult], *, strict: bool = False) -> int:
+    """Non-zero when a layer failed or was skipped, or, for drift, when any layer has changes.
+
+    A layer waiting for an undeployed upstream counts as done (everything that could run did),
+    unless `strict`."""
+    tolerated = {Status.SUCCEEDED} if strict else {Status.SUCCEEDED, Status.WAITING}
+    if any(result.status not in tolerated for result in results):
         return 1
     if operation is Operation.DRIFT and any(result.outcome and result.outcome.changed for result in results):
         return 1

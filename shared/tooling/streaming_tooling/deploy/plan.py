@@ -3,9 +3,10 @@
 Every layer's real program runs in dependency order with its stack file's config
 (`stacks/<layer>/Pulumi.<stack>.yaml`); each layer's resolved exports feed its dependents'
 StackReferences. The plan lists what each layer would create, shows which export feeds which
-consumer, and fails when a consumer requires an export its upstream does not produce or when a
-layer uses anything pulumi-aws marks as deprecated. It also renders a Mermaid diagram of the
-layers and their main resources, which README embeds.
+consumer, and fails when a consumer requires an export its upstream does not produce, when a
+layer uses anything pulumi-aws marks as deprecated, or when a rule that spans layers is broken
+(`cross_layer`: alarms for what compute deploys, concurrency for the shards, the stream key).
+It also renders a Mermaid diagram of the layers and their main resources, which README embeds.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from streaming_shared.catalogue import LAYERS, Layer, deploy_order, repo_root
 
 from ..testing.harness import ProgramFailed, ProgramRun, run_layer
+from . import cross_layer
+from .stack_files import StackFileError, read_stack_file
 
 
 @dataclass(frozen=True)
@@ -36,19 +37,22 @@ class Plan:
     runs: dict[str, ProgramRun] = field(default_factory=dict)
     wiring: list[Wire] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    problems_by_project: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    def problem(self, project: str, text: str) -> None:
+        self.problems.append(f"{project}: {text}")
+        self.problems_by_project.setdefault(project, []).append(text)
+
 
 def stack_config(layer_: Layer, stack: str, root: Path | None = None) -> dict[str, Any]:
-    """The `config:` block of a layer's `Pulumi.<stack>.yaml`, without `pulumi:` engine keys."""
-    path = (root or repo_root()) / layer_.folder / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        return {}
-    document = yaml.safe_load(path.read_text()) or {}
-    config = document.get("config") or {}
+    """The `config:` block of a layer's `Pulumi.<stack>.yaml`, without `pulumi:` engine keys.
+
+    A missing or unparsable stack file is a StackFileError naming the file."""
+    config = read_stack_file(root or repo_root(), layer_, stack).get("config") or {}
     return {key: value for key, value in config.items() if not key.startswith("pulumi:")}
 
 
@@ -63,12 +67,16 @@ def build_plan(
     for item in deploy_order(catalogue.values()):
         blocked = [name for name in item.upstream if name not in plan.runs]
         if blocked:
-            plan.problems.append(f"{item.project}: not run, because upstream {', '.join(blocked)} did not run")
+            plan.problem(item.project, f"not run, because upstream {', '.join(blocked)} did not run")
+            continue
+        try:
+            config = {**stack_config(item, stack), **(config_overrides or {}).get(item.name, {})}
+        except StackFileError as error:
+            plan.problem(item.project, str(error))
             continue
         if not (repo_root() / item.folder / "__main__.py").exists():
-            plan.problems.append(f"{item.project}: no program at {item.folder}/__main__.py")
+            plan.problem(item.project, f"no program at {item.folder}/__main__.py")
             continue
-        config = {**stack_config(item, stack), **(config_overrides or {}).get(item.name, {})}
         region = str(config.pop("aws:region", None) or "")
         try:
             run = run_layer(
@@ -79,26 +87,27 @@ def build_plan(
                 upstream={name: plan.runs[name].exports for name in item.upstream},
             )
         except ProgramFailed as failure:
-            plan.problems.append(f"{item.project}: {failure}")
+            plan.problem(item.project, str(failure))
             continue
         plan.runs[item.name] = run
-        plan.problems += [f"{item.project}: uses deprecated {use}" for use in run.deprecations]
-        plan.problems += [
-            f"{item.project}: logged a deprecation warning: {message}"
-            for message in run.warnings()
-            if "deprecat" in message.lower()
-        ]
+        for use in run.deprecations:
+            plan.problem(item.project, f"uses deprecated {use}")
+        for message in run.warnings():
+            if "deprecat" in message.lower():
+                plan.problem(item.project, f"logged a deprecation warning: {message}")
         missing_exports = [name for name in item.exports if name not in run.exports]
         if missing_exports:
-            plan.problems.append(f"{item.project}: does not export {', '.join(missing_exports)} (the contract)")
+            plan.problem(item.project, f"does not export {', '.join(missing_exports)} (the contract)")
         for upstream, keys in item.reads.items():
             for key in keys:
                 plan.wiring.append(Wire(upstream, key, item.name))
                 if key not in plan.runs[upstream].exports:
-                    plan.problems.append(
-                        f"{item.project} requires export {key!r} from {catalogue[upstream].project}, "
-                        "which does not produce it"
+                    plan.problem(
+                        item.project,
+                        f"requires export {key!r} from {catalogue[upstream].project}, which does not produce it",
                     )
+    for problem in cross_layer.check(plan.runs):
+        plan.problem("cross-layer rules", problem)
     return plan
 
 
@@ -114,12 +123,20 @@ def render_text(plan: Plan) -> str:
         width = max((len(token) for token in counts), default=0)
         lines += [f"  {token:<{width}}  {count:>3}" for token, count in counts.items()]
         lines.append("")
-    lines.append("Cross-layer wiring (export -> consumer):")
-    width = max((len(f"{wire.upstream}.{wire.key}") for wire in plan.wiring), default=0)
-    lines += [f"  {f'{wire.upstream}.{wire.key}':<{width}}  -> {wire.consumer}" for wire in plan.wiring]
+    if plan.wiring:
+        lines.append("Cross-layer wiring (export -> consumer):")
+        width = max(len(f"{wire.upstream}.{wire.key}") for wire in plan.wiring)
+        lines += [f"  {f'{wire.upstream}.{wire.key}':<{width}}  -> {wire.consumer}" for wire in plan.wiring]
+        lines.append("")
     if plan.problems:
-        lines += ["", "PROBLEMS:"] + [f"  - {problem}" for problem in plan.problems]
-    return "\n".join(lines)
+        lines.append("PROBLEMS:")
+        for project, problems in plan.problems_by_project.items():
+            lines.append(f"  {project}:")
+            for problem in problems:
+                first, *rest = problem.strip().splitlines()
+                lines.append(f"    - {first}")
+                lines += [f"      {line}" for line in rest]
+    return "\n".join(lines).rstrip("\n")
 
 
 _MINOR_TYPES = re.compile(

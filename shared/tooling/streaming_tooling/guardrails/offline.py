@@ -39,7 +39,7 @@ class Violation:
 
 def _options(resource: Resource) -> PolicyResourceOptions:
     return PolicyResourceOptions(
-        protect=False,
+        protect=resource.protect,
         ignore_changes=[],
         delete_before_replace=None,
         aliases=[],

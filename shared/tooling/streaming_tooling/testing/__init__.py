@@ -13,6 +13,7 @@ from .harness import (
     run_chain,
     run_layer,
     run_program,
+    upstream_exports,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "run_chain",
     "run_layer",
     "run_program",
+    "upstream_exports",
 ]

@@ -13,13 +13,16 @@ them (camelCase wire names), parents and dependencies as URNs, stack exports as 
 program that raises comes back as `ProgramFailed`, carrying the original error and the
 resources registered before it, so a test can prove that nothing was created.
 
-Upstream layers are given as plain dicts of exports (`upstream={"network": {...}}`), or come
-from running the real upstream programs first (`run_chain`).
+Upstream layers are given as plain dicts of exports (`upstream={"network": {...}}`), taken from
+the real upstream programs (`upstream_exports`, or `run_chain` to run a consumer with them), so
+a fixture never holds a name or ARN the layers do not produce.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -33,8 +36,6 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
-from pulumi.runtime import stack as runtime_stack
-from pulumi.runtime.sync_await import _sync_await
 
 from streaming_shared.catalogue import DEFAULT_ORG, Layer, deploy_order, downstream_of, layer, repo_root
 
@@ -60,6 +61,10 @@ class Resource:
     dependencies: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
     provider: str | None
+    protect: bool = False
+    """The `protect` resource option: Pulumi refuses to delete or replace the resource."""
+    retain_on_delete: bool = False
+    """The `retain_on_delete` resource option: a delete leaves the cloud resource in place."""
 
     @property
     def id(self) -> Any:
@@ -148,8 +153,8 @@ class ProgramFailed(Exception):
 def _plain(value: Any) -> Any:
     """A deserialized property value with Pulumi's secret wrappers removed."""
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return _plain(value.get("value"))
+        if rpc.is_rpc_secret(value):
+            return _plain(rpc.unwrap_rpc_secret(value))
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
@@ -178,6 +183,8 @@ class _RecordingMonitor(mocks.MockMonitor):
                     key: tuple(value.urns) for key, value in getattr(request, "propertyDependencies", {}).items()
                 },
                 "provider": (request.provider or "").rsplit("::", 1)[0] or None,
+                "protect": bool(getattr(request, "protect", False)),
+                "retain_on_delete": bool(getattr(request, "retainOnDelete", False)),
             }
         )
 
@@ -237,12 +244,14 @@ def run_program(
     config: Mapping[str, Any] | None = None,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     availability_zones: Mapping[str, list[str]] | None = None,
+    organization: str = DEFAULT_ORG,
 ) -> ProgramRun:
     """Run the Pulumi program in `program_dir` under the mock engine.
 
     `config` keys without a namespace belong to `project`; values that are not strings are
     JSON-encoded, as Pulumi does. `region` becomes `aws:region` (a `config` entry for
     `aws:region` wins). `stack_outputs` maps fully qualified stack names to their exports.
+    `organization` is what `pulumi.get_organization()` returns (the file backend's by default).
     """
     program_dir = Path(program_dir).resolve()
     values = _config_values(project, region, config or {})
@@ -258,7 +267,9 @@ def run_program(
 
     pulumi.runtime.set_all_config(values, [])
     settings.set_root_resource(None)  # type: ignore[arg-type]
-    mocks.set_mocks(cloud, project=project, stack=stack, preview=False, logger=logger, monitor=monitor)
+    mocks.set_mocks(
+        cloud, project=project, stack=stack, preview=False, logger=logger, monitor=monitor, organization=organization
+    )
     settings.set_root_resource(None)  # type: ignore[arg-type]
 
     def program() -> None:
@@ -268,7 +279,8 @@ def run_program(
     with _program_environment(program_dir), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
-            _sync_await(runtime_stack.run_in_stack(program))
+            # The loop Pulumi's runtime schedules registrations on; it is not running yet here.
+            asyncio.get_event_loop_policy().get_event_loop().run_until_complete(pulumi.runtime.run_in_stack(program))
         except Exception as raised:
             error = raised
         finally:
@@ -304,9 +316,9 @@ def _resolve(registration: dict[str, Any], monitor: _RecordingMonitor) -> Resour
 
 
 def stack_outputs_for(
-    consumer: Layer, upstream: Mapping[str, Mapping[str, Any]], *, stack: str, org: str = DEFAULT_ORG
+    upstream: Mapping[str, Mapping[str, Any]], *, stack: str, org: str = DEFAULT_ORG
 ) -> dict[str, Mapping[str, Any]]:
-    """Upstream exports keyed by layer name, as the StackReference names the consumer opens."""
+    """Upstream exports keyed by layer name, as the StackReference names a consumer opens."""
     return {layer(name).stack_reference_name(org, stack): exports for name, exports in upstream.items()}
 
 
@@ -319,22 +331,25 @@ def run_layer(
     upstream: Mapping[str, Mapping[str, Any]] | None = None,
     availability_zones: Mapping[str, list[str]] | None = None,
     upstream_org: str | None = None,
+    organization: str = DEFAULT_ORG,
 ) -> ProgramRun:
     """Run one layer's real program (`stacks/<name>/__main__.py`), with upstream exports given.
 
-    The upstream stacks live under the layer's configured `org` unless `upstream_org` says
-    otherwise (to test a consumer pointed at the wrong organization).
+    The stack runs in `organization`; the upstream stacks live under the layer's configured
+    `org`, else that same organization, unless `upstream_org` says otherwise (to test a consumer
+    pointed at the wrong organization).
     """
     target = layer(name)
-    org = upstream_org or str((config or {}).get("org", DEFAULT_ORG))
+    org = upstream_org or str((config or {}).get("org") or organization)
     return run_program(
         repo_root() / target.folder,
         project=target.project,
         stack=stack,
         region=region,
         config=config,
-        stack_outputs=stack_outputs_for(target, upstream or {}, stack=stack, org=org),
+        stack_outputs=stack_outputs_for(upstream or {}, stack=stack, org=org),
         availability_zones=availability_zones,
+        organization=organization,
     )
 
 
@@ -365,3 +380,23 @@ def run_chain(
 
 def _feeds(candidate: Layer, wanted: set[str]) -> bool:
     return any(item.name in wanted for item in downstream_of(candidate.name))
+
+
+_UPSTREAM_RUNS: dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] = {}
+
+
+def upstream_exports(
+    consumer: str,
+    *,
+    stack: str = TEST_STACK,
+    region: str = TEST_REGION,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """What the real upstream programs of `consumer` export, keyed by layer name: a fresh copy
+    for the caller to change. Each combination of arguments runs the chain once per process."""
+    target = layer(consumer)
+    key = (target.name, stack, region, json.dumps(config or {}, sort_keys=True))
+    if key not in _UPSTREAM_RUNS and target.upstream:
+        runs = run_chain(target.upstream, stack=stack, region=region, config=config)
+        _UPSTREAM_RUNS[key] = {name: runs[name].exports for name in target.upstream}
+    return copy.deepcopy(_UPSTREAM_RUNS.get(key, {}))

@@ -1,0 +1,46 @@
+"""Customer-managed KMS keys, for every layer that needs a key of its own."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from .naming import NameKind, check_name
+
+LONGEST_DELETION_WINDOW_DAYS = 30
+"""The longest window KMS allows: a key scheduled for deletion (say, by a `pulumi destroy`) can
+be recovered for 30 days, and everything encrypted under it stays readable if it is."""
+
+
+def customer_managed_key(
+    name: str,
+    *,
+    description: str,
+    alias: str,
+    source: str,
+    opts: pulumi.ResourceOptions,
+    policy: pulumi.Input[str] | None = None,
+    deletion_window_days: int = LONGEST_DELETION_WINDOW_DAYS,
+) -> tuple[aws.kms.Key, aws.kms.Alias]:
+    """A symmetric key with yearly rotation and the alias `alias/<alias>` (`source` is the config
+    key or stack name an invalid alias is blamed on).
+
+    Without `policy` the key policy is the KMS default: the account's IAM policies decide who may
+    use the key, as the compute layer's roles do by the exported key ARN.
+    """
+    alias_name = check_name(f"alias/{alias}", NameKind.KMS_ALIAS, source=source)  # before any resource
+    key = aws.kms.Key(
+        name,
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=deletion_window_days,
+        policy=policy,
+        opts=opts,
+    )
+    key_alias = aws.kms.Alias(
+        name,
+        name=alias_name,
+        target_key_id=key.key_id,
+        opts=opts,
+    )
+    return key, key_alias

@@ -1,0 +1,162 @@
+"""`nox -s estimate -- --stack <name> --records-per-second <R> --record-kb <K> [--json]`.
+
+Runs the offline plan of the four layers with the stack's configuration (and any `--config`
+overrides), then prints the monthly cost by service at that load and idle, the cost per million
+records, the capacity and which limit binds, and the assumptions. With `--json`, stdout holds the
+JSON object only; warnings go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import yaml
+
+from streaming_shared.catalogue import LAYERS, repo_root
+
+from ..deploy.plan import build_plan
+from .capacity import LATENCY_MS, latencies_with
+from .cost import Workload
+from .errors import EstimateError
+from .measured import load_measured
+from .prices import load_prices
+from .report import Estimate, estimate, render_text
+from .stack import stack_facts
+
+MAX_RECORD_KB = 1024
+"""Kinesis takes records of at most 1 MiB."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"estimate: {message} (see --help)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = _Parser(prog="nox -s estimate --", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    root.add_argument("--stack", required=True, help="the stack whose Pulumi.<stack>.yaml files to plan")
+    root.add_argument("--records-per-second", required=True, type=float, help="steady load on the stream")
+    root.add_argument("--record-kb", required=True, type=float, help=f"record size in KB (up to {MAX_RECORD_KB})")
+    root.add_argument("--json", action="store_true", help="print only the JSON object on stdout")
+    root.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="PROJECT:KEY=VALUE",
+        help="override a stack setting, as in the stack file (value in YAML): "
+        "--config streaming-data:streamShardCount=10",
+    )
+    root.add_argument(
+        "--latency-ms",
+        action="append",
+        default=[],
+        metavar="NAME=MS",
+        help=f"override a per-call latency of the capacity model; names: {', '.join(LATENCY_MS)}",
+    )
+    root.add_argument("--measured", type=Path, help="another measured.json than stacks/compute/bench/measured.json")
+    return root
+
+
+def config_overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """`streaming-data:streamShardCount=10` -> {"data": {"streaming-data:streamShardCount": 10}}."""
+    by_project = {layer.project: layer.name for layer in LAYERS.values()}
+    overrides: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, equals, text = pair.partition("=")
+        project, colon, name = key.partition(":")
+        if not equals or not colon or not name:
+            raise EstimateError(
+                f"--config {pair!r}: write it as PROJECT:KEY=VALUE, such as streaming-data:streamShardCount=10"
+            )
+        if project not in by_project:
+            raise EstimateError(
+                f"--config {pair!r}: {project!r} is not a project; the projects are {', '.join(by_project)}"
+            )
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise EstimateError(f"--config {pair!r}: the value is not valid YAML") from None
+        overrides.setdefault(by_project[project], {})[key] = value
+    return overrides
+
+
+def latency_overrides(pairs: Sequence[str]) -> dict[str, float]:
+    values = {}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        try:
+            values[name] = float(text)
+        except ValueError:
+            raise EstimateError(f"--latency-ms {pair!r}: write it as NAME=MILLISECONDS, such as dynamodb=15") from None
+        if not equals:
+            raise EstimateError(f"--latency-ms {pair!r}: write it as NAME=MILLISECONDS, such as dynamodb=15")
+    return latencies_with(values)
+
+
+def example_stacks(root: Path) -> list[str]:
+    return sorted({path.name.split(".")[1] for path in root.glob("stacks/*/Pulumi.*.yaml")})
+
+
+def check_workload(records_per_second: float, record_kb: float) -> Workload:
+    if not math.isfinite(records_per_second) or records_per_second < 0:
+        raise EstimateError(f"--records-per-second {records_per_second:g}: must be a number >= 0")
+    if not math.isfinite(record_kb) or not 0 < record_kb <= MAX_RECORD_KB:
+        raise EstimateError(
+            f"--record-kb {record_kb:g}: must be more than 0 and at most {MAX_RECORD_KB} (Kinesis' limit)"
+        )
+    return Workload(records_per_second, record_kb)
+
+
+def run(
+    stack: str,
+    workload: Workload,
+    *,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    latencies: dict[str, float] | None = None,
+    measured_path: Path | None = None,
+) -> Estimate:
+    """The estimate of `stack` at `workload`; EstimateError for anything the user must fix."""
+    root = repo_root()
+    if stack not in example_stacks(root):
+        raise EstimateError(
+            f"no layer has a stack file Pulumi.{stack}.yaml; the stacks are: {', '.join(example_stacks(root))}"
+        )
+    measured = load_measured(measured_path)
+    with contextlib.redirect_stdout(sys.stderr):
+        plan = build_plan(stack, config_overrides=overrides)
+    if not plan.ok or "compute" not in plan.runs:
+        problems = "; ".join(" ".join(problem.split()) for problem in plan.problems)
+        raise EstimateError(f"the offline plan of stack {stack!r} failed: {problems}")
+    facts = stack_facts(plan)
+    prices = load_prices(facts.region)
+    return estimate(stack, facts, measured, prices, workload, latencies=latencies or dict(LATENCY_MS))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        workload = check_workload(args.records_per_second, args.record_kb)
+        result = run(
+            args.stack,
+            workload,
+            overrides=config_overrides(args.config),
+            latencies=latency_overrides(args.latency_ms),
+            measured_path=args.measured,
+        )
+    except EstimateError as error:
+        print(f"estimate: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+        for line in result.warnings:
+            print(f"WARNING: {line}", file=sys.stderr)
+    else:
+        print(render_text(result))
+    return 0

@@ -1,0 +1,13 @@
+"""Pulumi's `protect` for what holds the pipeline's data, on stacks that are not disposable."""
+
+from __future__ import annotations
+
+import pulumi
+
+from .settings import DataSettings
+
+
+def holding_data(settings: DataSettings, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    """Options for the stream, the table, the bucket and the KMS keys that decrypt them: a
+    destroy or a replacement of a protected resource fails instead of deleting the data."""
+    return pulumi.ResourceOptions(parent=parent, protect=settings.protects_data)

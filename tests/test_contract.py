@@ -1,0 +1,383 @@
+"""The contract across deployed versions: `contract_reads`, the deploy guard, `nox -s contract-check`.
+
+The deployed stacks are stood in for at the Automation API boundary only (`Gateway`); the new
+program's exports come from the real offline plan; git operations are real.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streaming_shared.catalogue import COMPUTE, LAYERS, NETWORK, OBSERVABILITY, Layer
+from streaming_shared.upstream import export_contract
+from streaming_tooling.deploy import cli, contract
+from streaming_tooling.deploy.contract import DeployGuard, TreePlan, checkout, contract_check, grouped, plan_tree
+from streaming_tooling.deploy.orchestrator import DeployError, Operation, Outcome, run_layers
+from streaming_tooling.deploy.plan import build_plan
+from streaming_tooling.testing.git_repository import BASE_TAG, append, commit_all, copy_of_repository, edit
+
+STAGE_KEYS = "map with keys archive, enrich, ingest, transform, validate"
+
+
+@pytest.fixture(scope="module")
+def planned() -> dict[str, dict[str, Any]]:
+    """Each layer's exports from the real offline plan: what the deployed stacks would hold."""
+    plan = build_plan("local")
+    assert plan.problems == []
+    return {name: dict(run.exports) for name, run in plan.runs.items()}
+
+
+class DeployedStacks:
+    """Stands in for the Automation API: the deployed stacks' outputs; an `up` of a layer
+    replaces its outputs with those given in `after_up`."""
+
+    def __init__(self, deployed: Mapping[str, Mapping[str, Any]], after_up: Mapping[str, Mapping[str, Any]] = {}):
+        self.deployed = {name: dict(outputs) for name, outputs in deployed.items()}
+        self.after_up = after_up
+        self.calls: list[tuple[str, str]] = []
+
+    def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
+        return self.deployed.get(layer.name)
+
+    def run(self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None]) -> Outcome:
+        self.calls.append((operation.value, layer.name))
+        if operation is Operation.UP and layer.name in self.after_up:
+            self.deployed[layer.name] = dict(self.after_up[layer.name])
+        return Outcome(changes={"update": 1})
+
+
+def guard(gateway: DeployedStacks, planned: Mapping[str, Any], **options: Any) -> DeployGuard:
+    return DeployGuard(gateway, "dev", plan_exports=lambda stack: planned, **options)
+
+
+def without(exports: Mapping[str, Any], name: str) -> dict[str, Any]:
+    return {key: value for key, value in exports.items() if key != name}
+
+
+# -- contract_reads ------------------------------------------------------------------------------
+
+
+def test_observability_exports_what_it_reads_from_each_upstream_project(planned):
+    assert planned["observability"]["contract_reads"] == {
+        "streaming-data": ["region", "stream_name", "table_name"],
+        "streaming-compute": [
+            "region",
+            "function_names",
+            "state_machine_arn",
+            "dead_letter_queue_arn",
+            "dead_letter_queue_url",
+        ],
+    }
+
+
+def test_every_layers_contract_reads_is_its_catalogue_reads(planned):
+    for name, item in LAYERS.items():
+        expected = {LAYERS[upstream].project: list(keys) for upstream, keys in item.reads.items()}
+        assert planned[name]["contract_reads"] == expected, name
+
+
+def test_a_program_cannot_export_its_own_contract_reads():
+    outputs = dict.fromkeys(NETWORK.exports, "x") | {"contract_reads": {}}
+    with pytest.raises(ValueError, match="may not export 'contract_reads' itself"):
+        export_contract(NETWORK, outputs)
+
+
+# -- the guard before `up` -------------------------------------------------------------------------
+
+
+def test_a_reshaped_export_a_deployed_reader_reads_is_refused(planned):
+    new_compute = {**planned["compute"], "function_names": list(planned["compute"]["function_names"].values())}
+    deployed = DeployedStacks({"compute": planned["compute"], "observability": planned["observability"]})
+    with pytest.raises(DeployError) as refused:
+        guard(deployed, {**planned, "compute": new_compute}).check([COMPUTE])
+    assert str(refused.value).splitlines()[0] == (
+        "refusing to deploy: stack 'dev' of streaming-observability reads 'function_names' from "
+        f"streaming-compute, which changes shape from {STAGE_KEYS} to list by the new version"
+    )
+
+
+def test_a_map_losing_a_key_a_deployed_reader_reads_is_refused(planned):
+    names = without(planned["compute"]["function_names"], "archive")
+    deployed = DeployedStacks({"compute": planned["compute"], "observability": planned["observability"]})
+    with pytest.raises(DeployError, match=r"to map with keys enrich, ingest, transform, validate by the new"):
+        guard(deployed, {**planned, "compute": {**planned["compute"], "function_names": names}}).check([COMPUTE])
+
+
+def test_an_export_a_deployed_reader_still_reads_cannot_disappear(planned):
+    new_compute = without(planned["compute"], "dead_letter_queue_url")
+    deployed = DeployedStacks({"compute": planned["compute"], "observability": planned["observability"]})
+    with pytest.raises(DeployError) as refused:
+        guard(deployed, {**planned, "compute": new_compute}).check([COMPUTE])
+    assert "stack 'dev' of streaming-observability reads 'dead_letter_queue_url' from streaming-compute, " in str(
+        refused.value
+    )
+    assert "which is no longer exported by the new version" in str(refused.value)
+    assert "--allow-contract-break" in str(refused.value)
+
+
+def test_what_an_older_deployed_reader_reads_counts_not_what_the_catalogue_says_today(planned):
+    old_reader = {
+        **planned["observability"],
+        "contract_reads": {"streaming-compute": ["function_names", "failure_queue_name"]},
+    }
+    deployed = DeployedStacks(
+        {"compute": {**planned["compute"], "failure_queue_name": "q"}, "observability": old_reader}
+    )
+    with pytest.raises(DeployError, match="reads 'failure_queue_name' from streaming-compute, which is no longer"):
+        guard(deployed, planned).check([COMPUTE])
+
+
+def test_allow_contract_break_deploys_and_says_so(planned):
+    said: list[str] = []
+    deployed = DeployedStacks({"compute": planned["compute"], "observability": planned["observability"]})
+    guard(
+        deployed, {**planned, "compute": without(planned["compute"], "region")}, allow_break=True, say=said.append
+    ).check([COMPUTE])
+    assert said[0].startswith("Deploying despite contract breaks, because of --allow-contract-break:")
+    assert "'region' from streaming-compute" in said[0]
+
+
+def test_an_added_export_passes(planned):
+    deployed = DeployedStacks({"compute": planned["compute"], "observability": planned["observability"]})
+    guard(deployed, {**planned, "compute": {**planned["compute"], "state_machine_name_v2": "x"}}).check([COMPUTE])
+
+
+def test_without_deployed_readers_there_is_nothing_to_check_and_no_plan_runs():
+    def no_plan(stack: str) -> Mapping[str, Any]:
+        raise AssertionError("the plan ran")
+
+    DeployGuard(DeployedStacks({"compute": {"region": "x"}}), "dev", plan_exports=no_plan).check([COMPUTE])
+
+
+def test_a_reader_redeployed_later_in_the_same_run_is_not_held_to_its_deployed_reads(planned):
+    deployed = DeployedStacks({"compute": planned["compute"], "observability": planned["observability"]})
+    reshaped = {**planned["compute"], "function_names": ["a"]}
+    guard(deployed, {**planned, "compute": reshaped}).check([COMPUTE, OBSERVABILITY])
+
+
+def test_a_reader_deployed_before_contract_reads_existed_is_held_to_the_catalogue(planned):
+    deployed = DeployedStacks(
+        {"compute": planned["compute"], "observability": without(planned["observability"], "contract_reads")}
+    )
+    with pytest.raises(DeployError, match=r"\(deployed before contract_reads; its catalogue reads assumed\) reads"):
+        guard(deployed, {**planned, "compute": without(planned["compute"], "state_machine_arn")}).check([COMPUTE])
+
+
+# -- after `up`: who reads what changed ------------------------------------------------------------
+
+
+def test_after_a_deploy_that_changed_a_read_export_the_summary_names_the_reader_and_the_command(planned):
+    changed = {**planned["compute"], "state_machine_arn": "arn:aws:states:::stateMachine:renamed"}
+    deployed = DeployedStacks(
+        {"compute": planned["compute"], "observability": planned["observability"]}, after_up={"compute": changed}
+    )
+    checker = guard(deployed, planned)
+    checker.check([COMPUTE])
+    results = run_layers(Operation.UP, [COMPUTE], deployed, "dev", emit=lambda line: None)
+    text, readers = checker.after(results)
+    assert readers == ["observability"]
+    assert text.splitlines()[1] == (
+        "  streaming-observability (stack 'dev') reads state_machine_arn from streaming-compute, which changed: "
+        "redeploy it with `nox -s deploy -- observability --stack dev`"
+    )
+
+
+def test_a_changed_export_no_deployed_reader_reads_asks_for_no_redeploy(planned):
+    changed = {**planned["compute"], "dependency_layer_arn": "arn:aws:lambda:::layer:new:2"}
+    deployed = DeployedStacks(
+        {"compute": planned["compute"], "observability": planned["observability"]}, after_up={"compute": changed}
+    )
+    checker = guard(deployed, planned)
+    checker.check([COMPUTE])
+    assert checker.after(run_layers(Operation.UP, [COMPUTE], deployed, "dev", emit=lambda line: None)) == ("", [])
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def run_cli(argv: list[str], gateway: DeployedStacks, root: Path | None = None) -> tuple[int, str]:
+    said: list[str] = []
+    code = cli.main(
+        argv,
+        root=root or Path("."),
+        gateway_factory=lambda args, root, say: gateway,
+        say=said.append,
+        ask=lambda prompt: "",
+    )
+    return code, "\n".join(said)
+
+
+def test_deploy_refuses_before_any_up_when_a_deployed_reader_would_break(planned):
+    old_reader = {**planned["observability"], "contract_reads": {"streaming-compute": ["dead_letter_queue_name"]}}
+    gateway = DeployedStacks({**planned, "observability": old_reader})
+    code, text = run_cli(["deploy", "compute", "--stack", "dev"], gateway)
+    assert code == 1
+    assert text.startswith(
+        "refusing to deploy: stack 'dev' of streaming-observability reads 'dead_letter_queue_name' from "
+        "streaming-compute, which is no longer exported by the new version"
+    )
+    assert gateway.calls == []
+
+
+def test_deploy_with_allow_contract_break_runs_the_up(planned):
+    old_reader = {**planned["observability"], "contract_reads": {"streaming-compute": ["dead_letter_queue_name"]}}
+    gateway = DeployedStacks({**planned, "observability": old_reader})
+    code, text = run_cli(["deploy", "compute", "--stack", "dev", "--allow-contract-break"], gateway)
+    assert code == 0
+    assert "because of --allow-contract-break" in text
+    assert gateway.calls == [("preview", "compute"), ("up", "compute")]
+
+
+def test_deploy_summary_names_the_readers_and_writes_them_for_the_next_ci_job(planned, tmp_path):
+    changed = {**planned["compute"], "function_names": {**planned["compute"]["function_names"], "ingest": "new"}}
+    gateway = DeployedStacks(planned, after_up={"compute": changed})
+    readers_file = tmp_path / "readers.json"
+    code, text = run_cli(["deploy", "compute", "--stack", "dev", "--readers-file", str(readers_file)], gateway)
+    assert code == 0
+    assert "streaming-observability (stack 'dev') reads function_names from streaming-compute, which changed" in text
+    assert json.loads(readers_file.read_text()) == ["observability"]
+
+
+def test_preview_of_one_layer_previews_only_that_layer(planned):
+    gateway = DeployedStacks(planned)
+    code, text = run_cli(["preview", "compute", "--stack", "dev"], gateway)
+    assert (code, gateway.calls) == (0, [("preview", "compute")])
+    assert text.startswith("preview of stack 'dev':")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    return copy_of_repository(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+def repo(template, tmp_path) -> Path:
+    clone = tmp_path / "repo"
+    shutil.copytree(template, clone, symlinks=True)
+    return clone
+
+
+def test_deploy_changed_deploys_exactly_the_affected_layers(repo, planned):
+    append(repo, "stacks/compute/compute_layer/iam.py", "\n")
+    commit_all(repo, "compute change")
+    gateway = DeployedStacks({"network": planned["network"], "data": planned["data"]})
+    code, text = run_cli(["deploy-changed", "--base", BASE_TAG, "--stack", "dev"], gateway, root=repo)
+    assert code == 0, text
+    assert gateway.calls == [("preview", "compute"), ("up", "compute")]
+    assert "stacks/compute/compute_layer/iam.py changed" in text
+
+
+def test_deploy_changed_needs_no_outputs_of_an_upstream_it_deploys_first(repo, planned):
+    append(repo, "stacks/network/network_layer/settings.py", "\n")
+    append(repo, "stacks/compute/compute_layer/iam.py", "\n")
+    gateway = DeployedStacks({"data": planned["data"]})
+    code, text = run_cli(["deploy-changed", "--base", BASE_TAG, "--stack", "dev"], gateway, root=repo)
+    assert code == 0, text
+    assert gateway.calls == [("preview", "network"), ("up", "network"), ("preview", "compute"), ("up", "compute")]
+
+
+def test_deploy_changed_with_nothing_affected_deploys_nothing_and_needs_no_backend(repo):
+    append(repo, "docs/conventions.md", "\nMore words.\n")
+
+    def no_backend(*args: Any) -> DeployedStacks:
+        raise AssertionError("a gateway was opened")
+
+    said: list[str] = []
+    code = cli.main(
+        ["deploy-changed", "--base", BASE_TAG, "--stack", "dev"], root=repo, gateway_factory=no_backend, say=said.append
+    )
+    assert code == 0
+    assert said[-1] == "Nothing to deploy."
+
+
+def test_deploy_changed_refuses_while_an_unchanged_upstream_is_not_deployed(repo):
+    append(repo, "stacks/compute/compute_layer/iam.py", "\n")
+    code, text = run_cli(["deploy-changed", "--base", BASE_TAG, "--stack", "dev"], DeployedStacks({}), root=repo)
+    assert code == 1
+    assert "stack 'dev' of streaming-network has no outputs yet" in text
+
+
+def test_deploy_changed_with_an_unknown_base_is_one_sentence(repo):
+    code, text = run_cli(["deploy-changed", "--base", "nowhere", "--stack", "dev"], DeployedStacks({}), root=repo)
+    assert code == 1
+    assert text.startswith("git ref 'nowhere' is not known")
+
+
+# -- offline: contract-check -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def base_plan(template, tmp_path_factory) -> TreePlan:
+    tree = tmp_path_factory.mktemp("base-tree")
+    checkout(template, BASE_TAG, tree)
+    return plan_tree(tree, "local")
+
+
+def test_contract_check_passes_when_nothing_changed(repo):
+    said: list[str] = []
+    assert contract.main(["--base", BASE_TAG], root=repo, say=said.append) == 0
+    assert said == [
+        f"Contract kept since {BASE_TAG}: all 18 exports layers read at the base are exported, same shapes."
+    ]
+
+
+def test_contract_check_fails_naming_the_layer_the_export_and_its_readers(repo, base_plan):
+    edit(
+        repo,
+        "stacks/compute/__main__.py",
+        '"function_names": {stage: functions[stage].function.name for stage in STAGES},',
+        '"function_names": [functions[stage].function.name for stage in STAGES],',
+    )
+    assert grouped(contract_check(base_plan, plan_tree(repo, "local"))) == [
+        f"streaming-compute: export 'function_names' changes shape from {STAGE_KEYS} to list; "
+        "read by streaming-observability"
+    ]
+
+
+def test_contract_check_exits_non_zero_on_a_break(repo):
+    edit(
+        repo,
+        "stacks/compute/__main__.py",
+        '"function_names": {stage: functions[stage].function.name for stage in STAGES},',
+        '"function_names": [functions[stage].function.name for stage in STAGES],',
+    )
+    commit_all(repo, "function_names as a list")
+    said: list[str] = []
+    assert contract.main(["--base", BASE_TAG], root=repo, say=said.append) == 1
+    assert said[0].startswith(f"Contract broken since {BASE_TAG}:\n  streaming-compute: export 'function_names'")
+
+
+def test_contract_check_lets_additions_pass(repo, base_plan):
+    edit(
+        repo,
+        "stacks/compute/__main__.py",
+        '"dependency_layer_arn":',
+        '"stage_count": len(STAGES),\n        "dependency_layer_arn":',
+    )
+    head = plan_tree(repo, "local")
+    assert "stage_count" in head.exports["compute"]
+    assert contract_check(base_plan, head) == []
+
+
+def test_an_export_read_at_the_base_and_gone_in_the_work_tree_fails(base_plan):
+    head = TreePlan(
+        exports={**base_plan.exports, "data": without(base_plan.exports["data"], "table_arn")},
+        projects=base_plan.projects,
+        reads=base_plan.reads,
+        problems=[],
+    )
+    assert grouped(contract_check(base_plan, head)) == [
+        "streaming-data: export 'table_arn' is no longer exported; read by streaming-compute"
+    ]
+
+
+def test_an_unknown_base_exits_2_with_one_sentence(repo):
+    said: list[str] = []
+    assert contract.main(["--base", "nowhere"], root=repo, say=said.append) == 2
+    assert said[0].startswith("git ref 'nowhere' is not known")
