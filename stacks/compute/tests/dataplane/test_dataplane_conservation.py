@@ -102,8 +102,8 @@ def inject(pipeline, fault):
     kind, first, second = fault
     clients = pipeline.function_clients
     if kind == "throttle":
-        # BatchWriteItem calls first..first+second-1 are throttled: ingest's RECEIVED write, archive's
-        # final states or both; fewer than 6 in a row are absorbed by the retries.
+        # BatchWriteItem calls first..first+second-1 are throttled: archive's final-state writes, of one
+        # chunk or of several; fewer than 6 in a row are absorbed by the retries.
         return throttle(clients["dynamodb"], when=lambda call: first <= call < first + second)
     if kind == "unprocessed":
         return Unprocessed(clients["dynamodb"], keep=first, when=lambda call: call % 2 == 1)
