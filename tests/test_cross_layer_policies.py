@@ -33,7 +33,7 @@ def removing(run: ProgramRun, unwanted: Callable[[Resource], bool]) -> ProgramRu
 
 
 def alarm_named(key: str) -> Callable[[Resource], bool]:
-    return lambda resource: resource.type == cross_layer.ALARM and resource.name == key
+    return lambda resource: resource.type == cross_layer.ALARM and resource.name == f"alarms-{key}"
 
 
 def test_the_real_chain_keeps_every_cross_layer_rule(plan, plan_with_stream_key):
@@ -103,7 +103,7 @@ def test_without_reserved_concurrency_the_unreserved_pool_counts(plan):
     runs = {**plan.runs, "compute": dataclasses.replace(compute, resources=reserving)}
     [problem] = cross_layer.the_shards_fit_the_consumers_concurrency(runs)
     assert problem.endswith(
-        "= 1 concurrent batches, but function 'streaming-local-ingest' can run at most 0 at once "
+        "= 8 concurrent batches, but function 'streaming-local-ingest' can run at most 0 at once "
         "(the account's unreserved pool (1000 minus 1000 reserved by other functions))"
     )
 

@@ -32,7 +32,7 @@ STAGES: tuple[str, ...] = ("ingest", "transform", "validate", "enrich", "archive
 """The five Lambda stages, in processing order."""
 
 STATUS_INDEX = "StatusIndex"
-"""The state table's global secondary index (DESIGN.md): the data layer creates it, the
+"""The state table's global secondary index (the contract): the data layer creates it, the
 observability layer watches its write throttling."""
 
 

@@ -135,7 +135,9 @@ def test_a_reshaped_export_affects_that_layer_and_its_readers(repo):
     assert found.as_json() == {
         "layers": ["network", "compute"],
         "reasons": {
-            "network": ["its catalogue entry changed (exports: reshaped private_subnet_ids (list of strings -> string))"],
+            "network": [
+                "its catalogue entry changed (exports: reshaped private_subnet_ids (list of strings -> string))"
+            ],
             "compute": ["it reads streaming-network, whose catalogue entry changed"],
         },
     }

@@ -24,7 +24,7 @@ def chain() -> dict[str, ProgramRun]:
 
 
 def test_the_table_alarm_reads_write_throttle_events_of_the_table_itself(chain):
-    alarm = chain["observability"].one(ALARM, "table-write-throttle-events")
+    alarm = chain["observability"].one(ALARM, "alarms-table-write-throttle-events")
     table_name = chain["data"].exports["table_name"]
     assert (alarm.inputs["namespace"], alarm.inputs["metricName"]) == ("AWS/DynamoDB", "WriteThrottleEvents")
     assert alarm.inputs["dimensions"] == {"TableName": table_name}
@@ -33,7 +33,7 @@ def test_the_table_alarm_reads_write_throttle_events_of_the_table_itself(chain):
 
 
 def test_the_index_alarm_names_status_index_as_the_data_layer_creates_it(chain):
-    alarm = chain["observability"].one(ALARM, "status-index-write-throttle-events")
+    alarm = chain["observability"].one(ALARM, "alarms-status-index-write-throttle-events")
     table = chain["data"].one("aws:dynamodb/table:Table")
     index_names = [index["name"] for index in table.inputs["globalSecondaryIndexes"]]
     assert alarm.inputs["metricName"] == "WriteThrottleEvents"
@@ -47,7 +47,7 @@ def test_the_index_alarm_names_status_index_as_the_data_layer_creates_it(chain):
 def test_both_notify_the_alarm_topic_on_alarm_and_ok(chain):
     topic = chain["observability"].one("aws:sns/topic:Topic").outputs["arn"]
     for key in ("table-write-throttle-events", "status-index-write-throttle-events"):
-        alarm = chain["observability"].one(ALARM, key)
+        alarm = chain["observability"].one(ALARM, f"alarms-{key}")
         assert alarm.inputs["alarmActions"] == [topic] and alarm.inputs["okActions"] == [topic]
         assert alarm.inputs["treatMissingData"] == "notBreaching"
 
