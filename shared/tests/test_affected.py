@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from streaming_tooling.affected import GitError, affected, main
+from streaming_tooling.affected import GitError, affected, catalogue_changes, main
 from streaming_tooling.testing.git_repository import append, commit_all, copy_of_repository, edit, git
 
 
@@ -212,3 +212,18 @@ def test_an_unknown_base_exits_2_without_a_traceback(repo, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "is not known" in captured.err and "Traceback" not in captured.err
+
+
+def test_shapes_added_to_a_catalogue_of_names_are_no_change_of_shape():
+    names_only = (
+        "from dataclasses import dataclass\n"
+        "@dataclass(frozen=True)\n"
+        "class Layer:\n    name: str\n    project: str\n    exports: tuple\n"
+        "LAYERS = {'network': Layer('network', 'streaming-network', ('region', 'vpc_id'))}\n"
+    )
+    shaped = names_only.replace("('region', 'vpc_id')", "{'region': 'string', 'vpc_id': 'string'}")
+    assert catalogue_changes(names_only, shaped)[0] == {}
+    assert catalogue_changes(names_only, shaped.replace(", 'vpc_id': 'string'", "")) == (
+        {"network": ["exports: removed vpc_id"]},
+        [],
+    )

@@ -247,6 +247,16 @@ def _entry(item: object) -> dict[str, object]:
     }
 
 
+def _comparable(was: dict[str, object], now: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:
+    """The two entries with shapes dropped where one side declares none (a catalogue of names only)."""
+    was, now = dict(was), dict(now)
+    for key in ("exports", "optional_exports"):
+        before, after = was[key], now[key]
+        if isinstance(before, dict) and isinstance(after, dict) and None in (*before.values(), *after.values()):
+            was[key], now[key] = dict.fromkeys(before), dict.fromkeys(after)
+    return was, now
+
+
 def _code_without_docstrings(source: str) -> list[str]:
     """Top-level functions and classes, docstrings dropped: what the catalogue does besides its data."""
     dumps = []
@@ -285,7 +295,7 @@ def catalogue_changes(before: str | None, after: str | None) -> tuple[dict[str, 
         if name not in old_layers or name not in new_layers:
             per_layer[name] = ["added to the catalogue" if name in new_layers else "removed from the catalogue"]
             continue
-        was, now = _entry(old_layers[name]), _entry(new_layers[name])
+        was, now = _comparable(_entry(old_layers[name]), _entry(new_layers[name]))
         described = [describe_entry_change(key, was[key], now[key]) for key in was if was[key] != now[key]]
         if described:
             per_layer[name] = described
