@@ -1,9 +1,9 @@
 """streaming-data: the stream records arrive on, the table that tracks them, the bucket they end in."""
 
-from data_layer.archive import ArchiveBucket, archive_bucket_name
+from data_layer.archive import ArchiveBucket, ArchiveSpec, archive_bucket_name
 from data_layer.settings import DataSettings
-from data_layer.stream import IngestStream
-from data_layer.table import StateTable
+from data_layer.stream import IngestStream, StreamSpec
+from data_layer.table import StateTable, TableSpec
 
 from streaming_shared.catalogue import DATA
 from streaming_shared.provider import aws_provider, layer_options
@@ -13,9 +13,9 @@ settings = DataSettings.load()
 provider = aws_provider(settings)
 bucket_name = archive_bucket_name(settings, provider)  # a bad name fails here, before any resource
 
-stream = IngestStream("stream", settings, opts=layer_options(provider))
-table = StateTable("state", settings, opts=layer_options(provider))
-archive = ArchiveBucket("archive", settings, bucket_name, opts=layer_options(provider))
+stream = IngestStream("stream", StreamSpec.of(settings), opts=layer_options(provider))
+table = StateTable("state", TableSpec.of(settings), opts=layer_options(provider))
+archive = ArchiveBucket("archive", ArchiveSpec.of(settings, bucket_name), opts=layer_options(provider))
 
 # The key ARNs exist only when a customer-managed key is configured: with the AWS-managed
 # Kinesis key or SSE-S3, consumers need no KMS permission, so there is nothing to export.

@@ -4,6 +4,7 @@ resource (pulumi-aws 7 deprecates the inline bucket arguments)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -68,32 +69,58 @@ def deny_insecure_transport(bucket_arn: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class ArchiveSpec:
+    """The bucket's name, encryption, lifecycle days, and what may delete it."""
+
+    environment: str
+    bucket_name: str
+    """Already checked, by `archive_bucket_name`."""
+    customer_managed_key: bool
+    infrequent_access_days: int
+    glacier_days: int
+    noncurrent_days: int
+    force_destroy: bool
+    protect: bool
+
+    @classmethod
+    def of(cls, settings: DataSettings, bucket_name: str) -> ArchiveSpec:
+        return cls(
+            environment=settings.environment.name,
+            bucket_name=bucket_name,
+            customer_managed_key=settings.archive_customer_managed_key,
+            infrequent_access_days=settings.archive_infrequent_access_days,
+            glacier_days=settings.archive_glacier_days,
+            noncurrent_days=settings.archive_noncurrent_days,
+            force_destroy=settings.force_destroy,
+            protect=settings.protects_data,
+        )
+
+
 class ArchiveBucket(pulumi.ComponentResource):
     """A private, versioned, encrypted bucket with lifecycle tiering and a TLS-only policy."""
 
-    def __init__(
-        self, name: str, settings: DataSettings, bucket_name: str, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, spec: ArchiveSpec, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:data:ArchiveBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(settings.environment.name)
+        namer = Namer(spec.environment)
 
         self.bucket = aws.s3.Bucket(
             "archive",
-            bucket=bucket_name,
-            force_destroy=settings.force_destroy,
-            opts=holding_data(settings, self),
+            bucket=spec.bucket_name,
+            force_destroy=spec.force_destroy,
+            opts=holding_data(spec.protect, self),
         )
         bucket_id = self.bucket.id
 
         self.key: aws.kms.Key | None = None
-        if settings.archive_customer_managed_key:
+        if spec.customer_managed_key:
             self.key, _ = customer_managed_key(
                 f"{name}-key",
                 description=f"streaming-pipeline {namer.environment}: S3 archive bucket encryption",
                 alias=namer.name(name),
                 source=namer.source,
-                opts=holding_data(settings, self),
+                opts=holding_data(spec.protect, self),
             )
             by_default = _EncryptByDefault(sse_algorithm="aws:kms", kms_master_key_id=self.key.arn)
         else:
@@ -129,10 +156,10 @@ class ArchiveBucket(pulumi.ComponentResource):
                     filter=EVERYTHING,
                     transitions=[
                         aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=settings.archive_infrequent_access_days, storage_class="STANDARD_IA"
+                            days=spec.infrequent_access_days, storage_class="STANDARD_IA"
                         ),
                         aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=settings.archive_glacier_days, storage_class="GLACIER"
+                            days=spec.glacier_days, storage_class="GLACIER"
                         ),
                     ],
                 ),
@@ -141,7 +168,7 @@ class ArchiveBucket(pulumi.ComponentResource):
                     status="Enabled",
                     filter=EVERYTHING,
                     noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=settings.archive_noncurrent_days
+                        noncurrent_days=spec.noncurrent_days
                     ),
                 ),
                 aws.s3.BucketLifecycleConfigurationRuleArgs(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
-from .settings import DataSettings
 
-
-def holding_data(settings: DataSettings, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+def holding_data(protect: bool, parent: pulumi.Resource) -> pulumi.ResourceOptions:
     """Options for the stream, the table, the bucket and the KMS keys that decrypt them: a
-    destroy or a replacement of a protected resource fails instead of deleting the data."""
-    return pulumi.ResourceOptions(parent=parent, protect=settings.protects_data)
+    destroy or a replacement of a protected resource fails instead of deleting the data.
+    `protect` is the layer's `DataSettings.protects_data`."""
+    return pulumi.ResourceOptions(parent=parent, protect=protect)

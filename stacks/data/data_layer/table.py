@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
@@ -9,7 +11,7 @@ from streaming_shared.catalogue import STATUS_INDEX
 from streaming_shared.naming import NameKind, Namer
 
 from .protection import holding_data
-from .settings import DataSettings
+from .settings import BillingMode, DataSettings
 
 HASH_KEY = "PipelineId"
 RANGE_KEY = "Timestamp"
@@ -31,21 +33,49 @@ wants the records, reason included, not just their keys.
 """
 
 
+@dataclass(frozen=True)
+class TableSpec:
+    """The table's billing and capacity, its deletion protection, and whether it is protected."""
+
+    environment: str
+    billing_mode: BillingMode
+    read_capacity: int | None
+    write_capacity: int | None
+    index_read_capacity: int | None
+    index_write_capacity: int | None
+    """The `StatusIndex` capacities: the index's own if configured, else the table's."""
+    deletion_protection: bool
+    protect: bool
+
+    @classmethod
+    def of(cls, settings: DataSettings) -> TableSpec:
+        index_read, index_write = settings.index_capacity
+        return cls(
+            environment=settings.environment.name,
+            billing_mode=settings.table_billing_mode,
+            read_capacity=settings.table_read_capacity,
+            write_capacity=settings.table_write_capacity,
+            index_read_capacity=index_read,
+            index_write_capacity=index_write,
+            deletion_protection=settings.deletion_protection,
+            protect=settings.protects_data,
+        )
+
+
 class StateTable(pulumi.ComponentResource):
     """The state table: key schema, `StatusIndex`, TTL, PITR and encryption."""
 
-    def __init__(self, name: str, settings: DataSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, spec: TableSpec, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("streaming:data:StateTable", name, None, opts)
-        namer = Namer(settings.environment.name)
-        provisioned = settings.table_billing_mode == "PROVISIONED"
-        index_read, index_write = settings.index_capacity
+        namer = Namer(spec.environment)
+        provisioned = spec.billing_mode == "PROVISIONED"
 
         self.table = aws.dynamodb.Table(
             "state",
             name=namer.name("state", kind=NameKind.DYNAMODB_TABLE),
-            billing_mode=settings.table_billing_mode,
-            read_capacity=settings.table_read_capacity if provisioned else None,
-            write_capacity=settings.table_write_capacity if provisioned else None,
+            billing_mode=spec.billing_mode,
+            read_capacity=spec.read_capacity if provisioned else None,
+            write_capacity=spec.write_capacity if provisioned else None,
             hash_key=HASH_KEY,
             range_key=RANGE_KEY,
             attributes=[
@@ -63,8 +93,8 @@ class StateTable(pulumi.ComponentResource):
                         aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=RANGE_KEY, key_type="RANGE"),
                     ],
                     projection_type=STATUS_INDEX_PROJECTION,
-                    read_capacity=index_read if provisioned else None,
-                    write_capacity=index_write if provisioned else None,
+                    read_capacity=spec.index_read_capacity if provisioned else None,
+                    write_capacity=spec.index_write_capacity if provisioned else None,
                 )
             ],
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=TTL_ATTRIBUTE, enabled=True),
@@ -72,8 +102,8 @@ class StateTable(pulumi.ComponentResource):
             # Enabled without a key ARN means the AWS-managed key `alias/aws/dynamodb`: no key
             # fee, and key use shows up in CloudTrail (the AWS-owned default shows nothing).
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
-            deletion_protection_enabled=settings.deletion_protection,
-            opts=holding_data(settings, self),
+            deletion_protection_enabled=spec.deletion_protection,
+            opts=holding_data(spec.protect, self),
         )
 
         self.register_outputs({"table_name": self.table.name, "table_arn": self.table.arn})
