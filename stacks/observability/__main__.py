@@ -1,8 +1,8 @@
 """streaming-observability: alarms an on-call engineer can rely on, where they go, and a dashboard."""
 
-from observability_layer.alarms import PipelineAlarms
+from observability_layer.alarms import AlarmSpec, PipelineAlarms
 from observability_layer.alerting import AlarmTopic, AwsAccount
-from observability_layer.dashboard import PipelineDashboard
+from observability_layer.dashboard import DashboardSpec, PipelineDashboard
 from observability_layer.settings import ObservabilitySettings
 from observability_layer.targets import PipelineTargets
 
@@ -23,8 +23,10 @@ topic = AlarmTopic(
     https_endpoint=settings.alarm_https_endpoint,
     opts=layer_options(provider),
 )
-alarms = PipelineAlarms("alarms", settings, targets, topic.topic.arn, opts=layer_options(provider))
-dashboard = PipelineDashboard("dashboard", settings, targets, list(alarms.arns.values()), opts=layer_options(provider))
+alarms = PipelineAlarms("alarms", AlarmSpec.of(settings), targets, topic.topic.arn, opts=layer_options(provider))
+dashboard = PipelineDashboard(
+    "dashboard", DashboardSpec.of(settings), targets, list(alarms.arns.values()), opts=layer_options(provider)
+)
 
 export_contract(
     OBSERVABILITY,

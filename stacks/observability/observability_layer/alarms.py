@@ -19,7 +19,7 @@ import pulumi_aws as aws
 from streaming_shared.catalogue import STAGES, STATUS_INDEX
 from streaming_shared.naming import NameKind, Namer
 
-from .alarm_kinds import KINDS, PER_OPERATION_METRICS, AlarmKind, Target, Tuning
+from .alarm_kinds import KINDS, KINDS_BY_KEY, PER_OPERATION_METRICS, AlarmKind, Target, Tuning
 from .settings import ObservabilitySettings
 from .targets import PipelineTargets
 
@@ -39,6 +39,25 @@ class PlannedAlarm:
     """The alarm's logical name and the part of its physical name after `streaming-<env>-`."""
     kind: AlarmKind
     watched: Watched
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """What the alarms take from the layer's settings: the environment, the DynamoDB operations
+    the per-operation alarms sum, and each alarm kind's effective tuning."""
+
+    environment: str
+    table_operations: tuple[str, ...]
+    tunings: Mapping[str, Tuning]
+    """By alarm kind key (`deadLetterQueueDepth`): the override if configured, else the default."""
+
+    @classmethod
+    def of(cls, settings: ObservabilitySettings) -> AlarmSpec:
+        return cls(
+            environment=settings.environment.name,
+            table_operations=tuple(settings.table_operations),
+            tunings={key: settings.tuning(key) for key in KINDS_BY_KEY},
+        )
 
 
 def watched_resources(kind: AlarmKind, targets: PipelineTargets) -> list[Watched]:
@@ -110,20 +129,20 @@ class PipelineAlarms(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: ObservabilitySettings,
+        spec: AlarmSpec,
         targets: PipelineTargets,
         topic_arn: pulumi.Output[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:observability:PipelineAlarms", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(settings.environment.name)
-        operations = list(settings.table_operations)
+        namer = Namer(spec.environment)
+        operations = list(spec.table_operations)
 
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
         for planned in plan(targets):
             kind, watched = planned.kind, planned.watched
-            tuning = settings.tuning(kind.key)
+            tuning = spec.tunings[kind.key]
             description = watched.name.apply(
                 functools.partial(_describe, kind, tuning, watched.stage, ", ".join(operations))
             )

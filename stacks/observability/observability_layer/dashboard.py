@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -238,20 +239,38 @@ def dashboard_body(
     return {"widgets": layout.widgets}
 
 
+@dataclass(frozen=True)
+class DashboardSpec:
+    """Where the dashboard lives and the alarm thresholds its graphs draw as lines."""
+
+    environment: str
+    region: str
+    """In the dashboard's name (dashboards are unique per account) and in every graph."""
+    thresholds: Mapping[str, float]
+    """By alarm kind key, as `dashboard_body` takes them."""
+
+    @classmethod
+    def of(cls, settings: ObservabilitySettings) -> DashboardSpec:
+        return cls(
+            environment=settings.environment.name,
+            region=settings.environment.region,
+            thresholds={key: settings.tuning(key).threshold for key in KINDS_BY_KEY},
+        )
+
+
 class PipelineDashboard(pulumi.ComponentResource):
     """One dashboard per environment: `streaming-<env>-pipeline`."""
 
     def __init__(
         self,
         name: str,
-        settings: ObservabilitySettings,
+        spec: DashboardSpec,
         targets: PipelineTargets,
         alarm_arns: Sequence[pulumi.Output[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:observability:PipelineDashboard", name, None, opts)
-        region = settings.environment.region
-        thresholds = {key: settings.tuning(key).threshold for key in KINDS_BY_KEY}
+        region, thresholds = spec.region, spec.thresholds
         body = pulumi.Output.all(
             stream_name=targets.stream_name,
             table_name=targets.table_name,
@@ -262,9 +281,7 @@ class PipelineDashboard(pulumi.ComponentResource):
         ).apply(lambda values: json.dumps(dashboard_body(region=region, thresholds=thresholds, **values)))
         self.dashboard = aws.cloudwatch.Dashboard(
             name,
-            dashboard_name=Namer(settings.environment.name, region=region).name(
-                "pipeline", kind=NameKind.CLOUDWATCH_DASHBOARD
-            ),
+            dashboard_name=Namer(spec.environment, region=region).name("pipeline", kind=NameKind.CLOUDWATCH_DASHBOARD),
             dashboard_body=body,
             opts=pulumi.ResourceOptions(parent=self),
         )
