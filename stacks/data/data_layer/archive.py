@@ -106,7 +106,7 @@ class ArchiveBucket(pulumi.ComponentResource):
         namer = Namer(spec.environment)
 
         self.bucket = aws.s3.Bucket(
-            "archive",
+            name,
             bucket=spec.bucket_name,
             force_destroy=spec.force_destroy,
             opts=holding_data(spec.protect, self),
@@ -126,7 +126,7 @@ class ArchiveBucket(pulumi.ComponentResource):
         else:
             by_default = _EncryptByDefault(sse_algorithm="AES256")
         self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            "archive",
+            name,
             bucket=bucket_id,
             rules=[
                 aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
@@ -140,14 +140,14 @@ class ArchiveBucket(pulumi.ComponentResource):
         )
 
         self.versioning = aws.s3.BucketVersioning(
-            "archive",
+            name,
             bucket=bucket_id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             opts=child,
         )
 
         self.lifecycle = aws.s3.BucketLifecycleConfiguration(
-            "archive",
+            name,
             bucket=bucket_id,
             rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -195,7 +195,7 @@ class ArchiveBucket(pulumi.ComponentResource):
         )
 
         self.public_access_block = aws.s3.BucketPublicAccessBlock(
-            "archive",
+            name,
             bucket=bucket_id,
             block_public_acls=True,
             block_public_policy=True,
@@ -205,14 +205,14 @@ class ArchiveBucket(pulumi.ComponentResource):
         )
 
         self.ownership_controls = aws.s3.BucketOwnershipControls(
-            "archive",
+            name,
             bucket=bucket_id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
             opts=child,
         )
 
         self.policy = aws.s3.BucketPolicy(
-            "archive",
+            name,
             bucket=bucket_id,
             policy=self.bucket.arn.apply(deny_insecure_transport),
             # S3 can refuse a bucket policy while the public access block is still being

@@ -64,7 +64,7 @@ class IngestStream(pulumi.ComponentResource):
             kms_key_id = self.key.arn
 
         self.stream = aws.kinesis.Stream(
-            "stream",
+            name,
             name=namer.name("records", kind=NameKind.KINESIS_STREAM),
             stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode=spec.mode),
             shard_count=spec.shard_count,

@@ -71,7 +71,7 @@ class StateTable(pulumi.ComponentResource):
         provisioned = spec.billing_mode == "PROVISIONED"
 
         self.table = aws.dynamodb.Table(
-            "state",
+            name,
             name=namer.name("state", kind=NameKind.DYNAMODB_TABLE),
             billing_mode=spec.billing_mode,
             read_capacity=spec.read_capacity if provisioned else None,

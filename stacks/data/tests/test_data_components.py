@@ -59,3 +59,14 @@ def test_a_stream_and_a_table_are_what_their_specs_say(tmp_path):
     assert (index["readCapacity"], index["writeCapacity"]) == (2, 3)
     assert table.inputs["deletionProtectionEnabled"] is False
     assert not table.protect
+
+
+def test_children_are_named_after_their_component(tmp_path):
+    renamed = PROGRAM.replace('IngestStream(\n    "stream",', 'IngestStream(\n    "clicks",').replace(
+        'StateTable(\n    "state",', 'StateTable(\n    "clicks-state",'
+    )
+    (tmp_path / "__main__.py").write_text(renamed.format(folder=str(repo_root() / "stacks" / "data")))
+    run = run_program(tmp_path, project="probe")
+    assert run.one("aws:kinesis/stream:Stream").name == "clicks"
+    assert run.one("aws:kms/key:Key").name == "clicks-key"
+    assert run.one("aws:dynamodb/table:Table").name == "clicks-state"
