@@ -7,7 +7,6 @@ the example stack files (`Pulumi.<stack>.yaml`).
 
 from __future__ import annotations
 
-import ast
 import re
 import subprocess
 
@@ -16,6 +15,7 @@ import pytest
 from streaming_shared.catalogue import LAYERS
 from streaming_tooling import docs
 from streaming_tooling.testing import repo_root
+from streaming_tooling.testing.noxfile import noxfile_sessions
 
 ROOT = repo_root()
 
@@ -125,22 +125,9 @@ def test_the_example_tests_in_the_documentation_pass():
         test()
 
 
-def noxfile_sessions() -> set[str]:
-    sessions = set()
-    for node in ast.walk(ast.parse((ROOT / "noxfile.py").read_text())):
-        if isinstance(node, ast.FunctionDef):
-            for decorator in node.decorator_list:
-                call = decorator if isinstance(decorator, ast.Call) else None
-                target = call.func if call else decorator
-                if isinstance(target, ast.Attribute) and target.attr == "session":
-                    named = [k.value.value for k in (call.keywords if call else []) if k.arg == "name"]
-                    sessions.add(named[0] if named else node.name)
-    return sessions
-
-
 def test_the_readme_is_a_front_door_that_lists_every_nox_session():
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 200
     listed = set(re.findall(r"^\| `nox -s ([\w-]+)", readme, re.MULTILINE))
-    assert noxfile_sessions() - listed == set()
+    assert noxfile_sessions(ROOT) - listed == set()
     assert "plan" in listed and "deploy-all" in listed

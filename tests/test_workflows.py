@@ -14,6 +14,7 @@ import yaml
 
 from streaming_shared.catalogue import LAYERS, deploy_order
 from streaming_tooling.testing import repo_root
+from streaming_tooling.testing.noxfile import noxfile_sessions
 
 ROOT = repo_root()
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -62,13 +63,6 @@ def steps(document: dict[Any, Any]) -> list[dict[str, Any]]:
     return [step for job in document["jobs"].values() for step in job.get("steps", [])]
 
 
-def nox_sessions() -> set[str]:
-    text = (ROOT / "noxfile.py").read_text()
-    named = set(re.findall(r'@nox\.session\(name="([\w-]+)"\)', text))
-    plain = set(re.findall(r"@nox\.session\n(?:@.*\n)*def (\w+)", text))
-    return named | plain
-
-
 def test_every_workflow_follows_githubs_schema():
     workflows = sorted(WORKFLOWS.glob("*.yml"))
     assert {path.name for path in workflows} >= {"pull-request.yml", "deploy.yml", "deploy-layer.yml", "drift.yml"}
@@ -105,7 +99,7 @@ def test_every_action_is_pinned_to_a_commit():
 
 
 def test_workflows_run_nox_sessions_only():
-    sessions = nox_sessions()
+    sessions = noxfile_sessions(ROOT)
     called = []
     for path in WORKFLOWS.glob("*.yml"):
         for step in steps(load(path.name)):

@@ -89,21 +89,6 @@ def count_requests(mixed: bool, region: str = TEST_REGION) -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def stdout_discarded():
-    """Powertools writes logs and EMF metrics to file descriptor 1: send it to /dev/null meanwhile."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with open(os.devnull, "w") as sink:
-        os.dup2(sink.fileno(), 1)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
-
-
 def cpu_per_record(passes: int) -> dict[str, float]:
     """Microseconds of this thread's CPU per record: each handler, and the JSON between the stages.
 
@@ -176,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     server, endpoint = runner.start_moto()
     os.environ.update(runner.emulator_environment(endpoint, TEST_REGION) | {"POWERTOOLS_LOG_LEVEL": "INFO"})
     try:
-        with stdout_discarded():
+        with runner.stdout_discarded():
             counts = count_requests(mixed=False)
             mixed = count_requests(mixed=True)
             cpu = cpu_per_record(args.passes)

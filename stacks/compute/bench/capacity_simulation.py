@@ -22,13 +22,12 @@ simulation side by side for the compute layer's default mapping and for one more
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,20 +118,6 @@ def producer_event(number: int, record_kb: float) -> bytes:
     return json.dumps(event).encode()
 
 
-@contextlib.contextmanager
-def stdout_discarded() -> Iterator[None]:
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with open(os.devnull, "w") as sink:
-        os.dup2(sink.fileno(), 1)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
-
-
 def _worker(
     scenario: Scenario, latencies_ms: Mapping[str, float], slot: tuple[int, float], start: Any, results: Any
 ) -> None:
@@ -141,7 +126,7 @@ def _worker(
     number, offset_seconds = slot
     server, endpoint = runner.start_moto()
     os.environ.update(runner.emulator_environment(endpoint, TEST_REGION) | {"POWERTOOLS_LOG_LEVEL": "WARNING"})
-    with stdout_discarded():
+    with runner.stdout_discarded():
         pipeline = runner.Pipeline(region=TEST_REGION, environment=f"sim{number}", max_payload_bytes=MAX_PAYLOAD_BYTES)
         count = scenario.batch_size * scenario.batches_per_worker
         pipeline.put(

@@ -13,6 +13,7 @@ the error, as the Lambda integration does. Every other call (DynamoDB, S3, Kines
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
 import json
 import logging
@@ -266,6 +267,21 @@ class RequestCounter:
     @property
     def total(self) -> int:
         return sum(self.calls.values())
+
+
+@contextlib.contextmanager
+def stdout_discarded() -> Iterator[None]:
+    """Powertools writes logs and EMF metrics to file descriptor 1: send it to /dev/null meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def start_moto() -> tuple[Any, str]:
