@@ -273,7 +273,7 @@ def default_facts():
 def test_the_plan_gives_the_resolved_settings(default_facts):
     assert default_facts.region == "us-east-1"
     assert default_facts.functions["ingest"].memory_mb == 512
-    assert (default_facts.batch_size, default_facts.parallelization_factor) == (180, 8)
+    assert (default_facts.batch_size, default_facts.parallelization_factor) == (180, 10)
     assert default_facts.table_billing_mode == "PAY_PER_REQUEST"
     assert default_facts.interface_endpoint_azs == 4  # sync-states and kinesis-streams in 2 AZs
     assert default_facts.sync_states_endpoint

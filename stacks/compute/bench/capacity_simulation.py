@@ -219,12 +219,7 @@ def compare(scenario: Scenario, latencies_ms: Mapping[str, float] | None = None)
 
 def default_scenarios() -> list[Scenario]:
     """The compute layer's default mapping at 1 KB records, and a single slot of the bench's small records."""
-    sys.path.insert(0, str(runner.COMPUTE))
-    from compute_layer.settings import ComputeSettings  # noqa: PLC0415 (needs the compute folder on sys.path)
-
-    defaults = ComputeSettings.model_fields
-    batch_size = int(defaults["batch_size"].default)
-    factor = int(defaults["parallelization_factor"].default)
+    batch_size, factor = runner.default_mapping()
     return [Scenario(batch_size, factor, 1.0), Scenario(100, 1, 0.2)]
 
 

@@ -399,7 +399,7 @@ def test_event_source_mapping_defaults_are_bounded_and_bisect(default_run):
         "startingPosition": "TRIM_HORIZON",
         "batchSize": 180,
         "maximumBatchingWindowInSeconds": 5,
-        "parallelizationFactor": 8,
+        "parallelizationFactor": 10,
         "bisectBatchOnFunctionError": True,
         "maximumRetryAttempts": 10,
         "maximumRecordAgeInSeconds": 3600,

@@ -77,6 +77,16 @@ def state_machine() -> ModuleType:
     return load_module("compute_state_machine", STATE_MACHINE_FILE)
 
 
+def default_mapping() -> tuple[int, int]:
+    """The compute layer's default `batchSize` and `parallelizationFactor`: what the benchmarks measure."""
+    if str(COMPUTE) not in sys.path:
+        sys.path.insert(0, str(COMPUTE))
+    from compute_layer.settings import ComputeSettings  # noqa: PLC0415 (needs the compute folder on sys.path)
+
+    defaults = ComputeSettings.model_fields
+    return int(defaults["batch_size"].default), int(defaults["parallelization_factor"].default)
+
+
 def aws_clients() -> ModuleType:
     functions_on_path()
     import pipeline_core.aws  # noqa: PLC0415 (needs the functions folder on sys.path first)

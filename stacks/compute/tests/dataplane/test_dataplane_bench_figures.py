@@ -27,7 +27,8 @@ def measured(bench):
 def counted(bench):
     counts = bench.count_requests(mixed=False, region=REGION)
     mixed = bench.count_requests(mixed=True, region=REGION)
-    return bench.figures(counts, mixed, dict.fromkeys((*bench.STAGES, "json"), 0.0))
+    unclocked = {"per_record": dict.fromkeys((*bench.STAGES, "json"), 0.0), "total_range": (0.0, 0.0), "sdk_per_request": {}}
+    return bench.figures(counts, mixed, unclocked)
 
 
 COUNTS = (
@@ -52,11 +53,16 @@ def test_the_measured_file_has_every_figure_the_estimate_reads(measured):
         *COUNTS,
         "cpu_us_per_record_by_handler",
         "cpu_us_per_record_total",
+        "cpu_us_per_record_total_range_of_rounds",
+        "sdk_cpu_us_per_record",
+        "own_code_cpu_us_per_record",
+        "sdk_cpu_us_per_request_by_api",
         "json_between_stages_us_per_record",
         "machine",
         "measured_on",
     }
     assert set(measured["cpu_us_per_record_by_handler"]) == set(dataplane_runner.STAGES)
+    assert set(measured["sdk_cpu_us_per_request_by_api"]) == set(measured["requests_per_1000_records_by_api"])
 
 
 def test_the_request_budget_holds(measured):
