@@ -179,8 +179,8 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Data-plane benchmark against moto server: AWS requests and CPU per record, 1,000 records in batches of 100;
-    then the capacity model checked by a simulation of one shard."""
+    """Data-plane benchmark against moto server: AWS requests and CPU per record (the SDK's share by API), in
+    batches of the default batchSize; then the capacity model checked by a simulation of one shard."""
     install_project(session, "tests.txt")
     session.run("python", str(ROOT / "stacks" / "compute" / "bench" / "bench_dataplane.py"), *session.posargs)
     session.run("python", str(ROOT / "stacks" / "compute" / "bench" / "capacity_simulation.py"))

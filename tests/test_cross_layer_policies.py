@@ -103,7 +103,7 @@ def test_without_reserved_concurrency_the_unreserved_pool_counts(plan):
     runs = {**plan.runs, "compute": dataclasses.replace(compute, resources=reserving)}
     [problem] = cross_layer.the_shards_fit_the_consumers_concurrency(runs)
     assert problem.endswith(
-        "= 8 concurrent batches, but function 'streaming-local-ingest' can run at most 0 at once "
+        "= 10 concurrent batches, but function 'streaming-local-ingest' can run at most 0 at once "
         "(the account's unreserved pool (1000 minus 1000 reserved by other functions))"
     )
 

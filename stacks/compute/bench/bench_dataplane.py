@@ -3,9 +3,9 @@
 1. AWS requests per 1,000 records, and DynamoDB item writes per record (to the table, and to
    `StatusIndex`): records are put into a Kinesis stream in moto server, read back in batches of the
    default `batchSize`, with sequence numbers as long as Kinesis makes them, and run through ingest
-   and the four stages (tools/dataplane_runner.py: only StartSyncExecution is answered in-process). Every API call the functions' clients make is
-   counted from botocore events. Goal: at most 100 requests; a design with per-record calls needs
-   about 6,000.
+   and the four stages (tools/dataplane_runner.py: only StartSyncExecution is answered in-process).
+   Every API call the functions' clients make is counted from botocore events. Goal: at most 100
+   requests; a design with per-record calls needs about 6,000.
 2. CPU microseconds per record of the whole pipeline: each of the five handlers as Lambda runs it
    (Powertools Logger and Metrics included, their output sent to /dev/null), with all of its SDK
    client-side work (building, signing and sending requests, parsing responses). The handlers run
@@ -178,9 +178,7 @@ def cpu_per_record(passes: int) -> dict[str, Any]:
     return {
         "per_record": per_record,
         "total_range": (min(totals), max(totals)),
-        "sdk_per_request": {
-            api: per_record[f"sdk:{api}"] * RECORDS / calls[api] for api in sorted(calls)
-        },
+        "sdk_per_request": {api: per_record[f"sdk:{api}"] * RECORDS / calls[api] for api in sorted(calls)},
     }
 
 
@@ -253,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"AWS requests per 1,000 records: {requests:g} ({verdict[requests <= REQUEST_GOAL]} of <= {REQUEST_GOAL};")
     print(f"  baseline: a per-record design needs about {PER_RECORD_DESIGN_REQUESTS:,})")
     print(f"  by operation: {', '.join(f'{op} {n:g}' for op, n in result['requests_per_1000_records_by_api'].items())}")
-    print(f"  HTTP sends: {counts['sends']} for {RECORDS:,} records (StartSyncExecution answered in-process, so not sent)")
+    print(f"  HTTP sends: {counts['sends']} for {RECORDS:,} records (StartSyncExecution is answered in-process)")
     print(
         f"  with 5% malformed or invalid records: {result['requests_per_1000_records_with_5_percent_rejected']:g}"
         " (one more PutObject per chunk: the quarantine object)"
@@ -275,9 +273,10 @@ def main(argv: list[str] | None = None) -> int:
         f"  of which the SDK's client-side work {result['sdk_cpu_us_per_record']:.1f} us, "
         f"the handlers' own code {result['own_code_cpu_us_per_record']:.1f} us"
     )
-    print("  SDK CPU per request: " + ", ".join(
-        f"{api} {spent:,.0f} us" for api, spent in result["sdk_cpu_us_per_request_by_api"].items()
-    ))
+    print(
+        "  SDK CPU per request: "
+        + ", ".join(f"{api} {spent:,.0f} us" for api, spent in result["sdk_cpu_us_per_request_by_api"].items())
+    )
     print(
         f"  not the handlers' (Lambda runtime and Step Functions): JSON between the stages "
         f"{result['json_between_stages_us_per_record']:.1f} us"

@@ -27,7 +27,11 @@ def measured(bench):
 def counted(bench):
     counts = bench.count_requests(mixed=False, region=REGION)
     mixed = bench.count_requests(mixed=True, region=REGION)
-    unclocked = {"per_record": dict.fromkeys((*bench.STAGES, "json"), 0.0), "total_range": (0.0, 0.0), "sdk_per_request": {}}
+    unclocked = {
+        "per_record": dict.fromkeys((*bench.STAGES, "json"), 0.0),
+        "total_range": (0.0, 0.0),
+        "sdk_per_request": {},
+    }
     return bench.figures(counts, mixed, unclocked)
 
 
