@@ -18,11 +18,11 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pipeline_core import claimcheck, model, settings, storage, table
 from pipeline_core.aws import client
-from pipeline_core.observability import logger_for, publish
+from pipeline_core.observability import pipeline_logger, publish
 
 STAGE = "archive"
 
-logger = logger_for(STAGE)
+logger = pipeline_logger()
 metrics = Metrics()
 
 

@@ -39,12 +39,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from pipeline_core import chunking, claimcheck, model, settings, table
 from pipeline_core.aws import client
-from pipeline_core.observability import logger_for, publish
+from pipeline_core.observability import pipeline_logger, publish
 
 STAGE = "ingest"
 LONGEST_NUMBER = 10**15
 
-logger = logger_for(STAGE)
+logger = pipeline_logger()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
 

@@ -13,8 +13,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from .settings import environment
 
 
-def logger_for(stage: str) -> Logger:
-    """The stage's logger. Its name is in every line already, as the function name from the context;
+def pipeline_logger() -> Logger:
+    """A stage's logger. The stage is in every line already, as the function name from the context;
     no stage key is appended, because Powertools loggers of one service share their keys in a process."""
     return Logger()
 

@@ -28,11 +28,11 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pipeline_core import chunking, claimcheck, model, settings
 from pipeline_core.aws import INFRASTRUCTURE_ERRORS, client
-from pipeline_core.observability import logger_for, publish
+from pipeline_core.observability import pipeline_logger, publish
 
 STAGE = "transform"
 
-logger = logger_for(STAGE)
+logger = pipeline_logger()
 metrics = Metrics()
 
 ALIASES = {

@@ -26,7 +26,7 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pipeline_core import claimcheck, model, settings
 from pipeline_core.aws import INFRASTRUCTURE_ERRORS, client
-from pipeline_core.observability import logger_for, publish
+from pipeline_core.observability import pipeline_logger, publish
 
 STAGE = "validate"
 SCHEMA_FILE = Path(__file__).with_name("event.schema.json")
@@ -36,7 +36,7 @@ check_strict = fastjsonschema.compile(SCHEMA | {"additionalProperties": False}, 
 DERIVED_FIELDS = ("event_time", "event_category", "pipeline")
 """What enrich adds to every event: a producer's field of one of these names would be overwritten."""
 
-logger = logger_for(STAGE)
+logger = pipeline_logger()
 metrics = Metrics()
 
 
