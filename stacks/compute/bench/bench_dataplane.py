@@ -142,12 +142,13 @@ class SdkClock:
         self.calls.clear()
 
 
-def cpu_per_record(passes: int) -> dict[str, Any]:
+def cpu_per_record(passes: int, region: str = TEST_REGION) -> dict[str, Any]:
     """Microseconds of this thread's CPU per record: each handler, the JSON between the stages, and
     the SDK's share by API, each the median of `passes` rounds of RECORDS new records; the range of
-    the rounds' handler totals. One pipeline runs `passes + 1` rounds; the first (imports, clients,
-    connections: a cold start) is not counted."""
-    pipeline = runner.Pipeline(region=TEST_REGION, environment="bench")
+    the rounds' handler totals; the calls the SDK clock saw in each round (every round does the same
+    work). One pipeline runs `passes + 1` rounds; the first (imports, clients, connections: a cold
+    start) is not counted."""
+    pipeline = runner.Pipeline(region=region, environment="bench")
     sdk = SdkClock(lambda: pipeline.state_machine.cpu["run"])
     for function_client in pipeline.function_clients.values():
         sdk.attach(function_client)
@@ -156,6 +157,7 @@ def cpu_per_record(passes: int) -> dict[str, Any]:
         pipeline.put(payloads)
     records = as_in_aws(pipeline.read(limit=RECORDS * (passes + 1)))
     rounds: list[dict[str, float]] = []
+    calls_per_round: list[dict[str, int]] = []
     for round_number in range(passes + 1):
         pipeline.state_machine.cpu.clear()
         sdk.reset()
@@ -172,13 +174,15 @@ def cpu_per_record(passes: int) -> dict[str, Any]:
         seconds = {"ingest": ingest - cpu["run"], **{stage: cpu[stage] for stage in STAGES[1:]}, "json": cpu["json"]}
         seconds |= {f"sdk:{api}": spent for api, spent in sdk.cpu.items()}
         rounds.append({name: spent * 1e6 / RECORDS for name, spent in seconds.items()})
+        calls_per_round.append(dict(sorted(sdk.calls.items())))
     per_record = {name: statistics.median(figures[name] for figures in rounds) for name in rounds[0]}
     totals = [sum(figures[stage] for stage in STAGES) for figures in rounds]
-    calls = {api: count for api, count in sdk.calls.items()}
+    calls = calls_per_round[-1]
     return {
         "per_record": per_record,
         "total_range": (min(totals), max(totals)),
-        "sdk_per_request": {api: per_record[f"sdk:{api}"] * RECORDS / calls[api] for api in sorted(calls)},
+        "sdk_per_request": {api: per_record[f"sdk:{api}"] * RECORDS / calls[api] for api in calls},
+        "calls_per_round": calls_per_round,
     }
 
 

@@ -73,3 +73,14 @@ def test_the_request_budget_holds(measured):
     assert measured["requests_per_1000_records"] <= 100
     assert measured["table_item_writes_per_record"] == 1
     assert measured["index_item_writes_per_record"] == 0
+
+
+def test_every_timed_round_makes_the_counted_calls_and_the_sdk_clock_sees_each_once(bench):
+    """The SDK's CPU per request divides by calls the clock saw; they must be the calls the counts say
+    (nested ones from inside the emulated state machine included), in every round alike."""
+    counts = bench.count_requests(mixed=False, region=REGION)
+    cpu = bench.cpu_per_record(passes=2, region=REGION)
+    assert cpu["calls_per_round"] == [counts["calls"]] * 2
+    handlers = sum(cpu["per_record"][stage] for stage in bench.STAGES)
+    sdk = sum(spent for name, spent in cpu["per_record"].items() if name.startswith("sdk:"))
+    assert 0 < sdk < handlers
