@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 import dataplane_runner as runner
 
+from streaming_tooling.estimate.capacity import KINESIS_SEQUENCE_DIGITS
 from streaming_tooling.testing import TEST_REGION
 
 BATCH_SIZE, _ = runner.default_mapping()
@@ -76,9 +77,6 @@ def workload(mixed: bool) -> list[bytes]:
         for n in range(20, RECORDS, 40):
             events[n] = json.dumps({"eventId": f"bad-{n}", "source": "orders-service"}).encode()
     return events
-
-
-KINESIS_SEQUENCE_DIGITS = 56
 
 
 def as_in_aws(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
