@@ -207,7 +207,10 @@ class Ingest:
                 records[position] = reference
                 cost = chunking.record_cost(reference)
             costs.append(cost)
-        return [records[span.start : span.stop] for span in chunking.split(costs, envelope, self.limit)]
+        return [
+            records[span.start : span.stop]
+            for span in chunking.split(costs, envelope, self.limit, align=table.MAX_ITEMS_PER_REQUEST)
+        ]
 
     def execute(
         self,

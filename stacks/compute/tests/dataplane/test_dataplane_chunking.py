@@ -36,6 +36,19 @@ def test_a_batch_over_the_limit_is_processed_in_several_executions(wide):
     assert len(pipeline.state_machine.executions) >= 3
 
 
+def test_chunks_end_at_a_multiple_of_25_records_so_no_state_write_is_a_partial_one():
+    """100 records of about 6 KB fit 28 to an execution; in four executions of 25 their final states
+    take four BatchWriteItem instead of seven (two each for 28, 28 and 28, one for 16)."""
+    pipeline = dataplane_runner.Pipeline(region=REGION)
+    pipeline.put(encoded(*(event(n, data={"blob": "x" * 6_000, "n": n}) for n in range(100))))
+    records = pipeline.read()
+    pipeline.requests.reset()
+    assert failures(pipeline.invoke(pipeline.event(records))) == []
+    assert [len(execution.sequence_numbers) for execution in pipeline.state_machine.executions] == [25] * 4
+    assert pipeline.requests.calls["BatchWriteItem"] == 4
+    assert len(lines(pipeline, "archive")) == 100
+
+
 def test_every_execution_input_is_under_max_payload_bytes(wide):
     pipeline, _, _ = wide
     assert max(execution.input_bytes for execution in pipeline.state_machine.executions) <= DEFAULT_LIMIT
@@ -171,3 +184,27 @@ def test_split_starts_a_new_chunk_only_when_the_next_record_does_not_fit(costs):
     ranges = chunking.split(costs, envelope, limit)
     for before, after in itertools.pairwise(ranges):
         assert envelope + sum(costs[i] for i in before) + costs[after.start] > limit
+
+
+def state_writes(ranges: list[range]) -> int:
+    return sum(-(-len(span) // 25) for span in ranges)
+
+
+@given(
+    costs=st.lists(st.integers(min_value=1, max_value=3_000), max_size=300),
+    envelope=st.integers(min_value=0, max_value=1_000),
+)
+def test_aligned_chunks_are_as_few_fit_as_well_and_never_take_more_state_writes(costs, envelope):
+    limit = 20_000
+    fullest = chunking.split(costs, envelope, limit)
+    aligned = chunking.split(costs, envelope, limit, align=25)
+    assert [index for span in aligned for index in span] == list(range(len(costs)))
+    assert all(envelope + sum(costs[i] for i in span) <= limit for span in aligned)
+    assert len(aligned) == len(fullest)
+    assert state_writes(aligned) <= state_writes(fullest)
+    assert aligned == fullest or all(len(span) % 25 == 0 for span in aligned[:-1])
+
+
+def test_a_chunk_is_shortened_to_25_records_unless_that_takes_one_more_execution():
+    assert chunking.split([100] * 40, 0, 3_000, align=25) == [range(0, 25), range(25, 40)]
+    assert chunking.split([100] * 60, 0, 3_000, align=25) == [range(0, 30), range(30, 60)]
