@@ -48,7 +48,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff over the repo and `mypy --strict` over shared/ and each layer's program."""
+    """Ruff over the repo and `mypy --strict` over shared/, each layer's program and each Lambda function."""
     install_project(session, "lint.txt")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -65,6 +65,11 @@ def lint(session: nox.Session) -> None:
         package = f"{program.parent.name}_layer"
         with session.chdir(program.parent):
             session.run("mypy", *config, "__main__.py", package, env={"MYPYPATH": str(ROOT / "shared")})
+    # One run per Lambda function: each is a `handler.py` beside the shared `pipeline_core`.
+    functions = ROOT / "stacks" / "compute" / "functions"
+    with session.chdir(functions):
+        for handler in sorted(functions.glob("*/handler.py")):
+            session.run("mypy", *config, str(handler.relative_to(functions)))
 
 
 def install_into_virtualenv(session: nox.Session, venv: Path, requirement_files: list[Path]) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
     KinesisStreamEvent,
     KinesisStreamRecord,
@@ -318,16 +319,17 @@ class Ingest:
         log("batch processed", extra={"records": len(outcome.status), "failures": failures, **self.counts})
 
 
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     if not event.get("Records"):
         # Powertools refuses an empty batch (UnexpectedBatchTypeError); there is nothing to report.
         return {"batchItemFailures": []}
-    return process_batch(event, context)
+    response: PartialItemFailureResponse = process_batch(event, context)
+    return response
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
-def process_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def process_batch(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     ingest = Ingest()
     outcome = ingest.process(KinesisStreamEvent(event))
     ingest.publish(outcome)
