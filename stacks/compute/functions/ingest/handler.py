@@ -208,10 +208,7 @@ class Ingest:
                 records[position] = reference
                 cost = chunking.record_cost(reference)
             costs.append(cost)
-        return [
-            records[span.start : span.stop]
-            for span in chunking.split(costs, envelope, self.limit, align=table.MAX_ITEMS_PER_REQUEST)
-        ]
+        return [records[span.start : span.stop] for span in chunking.split(costs, envelope, self.limit)]
 
     def execute(
         self,

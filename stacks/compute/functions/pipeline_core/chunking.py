@@ -59,33 +59,20 @@ def envelope_cost(envelope: dict[str, Any]) -> int:
     return encoded_size(envelope) + TIMINGS_RESERVE_BYTES
 
 
-def split(costs: Sequence[int], envelope: int, limit: int, align: int = 1) -> list[range]:
-    """Consecutive index ranges, each fitting `limit` with `envelope`, as few as fit; a cost that
-    cannot fit alone must have been dealt with before (see `fits_alone`). When it takes no more
-    ranges, each range but the last holds a multiple of `align` records: archive writes a chunk's
-    states `align` items a request, so chunks of 151 and 29 records cost a request more than 150 and 30."""
-    fullest = _cut(costs, envelope, limit, 1)
-    if align > 1 and len(fullest) > 1:
-        aligned = _cut(costs, envelope, limit, align)
-        if len(aligned) == len(fullest):
-            return aligned
-    return fullest
-
-
-def _cut(costs: Sequence[int], envelope: int, limit: int, align: int) -> list[range]:
-    """Each range as long as fits, shortened to a multiple of `align` records unless it is the last."""
+def split(costs: Sequence[int], envelope: int, limit: int) -> list[range]:
+    """Consecutive index ranges, each fitting `limit` with `envelope`; a cost that cannot fit alone
+    must have been dealt with before (see `fits_alone`)."""
     ranges: list[range] = []
     start = 0
-    while start < len(costs):
-        end = start + 1
-        used = envelope + costs[start]
-        while end < len(costs) and used + costs[end] <= limit:
-            used += costs[end]
-            end += 1
-        if end < len(costs) and end - start >= align:
-            end = start + (end - start) // align * align
-        ranges.append(range(start, end))
-        start = end
+    used = envelope
+    for index, cost in enumerate(costs):
+        if index > start and used + cost > limit:
+            ranges.append(range(start, index))
+            start = index
+            used = envelope
+        used += cost
+    if start < len(costs):
+        ranges.append(range(start, len(costs)))
     return ranges
 
 

@@ -36,19 +36,6 @@ def test_a_batch_over_the_limit_is_processed_in_several_executions(wide):
     assert len(pipeline.state_machine.executions) >= 3
 
 
-def test_chunks_end_at_a_multiple_of_25_records_so_no_state_write_is_a_partial_one():
-    """100 records of about 6 KB fit 28 to an execution; in four executions of 25 their final states
-    take four BatchWriteItem instead of seven (two each for 28, 28 and 28, one for 16)."""
-    pipeline = dataplane_runner.Pipeline(region=REGION)
-    pipeline.put(encoded(*(event(n, data={"blob": "x" * 6_000, "n": n}) for n in range(100))))
-    records = pipeline.read()
-    pipeline.requests.reset()
-    assert failures(pipeline.invoke(pipeline.event(records))) == []
-    assert [len(execution.sequence_numbers) for execution in pipeline.state_machine.executions] == [25] * 4
-    assert pipeline.requests.calls["BatchWriteItem"] == 4
-    assert len(lines(pipeline, "archive")) == 100
-
-
 def test_every_execution_input_is_under_max_payload_bytes(wide):
     pipeline, _, _ = wide
     assert max(execution.input_bytes for execution in pipeline.state_machine.executions) <= DEFAULT_LIMIT
@@ -186,25 +173,23 @@ def test_split_starts_a_new_chunk_only_when_the_next_record_does_not_fit(costs):
         assert envelope + sum(costs[i] for i in before) + costs[after.start] > limit
 
 
-def state_writes(ranges: list[range]) -> int:
-    return sum(-(-len(span) // 25) for span in ranges)
-
-
 @given(
-    costs=st.lists(st.integers(min_value=1, max_value=3_000), max_size=300),
+    costs=st.lists(st.integers(min_value=20, max_value=200), min_size=60, max_size=400),
     envelope=st.integers(min_value=0, max_value=1_000),
+    data=st.data(),
 )
-def test_aligned_chunks_are_as_few_fit_as_well_and_never_take_more_state_writes(costs, envelope):
-    limit = 20_000
-    fullest = chunking.split(costs, envelope, limit)
-    aligned = chunking.split(costs, envelope, limit, align=25)
-    assert [index for span in aligned for index in span] == list(range(len(costs)))
-    assert all(envelope + sum(costs[i] for i in span) <= limit for span in aligned)
-    assert len(aligned) == len(fullest)
-    assert state_writes(aligned) <= state_writes(fullest)
-    assert aligned == fullest or all(len(span) % 25 == 0 for span in aligned[:-1])
-
-
-def test_a_chunk_is_shortened_to_25_records_unless_that_takes_one_more_execution():
-    assert chunking.split([100] * 40, 0, 3_000, align=25) == [range(0, 25), range(25, 40)]
-    assert chunking.split([100] * 60, 0, 3_000, align=25) == [range(0, 30), range(30, 60)]
+def test_a_redelivery_from_any_chunk_start_splits_the_records_it_shares_as_before(costs, envelope, data):
+    """Kinesis redelivers from a failed record (the start of a failed chunk) with up to a batch of
+    records, often past where the first delivery ended. Archive objects are named after their
+    chunk's first record, so the chunks must start where they started before, and the first
+    delivery's last chunk may only grow: otherwise an archived record would lose its line in the
+    object its item names, or gain a second line in another object."""
+    limit = 6_000
+    first_end = data.draw(st.integers(1, len(costs)), label="first delivery's end")
+    first = chunking.split(costs[:first_end], envelope, limit)
+    start = data.draw(st.sampled_from([span.start for span in first]), label="redelivered from")
+    end = data.draw(st.integers(first_end, len(costs)), label="redelivery's end")
+    again = [range(start + span.start, start + span.stop) for span in chunking.split(costs[start:end], envelope, limit)]
+    assert [span.start for span in again if span.start < first_end] == [
+        span.start for span in first if span.start >= start
+    ]

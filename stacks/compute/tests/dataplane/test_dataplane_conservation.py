@@ -10,7 +10,18 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import dataplane_runner
-from dataplane_support import REGION, Unprocessed, failures, items, objects, run_until_done, s3_internal_error, throttle
+from dataplane_support import (
+    REGION,
+    Unprocessed,
+    encoded,
+    event,
+    failures,
+    items,
+    objects,
+    run_until_done,
+    s3_internal_error,
+    throttle,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -138,23 +149,30 @@ def heal(pipeline, injected):
     keys=st.lists(partition_keys, min_size=60, max_size=60),
     limit=st.integers(6_000, 40_000),
     fault=faults,
+    later=st.integers(0, 40),
 )
 def test_every_record_ends_archived_quarantined_or_failed_and_retries_leave_no_duplicates(
-    generated, keys, limit, fault
+    generated, keys, limit, fault, later
 ):
+    """`later` valid records follow the batch in the stream: Kinesis' retries, a batch as long as the
+    first from the lowest failed record, reach into them."""
     pipeline = dataplane_runner.Pipeline(region=REGION, max_payload_bytes=limit)
     pipeline.put([data for _, data in generated], keys[: len(generated)])
-    records = pipeline.read()
-    numbers = [record["SequenceNumber"] for record in records]
-    kind_of = {number: kind for number, (kind, _) in zip(numbers, generated, strict=True)}
+    pipeline.put(encoded(*(event(n) for n in range(later))))
+    stream = pipeline.read()
+    records = stream[: len(generated)]
+    numbers = [record["SequenceNumber"] for record in stream]
+    kinds = [kind for kind, _ in generated] + ["valid"] * later
+    kind_of = dict(zip(numbers, kinds, strict=True))
     injected = inject(pipeline, fault)
 
     failed = failures(pipeline.invoke(pipeline.event(records)))
 
-    assert len(failed) == len(set(failed)) and set(failed) <= set(numbers)
+    first_numbers = numbers[: len(records)]
+    assert len(failed) == len(set(failed)) and set(failed) <= set(first_numbers)
     table = items(pipeline)
     stored = {prefix: objects(pipeline, prefix) for prefix in ("archive", "quarantine")}
-    for number in set(numbers) - set(failed):
+    for number in set(first_numbers) - set(failed):
         item = table[number]
         prefix = {"ARCHIVED": "archive", "QUARANTINED": "quarantine"}[item["State"]]
         body = stored[prefix][item["ObjectKey"]]
@@ -162,7 +180,7 @@ def test_every_record_ends_archived_quarantined_or_failed_and_retries_leave_no_d
 
     heal(pipeline, injected)
     resume = min((numbers.index(number) for number in failed), default=len(records))
-    run_until_done(pipeline, records[resume:], batch_size=len(records))
+    run_until_done(pipeline, stream[resume:], batch_size=len(records))
 
     table = items(pipeline)
     lines_by_prefix = {

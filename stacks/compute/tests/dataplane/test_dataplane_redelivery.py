@@ -19,6 +19,7 @@ from dataplane_support import (
     failures,
     items,
     lines,
+    objects,
     run_until_done,
     s3_internal_error,
     sequence_of,
@@ -57,6 +58,28 @@ def test_a_final_batch_delivered_again_while_s3_refuses_writes_is_acknowledged_w
     assert failures(response) == []
     assert items(pipeline) == before
     assert dict(pipeline.requests.calls) == {"BatchGetItem": 1}
+
+
+def test_a_redelivery_reaching_past_the_first_delivery_keeps_one_line_per_record_where_its_item_says(pipeline):
+    """Records of about 6 KB, 28 to an execution. The first delivery (55 records) runs two: the first
+    fails on S3, the second (27 records) is archived. Kinesis redelivers from the first record with a
+    full batch (85), past the first delivery's end: its chunks must start where they did (0, 28,
+    then 56), or records 28 to 54 would be archived a second time under another chunk's key."""
+    pipeline.put(encoded(*(event(n, data={"blob": "x" * 6_000, "n": n}) for n in range(85))))
+    records = pipeline.read()
+    s3_failure = s3_internal_error(pipeline.function_clients["s3"], when=lambda call: call == 1)
+
+    first = failures(pipeline.invoke(pipeline.event(records[:55])))
+    assert first == [record["SequenceNumber"] for record in records[:28]]
+    s3_failure.active = False
+    assert failures(pipeline.invoke(pipeline.event(records))) == []
+
+    archived = objects(pipeline, "archive")
+    assert Counter(sequence_of(line) for body in archived.values() for line in body) == Counter(
+        record["SequenceNumber"] for record in records
+    )
+    for number, item in items(pipeline).items():
+        assert number in {sequence_of(line) for line in archived[item["ObjectKey"]]}
 
 
 def test_when_the_states_cannot_be_read_the_batch_goes_back_to_kinesis_untouched(pipeline):
