@@ -77,13 +77,22 @@ def state_machine() -> ModuleType:
     return load_module("compute_state_machine", STATE_MACHINE_FILE)
 
 
-def default_mapping() -> tuple[int, int]:
-    """The compute layer's default `batchSize` and `parallelizationFactor`: what the benchmarks measure."""
+def compute_settings() -> ModuleType:
+    """`compute_layer/settings.py`: the compute layer's defaults and rules, which these runs follow."""
     if str(COMPUTE) not in sys.path:
         sys.path.insert(0, str(COMPUTE))
-    from compute_layer.settings import ComputeSettings  # noqa: PLC0415 (needs the compute folder on sys.path)
+    import compute_layer.settings  # noqa: PLC0415 (needs the compute folder on sys.path)
 
-    defaults = ComputeSettings.model_fields
+    return compute_layer.settings
+
+
+def default_timeout_seconds(stage: str) -> int:
+    return int(compute_settings().DEFAULT_TIMEOUT_SECONDS[stage])
+
+
+def default_mapping() -> tuple[int, int]:
+    """The compute layer's default `batchSize` and `parallelizationFactor`: what the benchmarks measure."""
+    defaults = compute_settings().ComputeSettings.model_fields
     return int(defaults["batch_size"].default), int(defaults["parallelization_factor"].default)
 
 
@@ -96,17 +105,23 @@ def aws_clients() -> ModuleType:
 
 @dataclass
 class LambdaContext:
-    """What the Lambda runtime passes as `context` (the attributes Powertools reads)."""
+    """What the Lambda runtime passes as `context` (the attributes Powertools reads); its remaining
+    time runs down from `timeout_seconds` on `clock` (seconds) from when it is made."""
 
     function_name: str
+    timeout_seconds: float = 300
+    clock: Callable[[], float] = time.monotonic
     memory_limit_in_mb: int = 256
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     invoked_function_arn: str = ""
     log_group_name: str = ""
     log_stream_name: str = ""
 
+    def __post_init__(self) -> None:
+        self.deadline = self.clock() + self.timeout_seconds
+
     def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+        return max(0, int((self.deadline - self.clock()) * 1000))
 
 
 def function_arn(region: str, environment: str, stage: str) -> str:
@@ -459,6 +474,9 @@ class Pipeline:
     def event(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         return kinesis_event(records, stream_arn=self.stream_arn, shard_id=self.shard_id, region=self.region)
 
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Run ingest's handler as Lambda would; its partial batch response."""
-        return self.ingest.handler(event, LambdaContext(function_name="streaming-test-ingest"))
+    def invoke(self, event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
+        """Run ingest's handler as Lambda would (by default with the compute layer's default timeout);
+        its partial batch response."""
+        if context is None:
+            context = LambdaContext("streaming-test-ingest", timeout_seconds=default_timeout_seconds("ingest"))
+        return self.ingest.handler(event, context)

@@ -16,7 +16,11 @@ For a batch of records (one shard, stream order):
    records are all final is not run; a chunk with some final records (its final states were only
    partly written last time) runs whole, so its archive object is rewritten with the same content.
 4. Run the Express state machine synchronously once per chunk, in stream order. `archive` writes
-   each record's final state and answers its outcome (ARCHIVED or QUARANTINED).
+   each record's final state and answers its outcome (ARCHIVED or QUARANTINED). A chunk after the
+   first is started only while the invocation has time left for the longest execution and what
+   follows it (TIME_NEEDED_PER_CHUNK_MS); the rest of the batch goes back to Kinesis instead. A
+   timeout would be a function error, after which Kinesis bisects the batch: a half starting
+   inside a chunk archived already would archive its records a second time, under another key.
 5. Report the rest as batch item failures (Powertools' partial batch response): every record of a
    chunk whose execution did not succeed. Each is marked FAILED, item by item, with a condition
    that never replaces a final state. Kinesis retries from the first of them, which is the first
@@ -26,6 +30,7 @@ For a batch of records (one shard, stream order):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,11 +44,15 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from pipeline_core import chunking, claimcheck, model, settings, table
-from pipeline_core.aws import client
+from pipeline_core.aws import EXPRESS_MAX_SECONDS, client
 from pipeline_core.observability import pipeline_logger, publish
 
 STAGE = "ingest"
 LONGEST_NUMBER = 10**15
+FINISH_SECONDS = 30
+"""ingest's own work after its last execution (FAILED marks, metrics). The compute layer gives
+ingest a timeout of at least EXPRESS_MAX_SECONDS + FINISH_SECONDS, so the first chunk always fits."""
+TIME_NEEDED_PER_CHUNK_MS = (EXPRESS_MAX_SECONDS + FINISH_SECONDS) * 1000
 
 logger = pipeline_logger()
 metrics = Metrics()
@@ -121,9 +130,10 @@ class Ingest:
             "RecordsDuplicate": 0,
             "Executions": 0,
             "ExecutionsFailed": 0,
+            "RecordsDeferred": 0,
         }
 
-    def process(self, event: KinesisStreamEvent) -> BatchOutcome:
+    def process(self, event: KinesisStreamEvent, remaining_ms: Callable[[], int]) -> BatchOutcome:
         started = model.now_ms()
         outcome = BatchOutcome()
         shards: dict[str, list[dict[str, Any]]] = {}
@@ -154,10 +164,15 @@ class Ingest:
                 stream_arn, shard_id, [r for r in records if final.get(r["pipeline_id"]) != model.REPLAYED]
             )
         ]
+        executed = 0
         for index, records in enumerate(chunks):
             if all(record["pipeline_id"] in final for record in records):
                 continue
+            if executed and remaining_ms() < TIME_NEEDED_PER_CHUNK_MS:
+                self.defer([r for rest in chunks[index:] for r in rest], outcome, remaining_ms())
+                break
             self.execute(stream_arn, records, index=index, count=len(chunks), started=started, outcome=outcome)
+            executed += 1
         self.mark_failed(all_records, outcome, final)
         return outcome
 
@@ -209,6 +224,16 @@ class Ingest:
                 cost = chunking.record_cost(reference)
             costs.append(cost)
         return [records[span.start : span.stop] for span in chunking.split(costs, envelope, self.limit)]
+
+    def defer(self, records: list[dict[str, Any]], outcome: BatchOutcome, remaining: int) -> None:
+        """`records` (the first is a chunk's first) go back to Kinesis unprocessed."""
+        self.counts["RecordsDeferred"] = len(records)
+        outcome.fail(
+            records,
+            f"not started: {remaining // 1000} s of the invocation were left, and an execution and what "
+            f"follows it may take {TIME_NEEDED_PER_CHUNK_MS // 1000} s",
+        )
+        logger.warning("the rest of the batch goes back to Kinesis", extra={"records": len(records)})
 
     def execute(
         self,
@@ -328,6 +353,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 @logger.inject_lambda_context
 def process_batch(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     ingest = Ingest()
-    outcome = ingest.process(KinesisStreamEvent(event))
+    outcome = ingest.process(KinesisStreamEvent(event), context.get_remaining_time_in_millis)
     ingest.publish(outcome)
     return process_partial_response(event=event, record_handler=outcome.settle, processor=processor, context=context)

@@ -15,8 +15,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .model import dumps
 
-SYNC_EXECUTION_READ_TIMEOUT_SECONDS = 330
-"""An Express execution runs up to 5 minutes, and StartSyncExecution holds the connection meanwhile."""
+EXPRESS_MAX_SECONDS = 300
+"""Express stops every execution after 5 minutes; StartSyncExecution holds the connection meanwhile."""
+SYNC_EXECUTION_READ_TIMEOUT_SECONDS = EXPRESS_MAX_SECONDS + 30
 
 
 def emulated() -> bool:

@@ -156,3 +156,71 @@ def test_after_a_failed_chunk_kinesis_redelivery_completes_without_duplicates():
     assert [key.rsplit("/", 1)[1] for key in keys] == sorted(
         f"{pipeline.shard_id}-{start}.jsonl.gz" for start in chunk_starts
     )
+
+
+class SlowFirstExecution:
+    """A clock for ingest's Lambda context on which the first execution takes `seconds`."""
+
+    def __init__(self, pipeline, seconds):
+        self.now = 0.0
+        self.seconds = seconds
+        pipeline.state_machine.before_step = self.step
+
+    def __call__(self):
+        return self.now
+
+    def step(self, name, payload):
+        if name == "transform" and payload["chunk_index"] == 0:
+            self.now += self.seconds
+
+
+def ingest_context(clock):
+    return dataplane_runner.LambdaContext(
+        "streaming-test-ingest", timeout_seconds=dataplane_runner.default_timeout_seconds("ingest"), clock=clock
+    )
+
+
+def test_a_chunk_is_not_started_without_time_for_an_execution_and_the_rest_goes_back_from_a_chunk_start():
+    """The default ingest timeout (360 s) leaves 320 s after a first execution of 40 s: less than an
+    execution may take (300 s) and ingest's own work after it (30 s). Timing out instead would be a
+    function error, and Kinesis would bisect the batch."""
+    pipeline = chunked_pipeline()
+    records = put_and_read(pipeline, 60)
+    clock = SlowFirstExecution(pipeline, seconds=40)
+
+    failed = failures(pipeline.invoke(pipeline.event(records), ingest_context(clock)))
+
+    executions = pipeline.state_machine.executions
+    assert len(executions) == 1
+    assert failed == sequence_numbers(records)[len(executions[0].sequence_numbers) :]
+    table = items(pipeline)
+    assert {table[number]["State"] for number in executions[0].sequence_numbers} == {"ARCHIVED"}
+    assert {table[number]["State"] for number in failed} == {"FAILED"}
+    assert "not started: 320 s of the invocation were left" in table[failed[0]]["Reason"]
+
+    pipeline.state_machine.before_step = None
+    run_until_done(pipeline, records[len(records) - len(failed) :], batch_size=100)
+    assert_complete_without_duplicates(pipeline, records)
+
+
+def test_with_time_for_another_execution_every_chunk_runs():
+    pipeline = chunked_pipeline()
+    records = put_and_read(pipeline, 60)
+    clock = SlowFirstExecution(pipeline, seconds=29)
+    assert failures(pipeline.invoke(pipeline.event(records), ingest_context(clock))) == []
+    assert len(pipeline.state_machine.executions) >= 3
+
+
+def test_a_batch_never_goes_back_whole_for_lack_of_time():
+    pipeline = chunked_pipeline()
+    records = put_and_read(pipeline, 60)
+    short = dataplane_runner.LambdaContext("streaming-test-ingest", timeout_seconds=10)
+    failed = failures(pipeline.invoke(pipeline.event(records), short))
+    first = pipeline.state_machine.executions[0].sequence_numbers
+    assert failed == sequence_numbers(records)[len(first) :]
+
+
+def test_ingest_times_its_chunks_by_the_rule_the_compute_layer_checks_its_timeout_with():
+    settings = dataplane_runner.compute_settings()
+    needed = (settings.EXPRESS_MAX_SECONDS + settings.INGEST_OWN_WORK_SECONDS) * 1000
+    assert needed == dataplane_runner.handlers()["ingest"].TIME_NEEDED_PER_CHUNK_MS
