@@ -18,9 +18,15 @@
    The same clock, read at botocore's first and last event of every call (`provide-client-params`,
    `after-call`), splits that CPU into the SDK's client-side work per request (by API) and the
    handlers' own code. Each figure is the median of the timed rounds: this machine's speed varies
-   from one round to the next, and the range of the rounds' totals is printed beside it.
-   Left out: TLS (moto is plain HTTP; AWS endpoints are HTTPS), the Lambda runtime's own work
-   around each invocation, and Step Functions' service-side work.
+   from one round to the next, and the range of the rounds' totals is printed beside it. For the
+   calls that go over HTTP, the same clock at botocore's events in between splits each request's
+   CPU into its steps (PHASES).
+3. The floor under any SDK here: this thread's CPU for one bare HTTP POST (urllib3, keep-alive) of
+   a BatchWriteItem body the pipeline sent, to a server in its own process that answers at once
+   or after the wait DynamoDB and moto take. On this machine the code that runs after a wait is
+   slower than the same code run without one, so the second figure is the one to compare.
+Left out of the CPU figures: TLS (moto is plain HTTP; AWS endpoints are HTTPS), the Lambda
+runtime's own work around each invocation, and Step Functions' service-side work.
 The figures are written to `measured.json` beside this file (read by the cost estimate, and checked
 by the tests for the counts). This is a measurement: it asserts nothing about time.
 """
@@ -33,6 +39,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -55,6 +62,18 @@ PER_RECORD_DESIGN_REQUESTS = 6_000
 CPU_GOAL_US = 100.0
 STAGES = runner.STAGES
 MEASURED_FILE = Path(__file__).with_name("measured.json")
+PHASES = {
+    "provide-client-params": "prepare",
+    "request-created": "sign",
+    "before-send": "http",
+    "before-parse": "parse",
+    "response-received": "finish",
+}
+"""Where each step of an HTTP call starts (botocore's events): prepare (parameters, endpoint,
+serialization), sign (signing, the HTTP request), http (sending it, waiting, reading the answer),
+parse (the answer into a dict), finish (the retry decision, after-call handlers)."""
+SERVER_WAIT_SECONDS = 0.012
+"""About what moto takes to answer a 25-item BatchWriteItem here (DynamoDB: a few ms)."""
 
 
 def producer_event(number: int) -> dict[str, Any]:
@@ -112,32 +131,66 @@ class SdkClock:
     """CPU seconds of this thread inside the functions' SDK calls, by API: from botocore's first event
     of a call (`provide-client-params`) to its last (`after-call`, or `after-call-error`). The emulated
     state machine run inside StartSyncExecution (`excluded`, cumulative) is not the SDK's work, and
-    a call made from inside it (archive's) is counted as its own call."""
+    a call made from inside it (archive's) is counted as its own call. For the clients attached
+    with `phases` (calls of one client never nest), the same readings split each call into PHASES;
+    the body of the last request each API sent is kept."""
 
     def __init__(self, excluded: Any) -> None:
         self.excluded = excluded
         self.cpu: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
+        self.phase_cpu: Counter[tuple[str, str]] = Counter()
+        self.bodies: dict[str, bytes] = {}
         self._open: list[tuple[float, float]] = []
+        self._phased: set[str] = set()
+        self._phase: dict[str, tuple[str, str, float]] = {}
 
-    def attach(self, client: Any) -> None:
+    def attach(self, client: Any, *, phases: bool = False) -> None:
         service = client.meta.service_model.service_id.hyphenize()
         client.meta.events.register_first(f"provide-client-params.{service}", self._start)
         client.meta.events.register_last(f"after-call.{service}", self._stop)
         client.meta.events.register_last(f"after-call-error.{service}", self._stop)
+        if phases:
+            self._phased.add(service)
+            for event in list(PHASES)[1:]:
+                client.meta.events.register_first(f"{event}.{service}", self._enter)
 
-    def _start(self, **_: Any) -> None:
-        self._open.append((time.thread_time(), self.excluded()))
+    def _start(self, event_name: str, **_: Any) -> None:
+        now = time.thread_time()
+        self._open.append((now, self.excluded()))
+        self._switch(event_name, now)
 
-    def _stop(self, model: Any, **_: Any) -> None:
+    def _enter(self, event_name: str, request: Any = None, **_: Any) -> None:
+        self._switch(event_name, time.thread_time())
+        if request is not None and event_name.startswith("before-send.") and isinstance(request.body, bytes):
+            self.bodies[event_name.rsplit(".", 1)[1]] = request.body
+
+    def _switch(self, event_name: str, now: float) -> None:
+        """Close the running phase of the event's service at `now`; start the one the event begins."""
+        event, service, api = event_name.split(".")
+        if service not in self._phased:
+            return
+        self._close(service, now)
+        self._phase[service] = (api, PHASES[event], now)
+
+    def _close(self, service: str, now: float) -> None:
+        running = self._phase.pop(service, None)
+        if running is not None:
+            api, phase, started = running
+            self.phase_cpu[api, phase] += now - started
+
+    def _stop(self, event_name: str, model: Any, **_: Any) -> None:
+        now = time.thread_time()
         started, excluded = self._open.pop()
         nested = self.excluded() - excluded
-        self.cpu[model.name] += time.thread_time() - started - nested
+        self.cpu[model.name] += now - started - nested
         self.calls[model.name] += 1
+        self._close(event_name.split(".")[1], now)
 
     def reset(self) -> None:
         self.cpu.clear()
         self.calls.clear()
+        self.phase_cpu.clear()
 
 
 def cpu_per_record(passes: int, region: str = TEST_REGION) -> dict[str, Any]:
@@ -148,8 +201,8 @@ def cpu_per_record(passes: int, region: str = TEST_REGION) -> dict[str, Any]:
     start) is not counted."""
     pipeline = runner.Pipeline(region=region, environment="bench")
     sdk = SdkClock(lambda: pipeline.state_machine.cpu["run"])
-    for function_client in pipeline.function_clients.values():
-        sdk.attach(function_client)
+    for service, function_client in pipeline.function_clients.items():
+        sdk.attach(function_client, phases=service != "stepfunctions")
     payloads = workload(mixed=False)
     for _ in range(passes + 1):
         pipeline.put(payloads)
@@ -171,17 +224,76 @@ def cpu_per_record(passes: int, region: str = TEST_REGION) -> dict[str, Any]:
         cpu = pipeline.state_machine.cpu
         seconds = {"ingest": ingest - cpu["run"], **{stage: cpu[stage] for stage in STAGES[1:]}, "json": cpu["json"]}
         seconds |= {f"sdk:{api}": spent for api, spent in sdk.cpu.items()}
+        seconds |= {f"phase:{api}:{phase}": spent for (api, phase), spent in sdk.phase_cpu.items()}
         rounds.append({name: spent * 1e6 / RECORDS for name, spent in seconds.items()})
         calls_per_round.append(dict(sorted(sdk.calls.items())))
     per_record = {name: statistics.median(figures[name] for figures in rounds) for name in rounds[0]}
     totals = [sum(figures[stage] for stage in STAGES) for figures in rounds]
     calls = calls_per_round[-1]
+    phases: dict[str, dict[str, float]] = {}
+    for name, spent in per_record.items():
+        if name.startswith("phase:"):
+            _, api, phase = name.split(":")
+            phases.setdefault(api, {})[phase] = spent * RECORDS / calls[api]
     return {
         "per_record": per_record,
         "total_range": (min(totals), max(totals)),
         "sdk_per_request": {api: per_record[f"sdk:{api}"] * RECORDS / calls[api] for api in calls},
+        "sdk_per_request_by_phase": {api: {p: phases[api][p] for p in PHASES.values()} for api in sorted(phases)},
         "calls_per_round": calls_per_round,
+        "request_body": sdk.bodies.get("BatchWriteItem", b""),
     }
+
+
+WAITING_SERVER = r"""
+import socket, sys, threading, time
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+wait = float(sys.argv[1])
+answer = b'{"UnprocessedItems":{}}'
+def serve(connection):
+    buffer = b""
+    while True:
+        while b"\r\n\r\n" not in buffer:
+            data = connection.recv(65536)
+            if not data:
+                return
+            buffer += data
+        head, _, rest = buffer.partition(b"\r\n\r\n")
+        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        while len(rest) < length:
+            rest += connection.recv(65536)
+        buffer = rest[length:]
+        time.sleep(wait)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                           b"Content-Length: %d\r\n\r\n" % len(answer) + answer)
+while True:
+    threading.Thread(target=serve, args=(listener.accept()[0],), daemon=True).start()
+"""
+
+
+def bare_post_cpu(body: bytes, wait_seconds: float, posts: int = 60) -> float:
+    """Median microseconds of this thread's CPU for one urllib3 POST of `body` (keep-alive) to a local
+    server in its own process that answers after `wait_seconds`; the first ten posts warm up."""
+    import urllib3  # noqa: PLC0415 (botocore's HTTP library, there whenever boto3 is)
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", WAITING_SERVER, str(wait_seconds)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(server.stdout.readline()) if server.stdout else 0
+        pool = urllib3.HTTPConnectionPool("127.0.0.1", port)
+        headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.BatchWriteItem"}
+        spent = []
+        for _ in range(posts + 10):
+            started = time.thread_time()
+            pool.urlopen("POST", "/", body=body, headers=headers).data  # noqa: B018 (the read is the point)
+            spent.append(time.thread_time() - started)
+        return statistics.median(spent[10:]) * 1e6
+    finally:
+        server.kill()
+        server.wait()
 
 
 def machine() -> str:
@@ -200,7 +312,9 @@ def per_thousand(count: float) -> float:
     return round(count * 1_000 / RECORDS, 1)
 
 
-def figures(counts: dict[str, Any], mixed: dict[str, Any], cpu: dict[str, Any]) -> dict[str, Any]:
+def figures(
+    counts: dict[str, Any], mixed: dict[str, Any], cpu: dict[str, Any], bare_post: dict[str, float] | None = None
+) -> dict[str, Any]:
     per_record = cpu["per_record"]
     total = sum(per_record[stage] for stage in STAGES)
     sdk = sum(spent for name, spent in per_record.items() if name.startswith("sdk:"))
@@ -219,6 +333,11 @@ def figures(counts: dict[str, Any], mixed: dict[str, Any], cpu: dict[str, Any]) 
         "sdk_cpu_us_per_record": round(sdk, 1),
         "own_code_cpu_us_per_record": round(total - sdk, 1),
         "sdk_cpu_us_per_request_by_api": {api: round(spent, 1) for api, spent in cpu["sdk_per_request"].items()},
+        "sdk_cpu_us_per_request_by_phase": {
+            api: {phase: round(spent, 1) for phase, spent in phases.items()}
+            for api, phases in cpu.get("sdk_per_request_by_phase", {}).items()
+        },
+        "bare_http_post_cpu_us": {name: round(spent, 1) for name, spent in (bare_post or {}).items()},
         "json_between_stages_us_per_record": round(per_record["json"], 1),
         "cpu_clock": "time.thread_time of the thread running the handlers; moto server runs in other threads",
         "machine": machine(),
@@ -241,7 +360,12 @@ def main(argv: list[str] | None = None) -> int:
             cpu = cpu_per_record(args.passes)
     finally:
         server.stop()
-    result = figures(counts, mixed, cpu)
+    wait_ms = round(SERVER_WAIT_SECONDS * 1000)
+    bare_post = {
+        "answered_at_once": bare_post_cpu(cpu["request_body"], 0.0),
+        f"answered_after_{wait_ms}_ms": bare_post_cpu(cpu["request_body"], SERVER_WAIT_SECONDS),
+    }
+    result = figures(counts, mixed, cpu, bare_post)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
 
     requests = result["requests_per_1000_records"]
@@ -278,6 +402,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "  SDK CPU per request: "
         + ", ".join(f"{api} {spent:,.0f} us" for api, spent in result["sdk_cpu_us_per_request_by_api"].items())
+    )
+    for api, phases in result["sdk_cpu_us_per_request_by_phase"].items():
+        print(f"    {api}, by step: " + ", ".join(f"{phase} {spent:,.0f} us" for phase, spent in phases.items()))
+    at_once, after_wait = result["bare_http_post_cpu_us"].values()
+    print(
+        f"  this machine, one bare HTTP POST of a BatchWriteItem body (urllib3, no SDK): {at_once:,.0f} us "
+        f"answered at once, {after_wait:,.0f} us answered after {wait_ms} ms"
     )
     print(
         f"  not the handlers' (Lambda runtime and Step Functions): JSON between the stages "

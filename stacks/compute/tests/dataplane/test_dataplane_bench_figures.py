@@ -69,6 +69,8 @@ def test_the_measured_file_has_every_figure_the_estimate_reads(measured):
         "sdk_cpu_us_per_record",
         "own_code_cpu_us_per_record",
         "sdk_cpu_us_per_request_by_api",
+        "sdk_cpu_us_per_request_by_phase",
+        "bare_http_post_cpu_us",
         "json_between_stages_us_per_record",
         "machine",
         "measured_on",
@@ -90,3 +92,10 @@ def test_every_timed_round_makes_the_counted_calls_and_the_sdk_clock_sees_each_o
     assert cpu["calls_per_round"] == [counts["calls"]] * 2
     clocked = bench.figures(counts, mixed_counts, cpu)
     assert 0 < clocked["sdk_cpu_us_per_record"] < clocked["cpu_us_per_record_total"]
+    # The steps of every call over HTTP cover it exactly (StartSyncExecution is answered in-process).
+    by_phase = cpu["sdk_per_request_by_phase"]
+    assert set(by_phase) == set(counts["calls"]) - {"StartSyncExecution"}
+    for api, phases in by_phase.items():
+        assert list(phases) == list(bench.PHASES.values())
+        assert sum(phases.values()) == pytest.approx(cpu["sdk_per_request"][api], rel=1e-9), api
+    assert json.loads(cpu["request_body"])["RequestItems"]
