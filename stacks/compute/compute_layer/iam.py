@@ -23,7 +23,8 @@ TABLE_WRITE_ACTIONS = ("dynamodb:BatchWriteItem",)
 TABLE_CHECK_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:PutItem")
 """ingest: one read of a batch's states, and the conditional FAILED writes."""
 START_SYNC_ACTIONS = ("states:StartSyncExecution",)
-ARCHIVE_WRITE_ACTIONS = ("s3:PutObject",)
+ARCHIVE_WRITE_ACTIONS = ("s3:GetObject", "s3:PutObject")
+"""archive writes each chunk's objects, and reads one back only to rewrite it for a redelivery."""
 ARCHIVE_PREFIXES = ("archive", "quarantine")
 STAGING_PREFIX = "staging"
 """Where large records wait while they travel by reference (claim check); see pipeline_core.claimcheck."""

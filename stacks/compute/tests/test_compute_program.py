@@ -108,7 +108,7 @@ def test_archive_may_write_only_its_two_prefixes_and_the_state_table_and_clear_s
         "logs:CreateLogStream": {log_streams(default_run, "archive")},
         "logs:PutLogEvents": {log_streams(default_run, "archive")},
         "s3:PutObject": {f"{BUCKET_ARN}/archive/*", f"{BUCKET_ARN}/quarantine/*"},
-        "s3:GetObject": {f"{BUCKET_ARN}/staging/*"},
+        "s3:GetObject": {f"{BUCKET_ARN}/staging/*", f"{BUCKET_ARN}/archive/*", f"{BUCKET_ARN}/quarantine/*"},
         "s3:DeleteObject": {f"{BUCKET_ARN}/staging/*"},
         "dynamodb:BatchWriteItem": {TABLE_ARN},
     }

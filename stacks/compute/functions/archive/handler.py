@@ -62,13 +62,18 @@ def unstaged(records: list[dict[str, Any]], bucket: str) -> list[dict[str, Any]]
 def write_object(
     bucket: str, prefix: str, chunk: dict[str, Any], records: list[dict[str, Any]], lines: list[dict[str, Any]]
 ) -> str:
+    """The chunk's object under `prefix`. When ingest says a final item names it already (`rewrite`),
+    the lines there of records this chunk does not hold are kept (pipeline_core.storage)."""
     first = chunk["records"][0]
     key = storage.object_key(prefix, chunk["shard_id"], first["sequence_number"], first["arrival_ms"])
+    numbers = [record["sequence_number"] for record in records]
+    if prefix in chunk.get("rewrite", ()):
+        lines, numbers = storage.merge_lines(storage.read_lines(client("s3"), bucket, key), lines)
     metadata = {
         "shard-id": chunk["shard_id"],
-        "first-sequence-number": records[0]["sequence_number"],
-        "last-sequence-number": records[-1]["sequence_number"],
-        "record-count": str(len(records)),
+        "first-sequence-number": numbers[0],
+        "last-sequence-number": numbers[-1],
+        "record-count": str(len(numbers)),
     }
     storage.put_lines(client("s3"), bucket, key, lines, metadata)
     return key

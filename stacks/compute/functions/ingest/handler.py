@@ -43,7 +43,7 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
-from pipeline_core import chunking, claimcheck, model, settings, table
+from pipeline_core import chunking, claimcheck, model, settings, storage, table
 from pipeline_core.aws import EXPRESS_MAX_SECONDS, client
 from pipeline_core.observability import pipeline_logger, publish
 
@@ -53,6 +53,7 @@ FINISH_SECONDS = 30
 """ingest's own work after its last execution (FAILED marks, metrics). The compute layer gives
 ingest a timeout of at least EXPRESS_MAX_SECONDS + FINISH_SECONDS, so the first chunk always fits."""
 TIME_NEEDED_PER_CHUNK_MS = (EXPRESS_MAX_SECONDS + FINISH_SECONDS) * 1000
+PREFIXES = (storage.ARCHIVE_PREFIX, storage.QUARANTINE_PREFIX)
 
 logger = pipeline_logger()
 metrics = Metrics()
@@ -123,6 +124,8 @@ class Ingest:
         """Each inline record's JSON, encoded once for its size and reused in the execution input."""
         self.unstaged: dict[str, dict[str, Any]] = {}
         """Records to store under staging/ before their chunk runs, by pipeline id."""
+        self.named_objects: set[str] = set()
+        """The objects the items of the batch's final records name."""
         self.counts = {
             "RecordsMalformed": 0,
             "RecordsStaged": 0,
@@ -193,7 +196,9 @@ class Ingest:
         if states is None:
             logger.warning("the state table kept some keys unread; the batch goes back to Kinesis")
             return None
-        return {pipeline_id: state for pipeline_id, state in states.items() if state in model.FINAL_STATUSES}
+        final = {pid: (state, named) for pid, (state, named) in states.items() if state in model.FINAL_STATUSES}
+        self.named_objects = {named for _, named in final.values() if named}
+        return {pid: state for pid, (state, _) in final.items()}
 
     def split(self, stream_arn: str, shard_id: str, records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         if not records:
@@ -207,6 +212,7 @@ class Ingest:
                 index=LONGEST_NUMBER,
                 count=LONGEST_NUMBER,
                 ingest_started_ms=LONGEST_NUMBER,
+                rewrite=list(PREFIXES),
             )
             | {"records": []}
         )
@@ -260,6 +266,7 @@ class Ingest:
             index=index,
             count=count,
             ingest_started_ms=started,
+            rewrite=self.named_prefixes(records),
         )
         model.record_timing(chunk, STAGE, started)
         envelope = chunking.encoded(chunk)
@@ -294,6 +301,17 @@ class Ingest:
                 outcome.status[record["pipeline_id"]] = (
                     model.ARCHIVED if sequence_number in archived else model.QUARANTINED
                 )
+
+    def named_prefixes(self, records: list[dict[str, Any]]) -> list[str]:
+        """The prefixes under which the object of a chunk of `records` is named by a final item already:
+        an earlier delivery archived records into it, possibly more than this chunk holds."""
+        first = records[0]
+        return [
+            prefix
+            for prefix in PREFIXES
+            if storage.object_key(prefix, first["shard_id"], first["sequence_number"], first["arrival_ms"])
+            in self.named_objects
+        ]
 
     def text(self, record: dict[str, Any]) -> str:
         """The record's JSON in the execution input; a large record is stored under staging/ first."""

@@ -173,7 +173,10 @@ def new_chunk(
     index: int,
     count: int,
     ingest_started_ms: int,
+    rewrite: list[str] | None = None,
 ) -> dict[str, Any]:
+    """`rewrite`: the prefixes (archive, quarantine) whose object at this chunk's key an item in a
+    final state names already, so that archive keeps its lines of records the chunk does not hold."""
     return {
         "version": PAYLOAD_VERSION,
         "stream_arn": stream_arn,
@@ -183,6 +186,7 @@ def new_chunk(
         "chunk_index": index,
         "chunk_count": count,
         "ingest_started_ms": ingest_started_ms,
+        "rewrite": rewrite or [],
         "timings": {},
         "records": records,
     }

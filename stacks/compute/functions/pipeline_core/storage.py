@@ -8,7 +8,9 @@ processing, and the name holds the chunk's first sequence number only: Kinesis r
 batch from its first failed record, which is always the first record of a chunk, so the retry
 writes the same key whatever the batch's end is this time (bisected, or longer because more records
 arrived), and overwrites the object instead of adding a second copy of the same records. The last
-sequence number and the record count are in the object's metadata.
+sequence number and the record count are in the object's metadata. A rewrite keeps the lines of
+the records it does not hold (`merge_lines`): a shorter delivery (a bisected batch) must not drop
+the line of a record an earlier, longer one archived there, whose item still names the object.
 """
 
 from __future__ import annotations
@@ -56,3 +58,23 @@ def put_lines(client: Any, bucket: str, key: str, lines: list[dict[str, Any]], m
         ContentType=CONTENT_TYPE,
         Metadata=metadata,
     )
+
+
+def read_lines(client: Any, bucket: str, key: str) -> list[dict[str, Any]]:
+    return read_json_lines_gz(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def sequence_number_of(line: dict[str, Any]) -> str:
+    """The sequence number of the record an archive line (an enriched event) or a quarantine line holds."""
+    return str(line["pipeline"]["sequence_number"] if "pipeline" in line else line["sequence_number"])
+
+
+def merge_lines(existing: list[dict[str, Any]], lines: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """`lines` and the lines of `existing` for records `lines` do not hold, in stream order; and
+    their sequence numbers."""
+    held = {sequence_number_of(line) for line in lines}
+    merged = sorted(
+        [line for line in existing if sequence_number_of(line) not in held] + lines,
+        key=lambda line: int(sequence_number_of(line)),
+    )
+    return merged, [sequence_number_of(line) for line in merged]

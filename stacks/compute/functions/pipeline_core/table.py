@@ -154,18 +154,18 @@ class StateTable:
                 self.sleep(random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt)))
         return [request["PutRequest"]["Item"] for request in requests]
 
-    def states(self, keys: Sequence[Item]) -> dict[str, str] | None:
-        """The state of each key that has an item, by pipeline id (BatchGetItem, 100 keys a request,
-        only the key and state attributes read). Unprocessed keys and throttled requests are retried
-        with backoff; None when some keys are still unread after `max_attempts`. Raises for errors
-        other than throttling."""
-        found: dict[str, str] = {}
+    def states(self, keys: Sequence[Item]) -> dict[str, tuple[str, str | None]] | None:
+        """The state of each key that has an item, and the object its item names (None: none), by
+        pipeline id (BatchGetItem, 100 keys a request, only the key, state and object attributes
+        read). Unprocessed keys and throttled requests are retried with backoff; None when some keys
+        are still unread after `max_attempts`. Raises for errors other than throttling."""
+        found: dict[str, tuple[str, str | None]] = {}
         keys = unique(keys)
         for start in range(0, len(keys), MAX_KEYS_PER_READ):
             request: dict[str, Any] = {
                 self.name: {
                     "Keys": keys[start : start + MAX_KEYS_PER_READ],
-                    "ProjectionExpression": "PipelineId, #state, #status",
+                    "ProjectionExpression": "PipelineId, #state, #status, ObjectKey",
                     "ExpressionAttributeNames": NOT_FINAL_NAMES,
                 }
             }
@@ -179,7 +179,8 @@ class StateTable:
                     for found_item in response.get("Responses", {}).get(self.name, ()):
                         state = state_of(found_item)
                         if state is not None:
-                            found[found_item["PipelineId"]["S"]] = state
+                            named = found_item.get("ObjectKey", {}).get("S")
+                            found[found_item["PipelineId"]["S"]] = (state, named)
                     request = response.get("UnprocessedKeys") or {}
                     if not request:
                         break

@@ -82,6 +82,33 @@ def test_a_redelivery_reaching_past_the_first_delivery_keeps_one_line_per_record
         assert number in {sequence_of(line) for line in archived[item["ObjectKey"]]}
 
 
+def test_a_bisected_redelivery_after_partly_written_states_loses_no_line_an_item_names(pipeline):
+    """50 valid records and 2 malformed ones make one chunk. archive writes both objects, then the
+    valid records' final states (two full BatchWriteItem), and the malformed ones' never get in
+    (throttled past the retries), as when ingest itself fails meanwhile. Kinesis then bisects:
+    the first half (26 records) has records that are not final, so it runs and rewrites the
+    chunk's objects with its own records only; the second half is final already and is
+    acknowledged without work. Every record's item must still name an object that holds its line."""
+    payloads = encoded(*(event(n) for n in range(52)))
+    payloads[3] = payloads[7] = b"\xff not json"
+    pipeline.put(payloads)
+    records = pipeline.read()
+    stuck = throttle(pipeline.function_clients["dynamodb"], when=lambda call: call >= 3)
+    assert len(failures(pipeline.invoke(pipeline.event(records)))) == 52
+    stuck.active = False
+    assert sum(item["State"] == "ARCHIVED" for item in items(pipeline).values()) == 50
+
+    for half in (records[:26], records[26:]):
+        assert failures(pipeline.invoke(pipeline.event(half))) == []
+
+    stored = {prefix: objects(pipeline, prefix) for prefix in ("archive", "quarantine")}
+    table = items(pipeline)
+    assert sorted(table) == sorted(record["SequenceNumber"] for record in records)
+    for number, item in table.items():
+        prefix = {"ARCHIVED": "archive", "QUARANTINED": "quarantine"}[item["State"]]
+        assert number in {sequence_of(line) for line in stored[prefix][item["ObjectKey"]]}, number
+
+
 def test_when_the_states_cannot_be_read_the_batch_goes_back_to_kinesis_untouched(pipeline):
     records = archived_batch(pipeline, bad=(3,))
     before = items(pipeline)
