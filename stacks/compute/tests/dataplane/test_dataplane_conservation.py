@@ -1,7 +1,8 @@
 """Conservation, for arbitrary batches (hypothesis) with malformed, invalid, valid and oversized records
 and an arbitrary transient fault: after one invocation, every record outside the batch item failures
 is in a final state with exactly one line in the object its item names; after Kinesis' retries, every
-record is exactly once in S3 (archive or quarantine, never both, never twice) and once in the table."""
+record is exactly once in S3 (archive or quarantine, never both, never twice) and once in the table.
+After a bisected redelivery (a function error of ingest), every item names an object holding its line."""
 
 from __future__ import annotations
 
@@ -201,3 +202,53 @@ def test_every_record_ends_archived_quarantined_or_failed_and_retries_leave_no_d
 
 def line_number(line):
     return line["pipeline"]["sequence_number"] if "pipeline" in line else line["sequence_number"]
+
+
+@st.composite
+def partly_written_batches(draw):
+    """25 or 50 valid events with a few malformed ones among them, archive's final states written
+    for the valid ones only (its BatchWriteItem calls, 25 states each, valid ones first: DynamoDB
+    refuses every attempt of the one after), and where the batch is cut in two."""
+    written = draw(st.integers(1, 2))
+    bad = draw(st.integers(1, 4))
+    count = 25 * written + bad
+    malformed = set(draw(st.lists(st.sampled_from(range(count)), min_size=bad, max_size=bad, unique=True)))
+    payloads = [b"\xff not json" if n in malformed else json.dumps(valid_event(n)).encode() for n in range(count)]
+    return payloads, written + 1, draw(st.sampled_from(range(1, count)))
+
+
+def valid_event(n):
+    return {
+        "id": f"evt-{n}",
+        "source": "orders",
+        "type": "order.created",
+        "timestamp": 1_764_000_000_000 + n,
+        "payload": {"n": n},
+    }
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=partly_written_batches())
+def test_after_a_bisected_redelivery_every_item_names_an_object_that_holds_its_line(batch):
+    """ingest fails (a crash) while archive has written only some of a chunk's final states; Kinesis
+    then bisects the batch. A half whose chunk starts where the first one did rewrites that chunk's
+    objects: it must keep the lines of the records it does not hold, whose items name them. (The
+    halves' chunks need not line up with the first delivery's, so a record may be archived twice,
+    never lost.)"""
+    payloads, refused_from, middle = batch
+    pipeline = dataplane_runner.Pipeline(region=REGION)
+    pipeline.put(payloads)
+    records = pipeline.read()
+    refused = throttle(pipeline.function_clients["dynamodb"], when=lambda call: call >= refused_from)
+    pipeline.invoke(pipeline.event(records))
+    refused.active = False
+
+    for half in (records[:middle], records[middle:]):
+        run_until_done(pipeline, half, batch_size=len(half))
+
+    table = items(pipeline)
+    stored = {prefix: objects(pipeline, prefix) for prefix in ("archive", "quarantine")}
+    assert sorted(table) == sorted(record["SequenceNumber"] for record in records)
+    for number, item in table.items():
+        prefix = {"ARCHIVED": "archive", "QUARANTINED": "quarantine"}[item["State"]]
+        assert number in {line_number(line) for line in stored[prefix][item["ObjectKey"]]}, number
