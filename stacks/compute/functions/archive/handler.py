@@ -64,8 +64,7 @@ def write_object(
 ) -> str:
     """The chunk's object under `prefix`. When ingest says a final item names it already (`rewrite`),
     the lines there of records this chunk does not hold are kept (pipeline_core.storage)."""
-    first = chunk["records"][0]
-    key = storage.object_key(prefix, chunk["shard_id"], first["sequence_number"], first["arrival_ms"])
+    key = storage.chunk_object_key(prefix, chunk["records"][0])
     numbers = [record["sequence_number"] for record in records]
     if prefix in chunk.get("rewrite", ()):
         lines, numbers = storage.merge_lines(storage.read_lines(client("s3"), bucket, key), lines)

@@ -305,13 +305,7 @@ class Ingest:
     def named_prefixes(self, records: list[dict[str, Any]]) -> list[str]:
         """The prefixes under which the object of a chunk of `records` is named by a final item already:
         an earlier delivery archived records into it, possibly more than this chunk holds."""
-        first = records[0]
-        return [
-            prefix
-            for prefix in PREFIXES
-            if storage.object_key(prefix, first["shard_id"], first["sequence_number"], first["arrival_ms"])
-            in self.named_objects
-        ]
+        return [prefix for prefix in PREFIXES if storage.chunk_object_key(prefix, records[0]) in self.named_objects]
 
     def text(self, record: dict[str, Any]) -> str:
         """The record's JSON in the execution input; a large record is stored under staging/ first."""

@@ -27,9 +27,11 @@ QUARANTINE_PREFIX = "quarantine"
 CONTENT_TYPE = "application/x-ndjson"
 
 
-def object_key(prefix: str, shard_id: str, first_sequence_number: str, first_arrival_ms: int) -> str:
-    arrived = datetime.fromtimestamp(first_arrival_ms / 1000, tz=UTC)
-    return f"{prefix}/dt={arrived:%Y-%m-%d}/hour={arrived:%H}/{shard_id}-{first_sequence_number}.jsonl.gz"
+def chunk_object_key(prefix: str, first_record: dict[str, Any]) -> str:
+    """The key of the object under `prefix` of the chunk that starts with `first_record`."""
+    arrived = datetime.fromtimestamp(first_record["arrival_ms"] / 1000, tz=UTC)
+    name = f"{first_record['shard_id']}-{first_record['sequence_number']}.jsonl.gz"
+    return f"{prefix}/dt={arrived:%Y-%m-%d}/hour={arrived:%H}/{name}"
 
 
 def json_line(line: dict[str, Any]) -> bytes:
