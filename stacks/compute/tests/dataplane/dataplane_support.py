@@ -46,9 +46,8 @@ def lines(pipeline: Any, prefix: str) -> list[dict[str, Any]]:
     return [line for object_lines in objects(pipeline, prefix).values() for line in object_lines]
 
 
-def sequence_of(line: dict[str, Any]) -> str:
-    """The sequence number an archive or quarantine line belongs to."""
-    return line["pipeline"]["sequence_number"] if "pipeline" in line else line["sequence_number"]
+sequence_of = storage.sequence_number_of
+"""The sequence number an archive or quarantine line belongs to."""
 
 
 def items(pipeline: Any) -> dict[str, dict[str, str]]:

@@ -21,6 +21,7 @@ from dataplane_support import (
     objects,
     run_until_done,
     s3_internal_error,
+    sequence_of,
     throttle,
 )
 from hypothesis import HealthCheck, given, settings
@@ -177,7 +178,7 @@ def test_every_record_ends_archived_quarantined_or_failed_and_retries_leave_no_d
         item = table[number]
         prefix = {"ARCHIVED": "archive", "QUARANTINED": "quarantine"}[item["State"]]
         body = stored[prefix][item["ObjectKey"]]
-        assert [line_number(line) for line in body].count(number) == 1
+        assert [sequence_of(line) for line in body].count(number) == 1
 
     heal(pipeline, injected)
     resume = min((numbers.index(number) for number in failed), default=len(records))
@@ -185,7 +186,7 @@ def test_every_record_ends_archived_quarantined_or_failed_and_retries_leave_no_d
 
     table = items(pipeline)
     lines_by_prefix = {
-        prefix: [line_number(line) for body in objects(pipeline, prefix).values() for line in body]
+        prefix: [sequence_of(line) for body in objects(pipeline, prefix).values() for line in body]
         for prefix in ("archive", "quarantine")
     }
     assert Counter(lines_by_prefix["archive"] + lines_by_prefix["quarantine"]) == Counter(numbers)
@@ -198,10 +199,6 @@ def test_every_record_ends_archived_quarantined_or_failed_and_retries_leave_no_d
         size for e in pipeline.state_machine.executions for size in e.step_output_bytes.values()
     ]
     assert max(sizes) <= limit
-
-
-def line_number(line):
-    return line["pipeline"]["sequence_number"] if "pipeline" in line else line["sequence_number"]
 
 
 @st.composite
@@ -251,4 +248,4 @@ def test_after_a_bisected_redelivery_every_item_names_an_object_that_holds_its_l
     assert sorted(table) == sorted(record["SequenceNumber"] for record in records)
     for number, item in table.items():
         prefix = {"ARCHIVED": "archive", "QUARANTINED": "quarantine"}[item["State"]]
-        assert number in {line_number(line) for line in stored[prefix][item["ObjectKey"]]}, number
+        assert number in {sequence_of(line) for line in stored[prefix][item["ObjectKey"]]}, number
