@@ -7,7 +7,6 @@ program's exports come from the real offline plan; git operations are real.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from streaming_tooling.deploy import cli, contract
 from streaming_tooling.deploy.contract import DeployGuard, TreePlan, checkout, contract_check, grouped, plan_tree
 from streaming_tooling.deploy.orchestrator import DeployError, Operation, Outcome, run_layers
 from streaming_tooling.deploy.plan import build_plan
-from streaming_tooling.testing.git_repository import BASE_TAG, append, commit_all, copy_of_repository, edit
+from streaming_tooling.testing.git_repository import BASE_TAG, append, commit_all, edit
 
 STAGE_KEYS = "map with keys archive, enrich, ingest, transform, validate"
 
@@ -249,18 +248,6 @@ def test_preview_of_one_layer_previews_only_that_layer(planned):
     code, text = run_cli(["preview", "compute", "--stack", "dev"], gateway)
     assert (code, gateway.calls) == (0, [("preview", "compute")])
     assert text.startswith("preview of stack 'dev':")
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    return copy_of_repository(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture
-def repo(template, tmp_path) -> Path:
-    clone = tmp_path / "repo"
-    shutil.copytree(template, clone, symlinks=True)
-    return clone
 
 
 def test_deploy_changed_deploys_exactly_the_affected_layers(repo, planned):

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from streaming_tooling.affected import GitError, affected, catalogue_changes, main
-from streaming_tooling.testing.git_repository import append, commit_all, copy_of_repository, edit, git
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    return copy_of_repository(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture
-def repo(template, tmp_path) -> Path:
-    clone = tmp_path / "repo"
-    shutil.copytree(template, clone, symlinks=True)
-    return clone
+from streaming_tooling.testing.git_repository import append, commit_all, edit, git
 
 
 def layers(repo: Path, base: str = "base") -> list[str]:
