@@ -272,7 +272,7 @@ def default_facts():
 
 def test_the_plan_gives_the_resolved_settings(default_facts):
     assert default_facts.region == "us-east-1"
-    assert default_facts.functions["ingest"].memory_mb == 512
+    assert (default_facts.functions["ingest"].memory_mb, default_facts.functions["archive"].memory_mb) == (384, 768)
     assert (default_facts.batch_size, default_facts.parallelization_factor) == (180, 10)
     assert default_facts.table_billing_mode == "PAY_PER_REQUEST"
     assert default_facts.interface_endpoint_azs == 4  # sync-states and kinesis-streams in 2 AZs

@@ -20,13 +20,17 @@
    handlers' own code. Each figure is the median of the timed rounds: this machine's speed varies
    from one round to the next, and the range of the rounds' totals is printed beside it. For the
    calls that go over HTTP, the same clock at botocore's events in between splits each request's
-   CPU into its steps (PHASES).
+   CPU into its steps (PHASES). The item writes per record, 25 to a BatchWriteItem, times the
+   SDK's CPU per BatchWriteItem, give the least SDK work the final states alone can take: the
+   floor of a state model with one item per record, whatever else changes.
 3. The floor under any SDK here: this thread's CPU for one bare HTTP POST (urllib3, keep-alive) of
    a BatchWriteItem body the pipeline sent, to a server in its own process that answers at once
    or after the wait DynamoDB and moto take. On this machine the code that runs after a wait is
    slower than the same code run without one, so the second figure is the one to compare.
 Left out of the CPU figures: TLS (moto is plain HTTP; AWS endpoints are HTTPS), the Lambda
-runtime's own work around each invocation, and Step Functions' service-side work.
+runtime's own work around each invocation, and Step Functions' service-side work. Counted although
+AWS would not cause it: moto's server (werkzeug) closes every connection, so each request here
+opens a new one, where botocore keeps its connections to AWS alive.
 The figures are written to `measured.json` beside this file (read by the cost estimate, and checked
 by the tests for the counts). This is a measurement: it asserts nothing about time.
 """
@@ -50,6 +54,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 import dataplane_runner as runner
+
+runner.functions_on_path()
+from pipeline_core.table import MAX_ITEMS_PER_REQUEST
 
 from streaming_tooling.estimate.capacity import KINESIS_SEQUENCE_DIGITS
 from streaming_tooling.testing import TEST_REGION
@@ -318,6 +325,7 @@ def figures(
     per_record = cpu["per_record"]
     total = sum(per_record[stage] for stage in STAGES)
     sdk = sum(spent for name, spent in per_record.items() if name.startswith("sdk:"))
+    item_writes = counts["table_item_writes"] / RECORDS
     return {
         "batch_size": BATCH_SIZE,
         "records": RECORDS,
@@ -338,6 +346,9 @@ def figures(
             for api, phases in cpu.get("sdk_per_request_by_phase", {}).items()
         },
         "bare_http_post_cpu_us": {name: round(spent, 1) for name, spent in (bare_post or {}).items()},
+        "final_state_writes_sdk_cpu_us_per_record_at_full_requests": round(
+            item_writes / MAX_ITEMS_PER_REQUEST * cpu["sdk_per_request"].get("BatchWriteItem", 0.0), 1
+        ),
         "json_between_stages_us_per_record": round(per_record["json"], 1),
         "cpu_clock": "time.thread_time of the thread running the handlers; moto server runs in other threads",
         "machine": machine(),
@@ -405,6 +416,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     for api, phases in result["sdk_cpu_us_per_request_by_phase"].items():
         print(f"    {api}, by step: " + ", ".join(f"{phase} {spent:,.0f} us" for phase, spent in phases.items()))
+    floor = result["final_state_writes_sdk_cpu_us_per_record_at_full_requests"]
+    print(
+        f"  the final states alone, {result['table_item_writes_per_record']:.2f} item per record at "
+        f"{MAX_ITEMS_PER_REQUEST} a BatchWriteItem: {floor:.1f} us per record of SDK work "
+        f"(the fewest requests this state model allows, at the CPU measured per request)"
+    )
     at_once, after_wait = result["bare_http_post_cpu_us"].values()
     print(
         f"  this machine, one bare HTTP POST of a BatchWriteItem body (urllib3, no SDK): {at_once:,.0f} us "

@@ -38,10 +38,12 @@ INGEST_OWN_WORK_SECONDS = 30
 MEMORY_RANGE = (128, 10240)
 TIMEOUT_RANGE = (1, 900)
 
-DEFAULT_MEMORY_MB = dict.fromkeys(STAGES, 512)
-"""The capacity model (`nox -s estimate`): every stage spends far more time waiting than computing
-(transform, validate and enrich under 0.01 s of CPU per chunk), and ingest is billed while it waits
-for the Express run, so more memory costs more without carrying more (README, "Throughput and cost")."""
+DEFAULT_MEMORY_MB = {"ingest": 384, "transform": 512, "validate": 512, "enrich": 512, "archive": 768}
+"""Sized by the capacity model (`nox -s estimate`; README, "Throughput and cost"). ingest spends most
+of a batch waiting for its Express runs and is billed while it waits, so it gets less; archive does
+most of a run's CPU (the SDK work of its S3 and DynamoDB requests), so more memory there shortens
+every run ingest waits for. transform, validate and enrich compute little (under 0.01 s of CPU per
+chunk): more memory would cost more without carrying more."""
 DEFAULT_TIMEOUT_SECONDS = {
     # ingest waits for StartSyncExecution, which can take up to the Express limit of 300 s,
     # so the seed's 60 s became 360 s: the Express limit plus room for its own work.

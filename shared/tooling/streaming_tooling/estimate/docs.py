@@ -30,7 +30,13 @@ SEED: dict[str, dict[str, Any]] = {
     "compute": {
         "streaming-compute:batchSize": 100,
         "streaming-compute:parallelizationFactor": 1,
-        "streaming-compute:memoryMb": {"transform": 1024, "enrich": 1024},
+        "streaming-compute:memoryMb": {
+            "ingest": 512,
+            "transform": 1024,
+            "validate": 512,
+            "enrich": 1024,
+            "archive": 512,
+        },
         "streaming-compute:recordTtlDays": 30,
     },
 }

@@ -71,6 +71,7 @@ def test_the_measured_file_has_every_figure_the_estimate_reads(measured):
         "sdk_cpu_us_per_request_by_api",
         "sdk_cpu_us_per_request_by_phase",
         "bare_http_post_cpu_us",
+        "final_state_writes_sdk_cpu_us_per_record_at_full_requests",
         "json_between_stages_us_per_record",
         "machine",
         "measured_on",
@@ -92,6 +93,9 @@ def test_every_timed_round_makes_the_counted_calls_and_the_sdk_clock_sees_each_o
     assert cpu["calls_per_round"] == [counts["calls"]] * 2
     clocked = bench.figures(counts, mixed_counts, cpu)
     assert 0 < clocked["sdk_cpu_us_per_record"] < clocked["cpu_us_per_record_total"]
+    # The floor of the final-state writes (every BatchWriteItem full) is under what they took.
+    floor = clocked["final_state_writes_sdk_cpu_us_per_record_at_full_requests"]
+    assert 0 < floor <= cpu["per_record"]["sdk:BatchWriteItem"]
     # The steps of every call over HTTP cover it exactly (StartSyncExecution is answered in-process).
     by_phase = cpu["sdk_per_request_by_phase"]
     assert set(by_phase) == set(counts["calls"]) - {"StartSyncExecution"}
