@@ -55,9 +55,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 import dataplane_runner as runner
 
-runner.functions_on_path()
-from pipeline_core.table import MAX_ITEMS_PER_REQUEST
-
 from streaming_tooling.estimate.capacity import KINESIS_SEQUENCE_DIGITS
 from streaming_tooling.testing import TEST_REGION
 
@@ -68,6 +65,7 @@ REQUEST_GOAL = 100
 PER_RECORD_DESIGN_REQUESTS = 6_000
 CPU_GOAL_US = 100.0
 STAGES = runner.STAGES
+MAX_ITEMS_PER_REQUEST = runner.state_table().MAX_ITEMS_PER_REQUEST
 MEASURED_FILE = Path(__file__).with_name("measured.json")
 PHASES = {
     "provide-client-params": "prepare",

@@ -103,6 +103,13 @@ def aws_clients() -> ModuleType:
     return pipeline_core.aws
 
 
+def state_table() -> ModuleType:
+    functions_on_path()
+    import pipeline_core.table  # noqa: PLC0415 (needs the functions folder on sys.path first)
+
+    return pipeline_core.table
+
+
 @dataclass
 class LambdaContext:
     """What the Lambda runtime passes as `context` (the attributes Powertools reads); its remaining
