@@ -25,6 +25,10 @@ TABLE_CHECK_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:PutItem")
 START_SYNC_ACTIONS = ("states:StartSyncExecution",)
 ARCHIVE_WRITE_ACTIONS = ("s3:GetObject", "s3:PutObject")
 """archive writes each chunk's objects, and reads one back only to rewrite it for a redelivery."""
+ARCHIVE_LIST_ACTIONS = ("s3:ListBucket",)
+"""archive: S3 says that a key is missing (404 NoSuchKey) only to a role that may list the bucket, and
+answers 403 AccessDenied otherwise; a rewrite must tell an object that is gone (an operator deleted
+it) from a read it may not make."""
 ARCHIVE_PREFIXES = ("archive", "quarantine")
 STAGING_PREFIX = "staging"
 """Where large records wait while they travel by reference (claim check); see pipeline_core.claimcheck."""
@@ -117,6 +121,10 @@ def archive_writes(bucket_arn: str) -> Statement:
     return statement(
         "WriteArchiveAndQuarantine", ARCHIVE_WRITE_ACTIONS, [f"{bucket_arn}/{prefix}/*" for prefix in ARCHIVE_PREFIXES]
     )
+
+
+def archive_listing(bucket_arn: str) -> Statement:
+    return statement("TellMissingArchiveObjects", ARCHIVE_LIST_ACTIONS, [bucket_arn])
 
 
 def kms_key_use(sid: str, action: str, key_arn: str) -> Statement:

@@ -89,6 +89,7 @@ def statements(
         return pulumi.Output.all(data.bucket_arn, data.table_arn, data.archive_kms_key_arn).apply(
             lambda values: [
                 iam.archive_writes(values[0]),
+                iam.archive_listing(values[0]),
                 iam.staging_access(stage, values[0]),
                 iam.table_writes(values[1]),
                 *key_use(values[2]),

@@ -109,6 +109,7 @@ def test_archive_may_write_only_its_two_prefixes_and_the_state_table_and_clear_s
         "logs:PutLogEvents": {log_streams(default_run, "archive")},
         "s3:PutObject": {f"{BUCKET_ARN}/archive/*", f"{BUCKET_ARN}/quarantine/*"},
         "s3:GetObject": {f"{BUCKET_ARN}/staging/*", f"{BUCKET_ARN}/archive/*", f"{BUCKET_ARN}/quarantine/*"},
+        "s3:ListBucket": {BUCKET_ARN},
         "s3:DeleteObject": {f"{BUCKET_ARN}/staging/*"},
         "dynamodb:BatchWriteItem": {TABLE_ARN},
     }

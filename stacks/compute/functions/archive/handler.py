@@ -67,7 +67,7 @@ def write_object(
     key = storage.chunk_object_key(prefix, chunk["records"][0])
     numbers = [record["sequence_number"] for record in records]
     if prefix in chunk.get("rewrite", ()):
-        lines, numbers = storage.merge_lines(storage.read_lines(client("s3"), bucket, key), lines)
+        lines, numbers = storage.merge_lines(storage.lines_if_any(client("s3"), bucket, key), lines)
     metadata = {
         "shard-id": chunk["shard_id"],
         "first-sequence-number": numbers[0],

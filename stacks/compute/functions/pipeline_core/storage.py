@@ -10,7 +10,8 @@ writes the same key whatever the batch's end is this time (bisected, or longer b
 arrived), and overwrites the object instead of adding a second copy of the same records. The last
 sequence number and the record count are in the object's metadata. A rewrite keeps the lines of
 the records it does not hold (`merge_lines`): a shorter delivery (a bisected batch) must not drop
-the line of a record an earlier, longer one archived there, whose item still names the object.
+the line of a record an earlier, longer one archived there, whose item still names the object. An
+object that is gone (an operator deleted it) has no lines to keep, and the rewrite goes on.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import gzip
 import json
 from datetime import UTC, datetime
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from .model import dumps
 
@@ -62,8 +65,16 @@ def put_lines(client: Any, bucket: str, key: str, lines: list[dict[str, Any]], m
     )
 
 
-def read_lines(client: Any, bucket: str, key: str) -> list[dict[str, Any]]:
-    return read_json_lines_gz(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+def lines_if_any(client: Any, bucket: str, key: str) -> list[dict[str, Any]]:
+    """The object's lines, or none when it is gone (an operator deleted it): its records' lines are
+    lost either way, and writing the chunk's object again loses no other one."""
+    try:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchKey":
+            return []
+        raise
+    return read_json_lines_gz(body)
 
 
 def sequence_number_of(line: dict[str, Any]) -> str:

@@ -109,6 +109,32 @@ def test_a_bisected_redelivery_after_partly_written_states_loses_no_line_an_item
         assert number in {sequence_of(line) for line in stored[prefix][item["ObjectKey"]]}, number
 
 
+def test_a_rewrite_of_an_object_an_operator_deleted_goes_on_with_the_lines_it_holds(pipeline):
+    """As above, but the archive object is deleted before the bisected redelivery: the first half's
+    rewrite finds nothing to keep and writes its own records, instead of failing on every retry until
+    the batch reaches the dead-letter queue."""
+    payloads = encoded(*(event(n) for n in range(52)))
+    payloads[3] = payloads[7] = b"\xff not json"
+    pipeline.put(payloads)
+    records = pipeline.read()
+    stuck = throttle(pipeline.function_clients["dynamodb"], when=lambda call: call >= 3)
+    assert len(failures(pipeline.invoke(pipeline.event(records)))) == 52
+    stuck.active = False
+    (deleted,) = objects(pipeline, "archive")
+    pipeline.s3.delete_object(Bucket=pipeline.bucket, Key=deleted)
+
+    for half in (records[:26], records[26:]):
+        assert failures(pipeline.invoke(pipeline.event(half))) == []
+
+    rewritten = objects(pipeline, "archive")[deleted]
+    first_half = {record["SequenceNumber"] for record in records[:26]} - {
+        records[3]["SequenceNumber"],
+        records[7]["SequenceNumber"],
+    }
+    assert {sequence_of(line) for line in rewritten} == first_half
+    assert all(items(pipeline)[number]["ObjectKey"] == deleted for number in first_half)
+
+
 def test_when_the_states_cannot_be_read_the_batch_goes_back_to_kinesis_untouched(pipeline):
     records = archived_batch(pipeline, bad=(3,))
     before = items(pipeline)
