@@ -82,20 +82,30 @@ def test_a_redelivery_reaching_past_the_first_delivery_keeps_one_line_per_record
         assert number in {sequence_of(line) for line in archived[item["ObjectKey"]]}
 
 
-def test_a_bisected_redelivery_after_partly_written_states_loses_no_line_an_item_names(pipeline):
-    """50 valid records and 2 malformed ones make one chunk. archive writes both objects, then the
-    valid records' final states (two full BatchWriteItem), and the malformed ones' never get in
-    (throttled past the retries), as when ingest itself fails meanwhile. Kinesis then bisects:
-    the first half (26 records) has records that are not final, so it runs and rewrites the
-    chunk's objects with its own records only; the second half is final already and is
-    acknowledged without work. Every record's item must still name an object that holds its line."""
+MALFORMED = (3, 7)
+
+
+def partly_written_chunk(pipeline):
+    """50 valid records and 2 malformed ones (MALFORMED) make one chunk. archive writes both objects,
+    then the valid records' final states (two full BatchWriteItem), and the malformed ones' never get
+    in (throttled past the retries), as when ingest itself fails meanwhile."""
     payloads = encoded(*(event(n) for n in range(52)))
-    payloads[3] = payloads[7] = b"\xff not json"
+    for position in MALFORMED:
+        payloads[position] = b"\xff not json"
     pipeline.put(payloads)
     records = pipeline.read()
     stuck = throttle(pipeline.function_clients["dynamodb"], when=lambda call: call >= 3)
     assert len(failures(pipeline.invoke(pipeline.event(records)))) == 52
     stuck.active = False
+    return records
+
+
+def test_a_bisected_redelivery_after_partly_written_states_loses_no_line_an_item_names(pipeline):
+    """Kinesis bisects the partly written chunk: the first half (26 records) has records that are
+    not final, so it runs and rewrites the chunk's objects with its own records only; the second
+    half is final already and is acknowledged without work. Every record's item must still name an
+    object that holds its line."""
+    records = partly_written_chunk(pipeline)
     assert sum(item["State"] == "ARCHIVED" for item in items(pipeline).values()) == 50
 
     for half in (records[:26], records[26:]):
@@ -113,13 +123,7 @@ def test_a_rewrite_of_an_object_an_operator_deleted_goes_on_with_the_lines_it_ho
     """As above, but the archive object is deleted before the bisected redelivery: the first half's
     rewrite finds nothing to keep and writes its own records, instead of failing on every retry until
     the batch reaches the dead-letter queue."""
-    payloads = encoded(*(event(n) for n in range(52)))
-    payloads[3] = payloads[7] = b"\xff not json"
-    pipeline.put(payloads)
-    records = pipeline.read()
-    stuck = throttle(pipeline.function_clients["dynamodb"], when=lambda call: call >= 3)
-    assert len(failures(pipeline.invoke(pipeline.event(records)))) == 52
-    stuck.active = False
+    records = partly_written_chunk(pipeline)
     (deleted,) = objects(pipeline, "archive")
     pipeline.s3.delete_object(Bucket=pipeline.bucket, Key=deleted)
 
@@ -128,8 +132,7 @@ def test_a_rewrite_of_an_object_an_operator_deleted_goes_on_with_the_lines_it_ho
 
     rewritten = objects(pipeline, "archive")[deleted]
     first_half = {record["SequenceNumber"] for record in records[:26]} - {
-        records[3]["SequenceNumber"],
-        records[7]["SequenceNumber"],
+        records[position]["SequenceNumber"] for position in MALFORMED
     }
     assert {sequence_of(line) for line in rewritten} == first_half
     assert all(items(pipeline)[number]["ObjectKey"] == deleted for number in first_half)
