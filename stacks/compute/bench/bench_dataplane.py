@@ -3,7 +3,8 @@
 1. AWS requests per 1,000 records, and DynamoDB item writes per record (to the table, and to
    `StatusIndex`): records are put into a Kinesis stream in moto server, read back in batches of the
    default `batchSize`, with sequence numbers as long as Kinesis makes them, and run through ingest
-   and the four stages (tools/dataplane_runner.py: only StartSyncExecution is answered in-process).
+   and the four stages (tools/dataplane_runner.py: only StartSyncExecution is answered in-process,
+   where botocore would send it, so the SDK still builds and signs it and parses the answer).
    Every API call the functions' clients make is counted from botocore events. Goal: at most 100
    requests; a design with per-record calls needs about 6,000.
 2. CPU microseconds per record of the whole pipeline: each of the five handlers as Lambda runs it
@@ -386,7 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"AWS requests per 1,000 records: {requests:g} ({verdict[requests <= REQUEST_GOAL]} of <= {REQUEST_GOAL};")
     print(f"  baseline: a per-record design needs about {PER_RECORD_DESIGN_REQUESTS:,})")
     print(f"  by operation: {', '.join(f'{op} {n:g}' for op, n in result['requests_per_1000_records_by_api'].items())}")
-    print(f"  HTTP sends: {counts['sends']} for {RECORDS:,} records (StartSyncExecution is answered in-process)")
+    print(
+        f"  HTTP sends: {counts['sends']} for {RECORDS:,} records "
+        "(StartSyncExecution's answered in-process, where botocore would send them)"
+    )
     print(
         f"  with 5% malformed or invalid records: {result['requests_per_1000_records_with_5_percent_rejected']:g}"
         " (one more PutObject per chunk: the quarantine object)"

@@ -1,8 +1,9 @@
 """Run the data plane in-process against an AWS API emulator (moto server): what the tests and `nox -s bench` share.
 
 Lambda and Step Functions cannot run the stage code in moto. So StartSyncExecution, and only that
-call, is intercepted on the client ingest uses (botocore's `before-call.sfn.StartSyncExecution`
-event) and answered like the real API: the four stage handlers run in the order
+call, is answered in-process on the client ingest uses, where botocore would send it
+(`before-send.sfn.StartSyncExecution`: the request is built and signed, and the HTTP answer parsed,
+as against AWS; only the network is left out), like the real API: the four stage handlers run in the order
 `steps_in_order(definition(...))` gives, each step's output JSON-encoded and decoded again as Step
 Functions passes it on, an output over 256 KiB failing the execution with States.DataLimitExceeded,
 input that is not JSON (NaN, Infinity) refused with InvalidExecutionInput, a result that is not
@@ -15,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -166,28 +168,22 @@ class StateMachineEmulator:
 
     def install(self, sfn_client: Any) -> None:
         sfn_client.meta.events.register(
-            "before-call.sfn.StartSyncExecution", self._intercept, unique_id="dataplane-state-machine"
+            "before-send.sfn.StartSyncExecution", self._intercept, unique_id="dataplane-state-machine"
         )
 
-    def _intercept(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    def _intercept(self, request: Any, **_: Any) -> AWSResponse:
         clock = time.thread_time()
         try:
-            return self._answer(params)
+            return self._answer(json.loads(request.body))
         finally:
             self.cpu["run"] += time.thread_time() - clock
 
-    def _answer(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
-        request = json.loads(params["body"])
+    def _answer(self, request: dict[str, Any]) -> AWSResponse:
         try:
             strict_json(request["input"])
         except ValueError as error:  # Step Functions refuses input that is not JSON (NaN, Infinity...)
-            status = 400
-            return AWSResponse("https://sync-states.invalid/", status, {}, None), {
-                "Error": {"Code": "InvalidExecutionInput", "Message": f"Invalid execution input: {error}"},
-                "ResponseMetadata": {"HTTPStatusCode": status},
-            }
-        response = self.run(request["stateMachineArn"], request["input"])
-        return AWSResponse("https://sync-states.invalid/", 200, {}, None), response
+            return http_answer(400, {"__type": "InvalidExecutionInput", "message": f"Invalid execution input: {error}"})
+        return http_answer(200, self.run(request["stateMachineArn"], request["input"]))
 
     def run(self, state_machine_arn: str, text: str) -> dict[str, Any]:
         started = datetime.now(UTC)
@@ -241,19 +237,31 @@ class StateMachineEmulator:
             "executionArn": f"{state_machine_arn.replace(':stateMachine:', ':express:')}:{name}:{name}",
             "stateMachineArn": state_machine_arn,
             "name": name,
-            "startDate": started,
-            "stopDate": datetime.now(UTC),
+            "startDate": started.timestamp(),
+            "stopDate": datetime.now(UTC).timestamp(),
             "status": execution.status,
             "input": text,
             "inputDetails": {"included": True},
             "billingDetails": {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100},
-            "ResponseMetadata": {"HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0},
         }
         if error:
             response |= {"error": error, "cause": cause}
         else:
             response |= {"output": state, "outputDetails": {"included": True}}
         return response
+
+
+class AnswerBody(io.BytesIO):
+    """An HTTP answer's body, read the way botocore reads urllib3's (`stream()`)."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+def http_answer(status: int, document: dict[str, Any]) -> AWSResponse:
+    """`document` as the JSON protocol's answer with `status`, for botocore to parse."""
+    headers = {"Content-Type": "application/x-amz-json-1.0"}
+    return AWSResponse("https://sync-states.invalid/", status, headers, AnswerBody(json.dumps(document).encode()))
 
 
 class RequestCounter:

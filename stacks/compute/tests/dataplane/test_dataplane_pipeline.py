@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import time
 
+import botocore.exceptions
 import dataplane_runner
 import pytest
 from dataplane_support import REGION, encoded, event, failures, items, lines, objects, sequence_of
@@ -103,6 +104,22 @@ def test_stages_run_in_the_order_the_state_machine_definition_lists(happy):
     listed = [step for step, _ in machine.steps_in_order(machine.definition(pipeline.state_machine.arns))]
     (execution,) = pipeline.state_machine.executions
     assert list(execution.step_output_bytes) == listed == ["transform", "validate", "enrich", "archive"]
+
+
+def test_the_emulated_state_machine_answers_over_botocore_as_the_service_does(pipeline):
+    """StartSyncExecution is answered where botocore would send it: the SDK builds and signs the
+    request and parses the answer, which echoes the input, as it does against AWS. (A chunk without
+    records fails in a stage: a failed execution is an answer, not an error.)"""
+    sfn = pipeline.function_clients["stepfunctions"]
+    chunk = '{"version": 1, "shard_id": "shardId-000000000000", "rewrite": [], "timings": {}, "records": []}'
+    answer = sfn.start_sync_execution(stateMachineArn=pipeline.state_machine.arn, input=chunk)
+    assert (answer["status"], answer["input"], "output" in answer) == ("FAILED", chunk, False)
+    assert answer["error"] and answer["cause"]
+    assert answer["stopDate"] >= answer["startDate"]
+    assert pipeline.requests.sends["StartSyncExecution"] == 1
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        sfn.start_sync_execution(stateMachineArn=pipeline.state_machine.arn, input='{"n": NaN}')
+    assert refused.value.response["Error"]["Code"] == "InvalidExecutionInput"
 
 
 def test_processing_the_same_batch_twice_leaves_the_same_objects_and_items(pipeline):
