@@ -124,8 +124,8 @@ class Ingest:
         """Each inline record's JSON, encoded once for its size and reused in the execution input."""
         self.unstaged: dict[str, dict[str, Any]] = {}
         """Records to store under staging/ before their chunk runs, by pipeline id."""
-        self.named_objects: set[str] = set()
-        """The objects the items of the batch's final records name."""
+        self.named_by: dict[str, str] = {}
+        """The object the item of each final record of the batch names, by pipeline id."""
         self.counts = {
             "RecordsMalformed": 0,
             "RecordsStaged": 0,
@@ -164,7 +164,9 @@ class Ingest:
             chunk
             for shard_id, records in shards.items()
             for chunk in self.split(
-                stream_arn, shard_id, [r for r in records if final.get(r["pipeline_id"]) != model.REPLAYED]
+                stream_arn,
+                shard_id,
+                self.from_a_chunk_start([r for r in records if final.get(r["pipeline_id"]) != model.REPLAYED]),
             )
         ]
         executed = 0
@@ -197,8 +199,22 @@ class Ingest:
             logger.warning("the state table kept some keys unread; the batch goes back to Kinesis")
             return None
         final = {pid: (state, named) for pid, (state, named) in states.items() if state in model.FINAL_STATUSES}
-        self.named_objects = {named for _, named in final.values() if named}
+        self.named_by = {pid: named for pid, (_, named) in final.items() if named}
         return {pid: state for pid, (state, _) in final.items()}
+
+    def from_a_chunk_start(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A shard's `records` without the leading ones that are final in the object of a chunk that
+        started before them. A delivery can start inside a chunk (a shorter delivery acknowledged the
+        chunk's first records, or a bisected batch): chunking from there would archive them again
+        under another key. Left out, they are acknowledged without work, and their lines stay where
+        their items say."""
+        start = 0
+        for record in records:
+            named = self.named_by.get(record["pipeline_id"])
+            if named is None or named == storage.chunk_object_key(named.split("/", 1)[0], record):
+                break
+            start += 1
+        return records[start:]
 
     def split(self, stream_arn: str, shard_id: str, records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         if not records:
@@ -305,7 +321,8 @@ class Ingest:
     def named_prefixes(self, records: list[dict[str, Any]]) -> list[str]:
         """The prefixes under which the object of a chunk of `records` is named by a final item already:
         an earlier delivery archived records into it, possibly more than this chunk holds."""
-        return [prefix for prefix in PREFIXES if storage.chunk_object_key(prefix, records[0]) in self.named_objects]
+        named = set(self.named_by.values())
+        return [prefix for prefix in PREFIXES if storage.chunk_object_key(prefix, records[0]) in named]
 
     def text(self, record: dict[str, Any]) -> str:
         """The record's JSON in the execution input; a large record is stored under staging/ first."""
