@@ -15,6 +15,8 @@ For a batch of records (one shard, stream order):
    bucket's `staging/` prefix and travels by reference (pipeline_core.claimcheck). A chunk whose
    records are all final is not run; a chunk with some final records (its final states were only
    partly written last time) runs whole, so its archive object is rewritten with the same content.
+   A delivery that starts inside an archived chunk leaves out its leading records that are final
+   in that chunk's object (`from_a_chunk_start`), so they are not archived again under a new key.
 4. Run the Express state machine synchronously once per chunk, in stream order. `archive` writes
    each record's final state and answers its outcome (ARCHIVED or QUARANTINED). A chunk after the
    first is started only while the invocation has time left for the longest execution and what
