@@ -213,7 +213,7 @@ class Ingest:
         start = 0
         for record in records:
             named = self.named_by.get(record["pipeline_id"])
-            if named is None or named == storage.chunk_object_key(named.split("/", 1)[0], record):
+            if named is None or named in (storage.chunk_object_key(prefix, record) for prefix in PREFIXES):
                 break
             start += 1
         return records[start:]
