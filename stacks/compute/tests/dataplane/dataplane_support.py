@@ -32,6 +32,16 @@ def encoded(*events: dict[str, Any]) -> list[bytes]:
     return [json.dumps(value).encode() for value in events]
 
 
+KINESIS_MAX_RECORD_BYTES = 1024 * 1024
+"""Data plus partition key (`key`: 3 bytes in these tests)."""
+
+
+def event_of_size(number: int, size: int) -> bytes:
+    """A valid event whose JSON is exactly `size` bytes."""
+    base = json.dumps(event(number, data={"blob": ""})).encode()
+    return json.dumps(event(number, data={"blob": "z" * (size - len(base))})).encode()
+
+
 def objects(pipeline: Any, prefix: str) -> dict[str, list[dict[str, Any]]]:
     """Every object under `prefix` (archive or quarantine) with its decoded lines."""
     result: dict[str, list[dict[str, Any]]] = {}

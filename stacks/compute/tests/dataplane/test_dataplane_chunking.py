@@ -10,7 +10,18 @@ import json
 
 import dataplane_runner
 import pytest
-from dataplane_support import REGION, encoded, event, failures, items, lines, objects, sequence_of
+from dataplane_support import (
+    KINESIS_MAX_RECORD_BYTES,
+    REGION,
+    encoded,
+    event,
+    event_of_size,
+    failures,
+    items,
+    lines,
+    objects,
+    sequence_of,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -60,16 +71,6 @@ def test_each_chunk_is_archived_in_its_own_object(wide):
     assert sorted(sequence_of(line) for body in archived.values() for line in body) == sorted(
         r["SequenceNumber"] for r in records
     )
-
-
-KINESIS_MAX_RECORD_BYTES = 1024 * 1024
-"""Data plus partition key (`key`: 3 bytes here)."""
-
-
-def event_of_size(number, size):
-    """A valid event whose JSON is exactly `size` bytes."""
-    base = json.dumps(event(number, data={"blob": ""})).encode()
-    return json.dumps(event(number, data={"blob": "z" * (size - len(base))})).encode()
 
 
 @pytest.fixture(scope="module")

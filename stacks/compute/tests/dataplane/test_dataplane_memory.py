@@ -15,15 +15,15 @@ from pathlib import Path
 
 import dataplane_runner
 import pytest
+from dataplane_support import KINESIS_MAX_RECORD_BYTES
 
 LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
-KINESIS_MAX_RECORD_BYTES = 1024 * 1024
 HERE = Path(__file__).parent
 
 LARGEST_BATCH = r"""
 import json, os, sys
 import dataplane_runner as runner
-from dataplane_support import REGION, event, items
+from dataplane_support import REGION, event, event_of_size, items
 
 def peak_resident_mb():
     # VmHWM belongs to this program's memory; ru_maxrss would keep the forking parent's peak (pytest's).
@@ -31,17 +31,13 @@ def peak_resident_mb():
         line = next(line for line in status if line.startswith("VmHWM:"))
     return int(line.split()[1]) / 1024
 
-def of_size(number, size):
-    base = json.dumps(event(number, data={"blob": ""})).encode()
-    return json.dumps(event(number, data={"blob": "z" * (size - len(base))})).encode()
-
 largest, count = int(sys.argv[1]), int(sys.argv[2])
 server, endpoint = runner.start_moto()
 os.environ.update(runner.emulator_environment(endpoint, REGION))
 with runner.stdout_discarded():
     pipeline = runner.Pipeline(region=REGION)
     small = [json.dumps(event(n)).encode() for n in range(50)]
-    pipeline.put([*small[:25], *(of_size(100 + n, largest) for n in range(count)), *small[25:]])
+    pipeline.put([*small[:25], *(event_of_size(100 + n, largest) for n in range(count)), *small[25:]])
     records = pipeline.read()
     batch = pipeline.event(records)
     response = pipeline.invoke(batch)
