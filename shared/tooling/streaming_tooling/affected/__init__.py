@@ -6,7 +6,7 @@ A layer is affected when something its deployed program is built from changed:
   Markdown files (none of them is part of the program; CI runs the whole offline test suite on
   every pull request, so a test-only change is still tested);
 - a module of the runtime package `shared/streaming_shared/` that the layer's program imports,
-  directly or through another module of the package (`imports`), or `shared/pyproject.toml`;
+  directly or through another module of the package, or `shared/pyproject.toml`;
 - a pin in `requirements/constraints.txt` of a package in the program's environment (its
   `requirements.txt` and everything they pull in: `requirements`);
 - in the catalogue, the layer's own entry (its exports, reads, project name): that layer and

@@ -37,20 +37,14 @@ def _entry(item: Any) -> dict[str, object]:
 
 
 def _code_without_docstrings(source: str) -> list[str]:
-    """Top-level functions and classes, docstrings dropped: what the catalogue does besides its data."""
-    dumps = []
-    for node in ast.parse(source).body:
+    """Top-level functions and classes without their bare strings (docstrings, attribute docstrings):
+    what the catalogue does besides its data."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.ClassDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                node.body = body[1:]
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.FunctionDef | ast.ClassDef) and inner is not node:
-                    first = inner.body[0] if inner.body else None
-                    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                        inner.body = inner.body[1:] or [ast.Pass()]
-            dumps.append(ast.dump(node))
-    return dumps
+            code = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+            node.body = code or [ast.Pass()]
+    return [ast.dump(node) for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)]
 
 
 def _public_values(module: types.ModuleType) -> dict[str, object]:

@@ -1,8 +1,5 @@
-"""The change since a git ref, read from git and printed: `nox -s affected -- --base <ref> [--json]`.
-
-Exit codes: 0 with the answer, 2 when git or a requirement file cannot be read (one sentence on
-stderr). `--json` prints exactly `{"layers": [...], "reasons": {...}}`.
-"""
+"""The change since a git ref, read from git and printed. Exit codes: 0 with the answer, 2 when git
+or a requirement file cannot be read (one sentence on stderr)."""
 
 from __future__ import annotations
 

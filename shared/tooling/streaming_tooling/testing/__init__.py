@@ -12,9 +12,10 @@ from typing import Any
 
 from streaming_shared.catalogue import layer, repo_root
 
-from .. import offline
 from ..aws_types import DeprecatedUse, deprecated_uses
-from ..offline import ACCOUNT_ID, ProgramFailed, ProgramRun, Resource
+from ..offline import program as offline
+from ..offline.cloud import ACCOUNT_ID
+from ..offline.program import ProgramFailed, ProgramRun, Resource
 
 __all__ = [
     "ACCOUNT_ID",
