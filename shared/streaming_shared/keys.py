@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
 
 from .naming import NameKind, check_name
+from .provider import AwsAccount
 
 LONGEST_DELETION_WINDOW_DAYS = 30
 """The longest window KMS allows: a key scheduled for deletion (say, by a `pulumi destroy`) can
@@ -44,3 +49,44 @@ def customer_managed_key(
         opts=opts,
     )
     return key, key_alias
+
+
+def account_administers_key(partition: str, account_id: str) -> dict[str, Any]:
+    """The default key policy statement: the account (its IAM policies) manages and uses the key.
+    A key policy without it is refused by KMS as one that locks everyone out."""
+    return {
+        "Sid": "AccountAdministersKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def log_groups_key_policy(account: AwsAccount, log_group_names: Sequence[str]) -> str:
+    """The policy of a key that encrypts CloudWatch Logs groups: the account administers the key,
+    and CloudWatch Logs of this region may use it for exactly these groups (the encryption context
+    CloudWatch Logs sends names the group, so no other group of any account can use the key)."""
+    groups = [account.arn("logs", f"log-group:{name}") for name in log_group_names]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                account_administers_key(account.partition, account.account_id),
+                {
+                    "Sid": "CloudWatchLogsEncryptTheseGroups",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{account.region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Decrypt*",
+                        "kms:Describe*",
+                        "kms:Encrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:ReEncrypt*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": groups}},
+                },
+            ],
+        }
+    )
