@@ -51,13 +51,13 @@ def customer_managed_key(
     return key, key_alias
 
 
-def account_administers_key(partition: str, account_id: str) -> dict[str, Any]:
+def account_administers_key(account: AwsAccount) -> dict[str, Any]:
     """The default key policy statement: the account (its IAM policies) manages and uses the key.
     A key policy without it is refused by KMS as one that locks everyone out."""
     return {
         "Sid": "AccountAdministersKey",
         "Effect": "Allow",
-        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Principal": {"AWS": account.arn("iam", "root")},
         "Action": "kms:*",
         "Resource": "*",
     }
@@ -72,7 +72,7 @@ def log_groups_key_policy(account: AwsAccount, log_group_names: Sequence[str]) -
         {
             "Version": "2012-10-17",
             "Statement": [
-                account_administers_key(account.partition, account.account_id),
+                account_administers_key(account),
                 {
                     "Sid": "CloudWatchLogsEncryptTheseGroups",
                     "Effect": "Allow",

@@ -74,6 +74,23 @@ REPLAY_ACTIONS: dict[str, tuple[str, ...]] = {
 """Every call the replay tool (tools/replay_failures.py) makes, by the resource it makes it on."""
 STREAM_KEY_REPLAY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 """Reading records of a stream under a customer-managed key needs Decrypt; putting them back needs a data key."""
+KINESIS_PRODUCER_ACTIONS = (
+    "kinesis:DescribeStreamSummary",
+    "kinesis:ListShards",
+    "kinesis:PutRecord",
+    "kinesis:PutRecords",
+)
+"""What a producer inside the VPC does with the stream (the `kinesis-streams` endpoint's reason to exist)."""
+STATE_MACHINE_ACTIONS = (
+    "states:DescribeExecution",
+    "states:DescribeStateMachine",
+    "states:StartExecution",
+    "states:StopExecution",
+)
+"""What a caller of the asynchronous Step Functions API (the `states` endpoint, when listed) may do with
+the state machine; the pipeline itself calls only StartSyncExecution."""
+KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+"""What a caller inside the VPC may ask of the stack's keys through a `kms` endpoint, when listed."""
 STATE_MACHINE_LOG_DELIVERY_ACTIONS = (
     "logs:CreateLogDelivery",
     "logs:DeleteLogDelivery",
@@ -248,22 +265,6 @@ def deny_insecure_transport(queue_arn: str) -> str:
         },
         indent=2,
     )
-
-
-KINESIS_PRODUCER_ACTIONS = (
-    "kinesis:DescribeStreamSummary",
-    "kinesis:ListShards",
-    "kinesis:PutRecord",
-    "kinesis:PutRecords",
-)
-"""What a producer inside the VPC does with the stream (the `kinesis-streams` endpoint's reason to exist)."""
-STATE_MACHINE_ACTIONS = (
-    "states:DescribeExecution",
-    "states:DescribeStateMachine",
-    "states:StartExecution",
-    "states:StopExecution",
-)
-KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def key_policy(account: AwsAccount, alarms: Sequence[str]) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                account_administers_key(account.partition, account.account_id),
+                account_administers_key(account),
                 {
                     "Sid": "CloudWatchAlarmsUseKeyForEncryptedTopic",
                     "Effect": "Allow",
