@@ -66,7 +66,11 @@ def account_administers_key(account: AwsAccount) -> dict[str, Any]:
 def log_groups_key_policy(account: AwsAccount, log_group_names: Sequence[str]) -> str:
     """The policy of a key that encrypts CloudWatch Logs groups: the account administers the key,
     and CloudWatch Logs of this region may use it for exactly these groups (the encryption context
-    CloudWatch Logs sends names the group, so no other group of any account can use the key)."""
+    CloudWatch Logs sends names the group, so no other group of any account can use the key).
+
+    The CloudWatch Logs guide's example also grants `kms:Describe*`, under the same condition; a
+    DescribeKey request carries no encryption context, so that grant never applies, and it is left out.
+    """
     groups = [account.arn("logs", f"log-group:{name}") for name in log_group_names]
     return json.dumps(
         {
@@ -77,15 +81,10 @@ def log_groups_key_policy(account: AwsAccount, log_group_names: Sequence[str]) -
                     "Sid": "CloudWatchLogsEncryptTheseGroups",
                     "Effect": "Allow",
                     "Principal": {"Service": f"logs.{account.region}.amazonaws.com"},
-                    "Action": [
-                        "kms:Decrypt*",
-                        "kms:Describe*",
-                        "kms:Encrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:ReEncrypt*",
-                    ],
+                    "Action": ["kms:Decrypt*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
                     "Resource": "*",
-                    "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": groups}},
+                    # The encryption context is a string condition key: compared as one, exactly.
+                    "Condition": {"StringEquals": {"kms:EncryptionContext:aws:logs:arn": groups}},
                 },
             ],
         }

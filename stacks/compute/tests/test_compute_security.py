@@ -212,7 +212,7 @@ def test_with_the_data_under_customer_managed_keys_every_log_group_is_encrypted_
 def test_the_logs_key_lets_cloudwatch_logs_use_it_for_exactly_these_groups(prod):
     [logs] = [s for s in document(prod.one(KEY))["Statement"] if s["Sid"] == "CloudWatchLogsEncryptTheseGroups"]
     assert logs["Principal"] == {"Service": f"logs.{TEST_REGION}.amazonaws.com"}
-    assert sorted(logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]) == sorted(
+    assert sorted(logs["Condition"]["StringEquals"]["kms:EncryptionContext:aws:logs:arn"]) == sorted(
         f"arn:aws:logs:{TEST_REGION}:{ACCOUNT_ID}:log-group:{group.inputs['name']}" for group in prod.of_type(LOG_GROUP)
     )
 

@@ -142,7 +142,7 @@ def test_the_flow_log_group_is_encrypted_with_a_key_only_cloudwatch_logs_of_this
     ]
     assert logs["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
     assert logs["Condition"] == {
-        "ArnEquals": {
+        "StringEquals": {
             "kms:EncryptionContext:aws:logs:arn": [
                 f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{group.inputs['name']}"
             ]
