@@ -21,6 +21,7 @@ from streaming_shared.provider import AwsAccount
 from streaming_shared.upstream import Upstream
 
 from . import iam
+from .stages import DataResources
 
 
 @dataclass(frozen=True)
@@ -44,19 +45,18 @@ class Endpoints:
 
 @dataclass(frozen=True)
 class PolicyTargets:
-    """This stack's resources, as Outputs (the keys only where customer-managed)."""
+    """This stack's resources the endpoints may reach: the data layer's, the state machine, the
+    failure queue (its ARN built from its name) and the logs key, if any."""
 
-    bucket_arn: pulumi.Output[str]
-    table_arn: pulumi.Output[str]
-    stream_arn: pulumi.Output[str]
+    data: DataResources
     state_machine_arn: pulumi.Output[str]
     queue_arn: str
-    key_arns: tuple[pulumi.Output[str], ...]
+    logs_key_arn: pulumi.Output[str] | None
 
     def resolved(self) -> pulumi.Output[iam.EndpointTargets]:
-        return pulumi.Output.all(
-            self.bucket_arn, self.table_arn, self.stream_arn, self.state_machine_arn, *self.key_arns
-        ).apply(
+        data = self.data
+        keys = (*data.customer_managed_key_arns, *((self.logs_key_arn,) if self.logs_key_arn else ()))
+        return pulumi.Output.all(data.bucket_arn, data.table_arn, data.stream_arn, self.state_machine_arn, *keys).apply(
             lambda values: iam.EndpointTargets(
                 bucket_arn=values[0],
                 table_arn=values[1],
