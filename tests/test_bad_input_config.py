@@ -771,6 +771,58 @@ ROWS = [
         "streaming-observability:tags",
         "valid dictionary",
     ),
+    # the keys that limit what a stack may do and log (permissions boundary, flow logs, logs)
+    Row(
+        "network",
+        "boundary-not-a-policy-name",
+        {"permissionsBoundary": "my boundary"},
+        "streaming-network:permissionsBoundary",
+        "must be an IAM policy name",
+    ),
+    Row(
+        "compute",
+        "boundary-arn-of-another-service",
+        {"permissionsBoundary": "arn:aws:s3:::streaming-pipeline-permissions-boundary"},
+        "streaming-compute:permissionsBoundary",
+        "a policy ARN (arn:aws:iam::<account>:policy/<name>), true or false",
+    ),
+    Row("network", "flow-logs-not-a-boolean", {"flowLogs": "maybe"}, "streaming-network:flowLogs", "valid boolean"),
+    Row(
+        "network",
+        "flow-log-retention-cloudwatch-rejects",
+        {"flowLogRetentionDays": 10},
+        "streaming-network:flowLogRetentionDays",
+        "is not a retention CloudWatch Logs accepts",
+    ),
+    Row(
+        "compute",
+        "execution-data-not-a-boolean",
+        {"stateMachineExecutionData": "maybe"},
+        "streaming-compute:stateMachineExecutionData",
+        "valid boolean",
+    ),
+    Row(
+        "compute",
+        "logs-key-not-a-boolean",
+        {"logsCustomerManagedKey": "maybe"},
+        "streaming-compute:logsCustomerManagedKey",
+        "valid boolean",
+    ),
+    Row(
+        "compute",
+        "state-machine-logs-all-on-a-stack-that-is-not-disposable",
+        {"stateMachineLogLevel": "ALL"},
+        "streaming-compute:stateMachineLogLevel",
+        "on stack 'prod', which is not disposable, use ERROR or FATAL",
+        stack="prod",
+    ),
+    Row(
+        "observability",
+        "https-endpoint-in-plain-text",
+        {"alarmHttpsEndpoint": "https://events.example.com/sns/routing-key"},
+        "streaming-observability:alarmHttpsEndpoint",
+        "must be stored encrypted, not in plain text: set it with `pulumi config set --secret alarmHttpsEndpoint",
+    ),
     # across layers
     *(
         Row(

@@ -350,7 +350,7 @@ def test_contract_check_passes_when_nothing_changed(repo):
     said: list[str] = []
     assert contract.main(["--base", BASE_TAG], root=repo, say=said.append) == 0
     assert said == [
-        f"Contract kept since {BASE_TAG}: all 18 exports layers read at the base are exported, same shapes."
+        f"Contract kept since {BASE_TAG}: all 19 exports layers read at the base are exported, same shapes."
     ]
 
 

@@ -143,3 +143,28 @@ def test_decrypt_on_another_key_does_not_count(plan_with_stream_key):
     assert crafted.resources != compute.resources
     runs = {**plan_with_stream_key.runs, "compute": crafted}
     assert len(cross_layer.the_stream_key_is_decryptable_by_the_mapping_role(runs)) == 1
+
+
+def test_an_endpoint_without_a_policy_is_reported_naming_both_layers(plan):
+    compute = removing(
+        plan.runs["compute"],
+        lambda r: r.type == cross_layer.ENDPOINT_POLICY and r.name == "endpoints-s3",
+    )
+    s3 = next(e for e in plan.runs["network"].of_type(cross_layer.ENDPOINT) if e.inputs["serviceName"].endswith(".s3"))
+    assert cross_layer.every_endpoint_has_a_policy({**plan.runs, "compute": compute}) == [
+        f"streaming-network VPC endpoint 'com.amazonaws.us-east-1.s3' ({s3.id}) has no policy: neither its own "
+        "nor an aws.ec2.VpcEndpointPolicy in streaming-compute"
+    ]
+
+
+def test_an_endpoint_with_a_policy_of_its_own_needs_none_from_compute(plan):
+    network = plan.runs["network"]
+    with_own_policy = [
+        dataclasses.replace(r, inputs={**r.inputs, "policy": '{"Statement": []}'})
+        if r.type == cross_layer.ENDPOINT
+        else r
+        for r in network.resources
+    ]
+    compute = removing(plan.runs["compute"], lambda r: r.type == cross_layer.ENDPOINT_POLICY)
+    runs = {**plan.runs, "network": dataclasses.replace(network, resources=with_own_policy), "compute": compute}
+    assert cross_layer.every_endpoint_has_a_policy(runs) == []

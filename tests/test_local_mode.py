@@ -34,6 +34,7 @@ ENDPOINT_OF_TYPE = {
 }
 ENDPOINT_OF_INVOKE = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": "ec2",
+    "aws:ec2/getVpcEndpointService:getVpcEndpointService": "ec2",
     "aws:index/getCallerIdentity:getCallerIdentity": "sts",
     "aws:index/getRegion:getRegion": None,
     "aws:index/getPartition:getPartition": None,

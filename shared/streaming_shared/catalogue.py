@@ -43,6 +43,7 @@ class Shape(Enum):
     STRINGS = "list of strings"
     BY_STAGE = "map stage -> string"
     BY_NAME = "map name -> string"
+    """A map keyed by names of the exporting layer's choosing (an alarm, an AWS service)."""
 
     def fits(self, value: object) -> bool:
         """Whether an export's resolved value has this shape and is not empty."""
@@ -95,6 +96,7 @@ NETWORK = Layer(
             "private_subnet_ids": Shape.STRINGS,
             "private_route_table_ids": Shape.STRINGS,
             "lambda_security_group_id": Shape.STRING,
+            "vpc_endpoint_ids": Shape.BY_NAME,
         }
     ),
 )
@@ -137,7 +139,7 @@ COMPUTE = Layer(
     ),
     reads=MappingProxyType(
         {
-            "network": ("region", "private_subnet_ids", "lambda_security_group_id"),
+            "network": ("region", "private_subnet_ids", "lambda_security_group_id", "vpc_endpoint_ids"),
             "data": (
                 "region",
                 "stream_name",

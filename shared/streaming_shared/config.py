@@ -14,7 +14,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Self
 
@@ -37,6 +37,24 @@ _REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
 _ORG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _RESERVED_TAGS = ("Environment", "Project", "ManagedBy", "Layer")
 
+DISPOSABLE_ENVIRONMENTS = ("local", "dev", "test", "ci", "sandbox")
+"""Stacks named like these (or `<one of these>-<anything>`, such as `dev-alice`) hold nothing that
+must survive a `pulumi destroy`, and nothing a reviewer must be able to reconstruct later: the data
+layer leaves their data unprotected, the compute layer may log record contents there, and their
+roles get no permissions boundary unless configured. Every other stack (`staging`, `prod`) is
+treated as holding real data."""
+
+DISPOSABLE_RULE = (
+    f"stacks named {', '.join(f'`{name}`' for name in DISPOSABLE_ENVIRONMENTS)} "
+    "or starting with one of those and a hyphen (`dev-alice`)"
+)
+"""The rule in words, for config key descriptions."""
+
+
+def is_disposable(environment: str) -> bool:
+    """Whether a stack is local or dev-like (see DISPOSABLE_ENVIRONMENTS)."""
+    return any(environment == name or environment.startswith(f"{name}-") for name in DISPOSABLE_ENVIRONMENTS)
+
 
 @dataclass(frozen=True)
 class Environment:
@@ -49,6 +67,10 @@ class Environment:
     @property
     def is_local(self) -> bool:
         return self.name == LOCAL_STACK
+
+    @property
+    def is_disposable(self) -> bool:
+        return is_disposable(self.name)
 
 
 def check_environment_name(name: str) -> Problem | None:
@@ -82,6 +104,9 @@ class LayerSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
     LAYER: ClassVar[Layer]
+    SECRET_FIELDS: ClassVar[tuple[str, ...]] = ()
+    """Fields whose value must be a Pulumi secret (`pulumi config set --secret`): a config error
+    names such a key but never prints its value."""
 
     org: str | None = Field(
         None,
@@ -157,12 +182,36 @@ class LayerSettings(BaseModel):
     def load(cls) -> Self:
         """Settings of the running Pulumi program: its stack, `aws:region` and config namespace."""
         namespace = cls.LAYER.project
-        values = {key: pulumi.runtime.get_config(f"{namespace}:{key}") for key in _namespace_keys(namespace)}
-        return cls.from_values(values, stack=pulumi.get_stack(), region=pulumi.runtime.get_config(REGION_KEY))
+        keys = _namespace_keys(namespace)
+        values = {key: pulumi.runtime.get_config(f"{namespace}:{key}") for key in keys}
+        secret = {key for key in keys if pulumi.runtime.is_config_secret(f"{namespace}:{key}")}
+        return cls.from_values(
+            values, stack=pulumi.get_stack(), region=pulumi.runtime.get_config(REGION_KEY), secret_keys=secret
+        )
 
     @classmethod
-    def from_values(cls, values: Mapping[str, Any], *, stack: str, region: str | None) -> Self:
-        """Validate raw config values (strings, as Pulumi stores them, or already typed)."""
+    def from_values(
+        cls, values: Mapping[str, Any], *, stack: str, region: str | None, secret_keys: Collection[str] = ()
+    ) -> Self:
+        """Validate raw config values (strings, as Pulumi stores them, or already typed).
+
+        `secret_keys` are the keys (without the namespace) the stack stores encrypted. A field in
+        SECRET_FIELDS must be one of them, and no problem with a secret key ever shows its value.
+        """
+        try:
+            return cls._validated(values, stack=stack, region=region, secret_keys=secret_keys)
+        except ConfigError as error:
+            hidden = {f"{cls.LAYER.project}:{key}" for key in (*secret_keys, *cls._secret_aliases())}
+            raise ConfigError([_without_secret_value(problem, hidden) for problem in error.problems]) from None
+
+    @classmethod
+    def _secret_aliases(cls) -> list[str]:
+        return [cls.model_fields[name].alias or name for name in cls.SECRET_FIELDS]
+
+    @classmethod
+    def _validated(
+        cls, values: Mapping[str, Any], *, stack: str, region: str | None, secret_keys: Collection[str]
+    ) -> Self:
         namespace = cls.LAYER.project
         problems = [p for p in (check_environment_name(stack), check_region(region)) if p]
         known = {field.alias or name: (name, field) for name, field in cls.model_fields.items()}
@@ -178,6 +227,15 @@ class LayerSettings(BaseModel):
                 )
                 continue
             parsed[key] = _decode(raw, known[key][1])
+        problems += [
+            Problem(
+                f"{namespace}:{key}",
+                None,
+                f"must be stored encrypted, not in plain text: set it with `pulumi config set --secret {key} <value>`",
+            )
+            for key in cls._secret_aliases()
+            if values.get(key) is not None and key not in secret_keys
+        ]
         settings = None
         try:
             settings = cls.model_validate(parsed)
@@ -198,6 +256,13 @@ class LayerSettings(BaseModel):
 
     def problem(self, field_name: str, reason: str) -> Problem:
         return Problem(self.key(field_name), getattr(self, field_name), reason)
+
+
+def _without_secret_value(problem: Problem, secret_keys: Collection[str]) -> Problem:
+    """The problem without its value when it is about a secret key (or a part of one)."""
+    if problem.key.split("[", 1)[0] in secret_keys:
+        return Problem(problem.key, None, problem.reason)
+    return problem
 
 
 def _namespace_keys(namespace: str) -> list[str]:
@@ -244,6 +309,23 @@ def _problems_from(error: ValidationError, namespace: str, values: Mapping[str, 
 
 # ---------------------------------------------------------------------------------------------
 # Reusable checks for layer settings
+
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+"""The retention periods CloudWatch Logs accepts (`PutRetentionPolicy`)."""
+LogRetention = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]
+
+
+def log_retention(value: Any) -> Any:
+    """A `mode="before"` check of a log retention key: one of the periods CloudWatch Logs accepts."""
+    if value not in LOG_RETENTION_DAYS or isinstance(value, bool):
+        raise ValueError(
+            f"is not a retention CloudWatch Logs accepts; use one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
+    return value
 
 
 def private_ipv4_network(value: str) -> ipaddress.IPv4Network:

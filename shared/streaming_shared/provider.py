@@ -7,6 +7,7 @@ credential, account and metadata checks that would otherwise reach real AWS.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -71,3 +72,27 @@ def aws_provider(settings: LayerSettings) -> aws.Provider:
 def layer_options(provider: aws.Provider) -> pulumi.ResourceOptions:
     """Options for a layer's top-level components: their children use `provider`."""
     return pulumi.ResourceOptions(providers={"aws": provider})
+
+
+@dataclass(frozen=True)
+class AwsAccount:
+    """The account, partition and region a stack deploys into: for ARNs and policies built from
+    names, before (or without) the resources they name."""
+
+    account_id: str
+    partition: str
+    region: str
+
+    @classmethod
+    def of(cls, provider: aws.Provider, region: str) -> AwsAccount:
+        invoke = pulumi.InvokeOptions(provider=provider)
+        return cls(
+            account_id=aws.get_caller_identity(opts=invoke).account_id,
+            partition=aws.get_partition(opts=invoke).partition,
+            region=region,
+        )
+
+    def arn(self, service: str, resource: str) -> str:
+        """`arn:<partition>:<service>:<region>:<account>:<resource>` (IAM ARNs have no region)."""
+        region = "" if service == "iam" else self.region
+        return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"

@@ -79,16 +79,17 @@ def test_a_runtime_module_affects_only_the_layers_whose_programs_import_it(repo)
     }
 
 
-def test_the_runtime_module_network_and_compute_do_not_import_affects_only_data_and_observability(repo):
+def test_the_runtime_module_data_and_observability_do_not_import_affects_only_network_and_compute(repo):
     """The case that keeps the import graph: with "every runtime module affects every layer", a
-    change to `keys` would redeploy network and compute too."""
-    append(repo, "shared/streaming_shared/keys.py", "\n")
+    change to `roles` (only the layers that create IAM roles import it) would redeploy data and
+    observability too."""
+    append(repo, "shared/streaming_shared/roles.py", "ROLE_SESSION_SECONDS = 3600\n")
     found = affected(repo, "base")
     assert found.as_json() == {
-        "layers": ["data", "observability"],
+        "layers": ["network", "compute"],
         "reasons": {
-            name: ["shared/streaming_shared/keys.py changed (the program imports streaming_shared.keys)"]
-            for name in ("data", "observability")
+            name: ["shared/streaming_shared/roles.py changed (the program imports streaming_shared.roles)"]
+            for name in ("network", "compute")
         },
     }
 

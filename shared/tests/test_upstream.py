@@ -15,6 +15,7 @@ NETWORK_EXPORTS = {
     "region": "eu-west-1",
     "private_subnet_ids": ["subnet-1", "subnet-2"],
     "lambda_security_group_id": "sg-1",
+    "vpc_endpoint_ids": {"s3": "vpce-1"},
 }
 
 

@@ -2,34 +2,54 @@
 
 from pathlib import Path
 
-import pulumi
-import pulumi_aws as aws
 from compute_layer import stages
-from compute_layer.consumer import StreamConsumer, StreamReading
-from compute_layer.functions import DependencyLayer, FunctionPlacement, FunctionRuntime, StageFunction, StageSize
-from compute_layer.orchestration import PipelineStateMachine
+from compute_layer.consumer import StreamConsumer, StreamReading, dead_letter_queue_name
+from compute_layer.endpoint_policies import EndpointPolicies, Endpoints, PolicyTargets
+from compute_layer.functions import (
+    DependencyLayer,
+    FunctionPlacement,
+    FunctionRuntime,
+    StageFunction,
+    StageSize,
+    function_log_groups,
+)
+from compute_layer.log_encryption import LogsKey
+from compute_layer.orchestration import PipelineStateMachine, StateMachineLogging, state_machine_log_group
 from compute_layer.packaging import REQUIREMENTS, function_code
+from compute_layer.replay import ReplayRole
 from compute_layer.settings import ComputeSettings
 from compute_layer.state_machine import STEPS
 
 from streaming_shared.catalogue import COMPUTE, STAGES
-from streaming_shared.provider import aws_provider, layer_options
+from streaming_shared.provider import AwsAccount, aws_provider, layer_options
 from streaming_shared.upstream import Upstream, export_contract
 
 HERE = Path(__file__).absolute().parent
 FUNCTIONS_DIR = HERE / "functions"  # the data plane's code (functions/README.md)
 BUILD_DIR = HERE.parents[1] / "build" / "compute"  # git-ignored cache of the dependency layer
+PIPELINE = "pipeline"
 
 settings = ComputeSettings.load()
+environment, region = settings.environment.name, settings.environment.region
 provider = aws_provider(settings)
+account = AwsAccount.of(provider, region)
 network = Upstream(settings, "network")
+endpoints = Endpoints.read(network)
+placement = FunctionPlacement.read(network, account)
 data = stages.DataResources.read(Upstream(settings, "data"))
-placement = FunctionPlacement(
-    subnet_ids=network.require("private_subnet_ids"),
-    security_group_id=network.require("lambda_security_group_id"),
-    partition=aws.get_partition(opts=pulumi.InvokeOptions(provider=provider)).partition,
+
+logs_key = (
+    LogsKey(
+        "logs",
+        environment,
+        account,
+        [*function_log_groups(environment, region), state_machine_log_group(environment, region, PIPELINE)],
+        opts=layer_options(provider),
+    )
+    if settings.encrypts_logs(bool(data.customer_managed_key_arns))
+    else None
 )
-runtime = FunctionRuntime.of(settings)
+runtime = FunctionRuntime.of(settings, account, logs_key.key.arn if logs_key else None)
 dependencies = DependencyLayer(
     "dependencies",
     runtime,
@@ -38,8 +58,9 @@ dependencies = DependencyLayer(
     opts=layer_options(provider),
 )
 
-# The build order: the four steps, then the state machine that runs them, then ingest, which
-# starts the state machine, and the stream consumer that feeds ingest.
+# The build order: the four steps, then the state machine that runs them, then the endpoint
+# policies (they name the state machine), ingest, which starts the state machine, and the stream
+# consumer that feeds ingest, once the endpoints are limited to this stack.
 steps = {
     stage: StageFunction(
         stage,
@@ -49,18 +70,29 @@ steps = {
         layer_arn=dependencies.version.arn,
         placement=placement,
         environment=stages.environment(stage, settings, data),
-        statements=stages.statements(stage, data),
+        statements=stages.statements(stage, region, data),
         opts=layer_options(provider),
     )
     for stage in STEPS
 }
 pipeline = PipelineStateMachine(
-    "pipeline",
-    settings.environment.name,
-    region=settings.environment.region,
+    PIPELINE,
+    runtime,
+    account,
+    StateMachineLogging(level=settings.state_machine_log_level, execution_data=settings.logs_execution_data),
     function_arns={stage: function.function.arn for stage, function in steps.items()},
-    log_level=settings.state_machine_log_level,
-    log_retention_days=settings.log_retention_days,
+    opts=layer_options(provider),
+)
+endpoint_policies = EndpointPolicies(
+    "endpoints",
+    endpoints,
+    PolicyTargets(
+        data,
+        state_machine_arn=pipeline.state_machine.arn,
+        queue_arn=account.arn("sqs", dead_letter_queue_name(environment)),
+        logs_key_arn=logs_key.key.arn if logs_key else None,
+    ),
+    account,
     opts=layer_options(provider),
 )
 ingest = StageFunction(
@@ -71,15 +103,26 @@ ingest = StageFunction(
     layer_arn=dependencies.version.arn,
     placement=placement,
     environment=stages.environment("ingest", settings, data, pipeline.state_machine.arn),
-    statements=stages.statements("ingest", data, pipeline.state_machine.arn),
+    statements=stages.statements("ingest", region, data, pipeline.state_machine.arn),
     opts=layer_options(provider),
 )
 consumer = StreamConsumer(
     "ingest",
-    settings.environment.name,
+    environment,
     StreamReading.of(settings),
     ingest=ingest,
     stream_arn=data.stream_arn,
+    stream_kms_key_arn=data.stream_kms_key_arn,
+    start_after=[endpoint_policies],
+    opts=layer_options(provider),
+)
+replay = ReplayRole(
+    "replay",
+    runtime,
+    account,
+    queue_arn=consumer.dead_letter_queue.arn,
+    stream_arn=data.stream_arn,
+    table_arn=data.table_arn,
     stream_kms_key_arn=data.stream_kms_key_arn,
     opts=layer_options(provider),
 )
@@ -88,7 +131,7 @@ functions = {"ingest": ingest, **steps}
 export_contract(
     COMPUTE,
     {
-        "region": settings.environment.region,
+        "region": region,
         "function_names": {stage: functions[stage].function.name for stage in STAGES},
         "function_arns": {stage: functions[stage].function.arn for stage in STAGES},
         "state_machine_arn": pipeline.state_machine.arn,
@@ -101,5 +144,7 @@ export_contract(
         "role_arns": {stage: functions[stage].role.arn for stage in STAGES},
         "state_machine_role_arn": pipeline.role.arn,
         "dependency_layer_arn": dependencies.version.arn,
+        "replay_role_arn": replay.role.arn,
+        **({"logs_kms_key_arn": logs_key.key.arn} if logs_key else {}),
     },
 )

@@ -9,6 +9,7 @@ an operator re-reads the records (docs/runbooks/dlq-redrive.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -50,8 +51,15 @@ class StreamReading:
         )
 
 
+def dead_letter_queue_name(environment: str) -> str:
+    return Namer(environment).name("ingest", "dead-letters", kind=NameKind.SQS_QUEUE)
+
+
 class StreamConsumer(pulumi.ComponentResource):
-    """The event source mapping of `ingest` on the stream, and where exhausted batches go."""
+    """The event source mapping of `ingest` on the stream, and where exhausted batches go.
+
+    `start_after` is what must exist before the mapping, which starts the flow of records (say,
+    the policies that limit the VPC endpoints the functions use)."""
 
     def __init__(
         self,
@@ -62,23 +70,31 @@ class StreamConsumer(pulumi.ComponentResource):
         ingest: StageFunction,
         stream_arn: pulumi.Input[str],
         stream_kms_key_arn: pulumi.Input[str] | None,
+        start_after: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:compute:StreamConsumer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         namer = Namer(environment)
+        region = ingest.region
 
         self.dead_letter_queue = aws.sqs.Queue(
             f"{name}-dead-letters",
-            name=namer.name(ingest.stage, "dead-letters", kind=NameKind.SQS_QUEUE),
+            name=dead_letter_queue_name(environment),
             sqs_managed_sse_enabled=True,
             message_retention_seconds=reading.dead_letter_retention_seconds,
+            opts=child,
+        )
+        aws.sqs.QueuePolicy(
+            f"{name}-dead-letters",
+            queue_url=self.dead_letter_queue.url,
+            policy=self.dead_letter_queue.arn.apply(iam.deny_insecure_transport),
             opts=child,
         )
         # Lambda polls the stream and writes to the queue with the function's own role, so the
         # mapping's permissions go on that role, next to (not inside) the handler's own policy.
         key_statements = pulumi.Output.from_input(stream_kms_key_arn).apply(
-            lambda arn: [iam.kms_key_use("DecryptStream", "kms:Decrypt", arn)] if arn else []
+            lambda arn: [iam.stream_key_decrypt(arn, region)] if arn else []
         )
         self.policy = aws.iam.RolePolicy(
             f"{name}-event-source",
@@ -108,7 +124,7 @@ class StreamConsumer(pulumi.ComponentResource):
                 )
             ),
             # Lambda checks the role's stream and queue permissions when it creates the mapping.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy, *start_after]),
         )
         self.register_outputs(
             {

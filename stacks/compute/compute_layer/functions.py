@@ -1,41 +1,63 @@
 """The Lambda functions: one dependency layer they share, and one component per stage.
 
-Each stage gets its own role (its own inline policy, nothing shared), the AWS-managed policy for
-VPC network interfaces, and a log group that exists before the function does: a function that
-runs before its group exists makes Lambda create an unmanaged one, and the stack then fails to
-create the group it declares.
+Each stage gets its own role (its own inline policy, nothing shared, with the network-interface
+permissions a VPC function needs) and a log group that exists before the function does: a function
+that runs before its group exists makes Lambda create an unmanaged one, and the stack then fails
+to create the group it declares.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
-from streaming_shared.catalogue import PRODUCT
+from streaming_shared.catalogue import PRODUCT, STAGES
 from streaming_shared.naming import NameKind, Namer
+from streaming_shared.provider import AwsAccount
+from streaming_shared.roles import service_trust_policy
+from streaming_shared.upstream import Upstream
 
 from . import iam
 from .packaging import HANDLER, build_dependency_layer, requirement_pins
 from .settings import ComputeSettings
 
-ENI_MANAGED_POLICY = "service-role/AWSLambdaENIManagementAccess"
-"""Create, describe and delete the function's network interfaces: exactly what a VPC function
-needs. AWSLambdaVPCAccessExecutionRole would add logs actions on every log group."""
 METRICS_NAMESPACE = "StreamingPipeline"
+
+
+def function_log_group(environment: str, region: str, stage: str) -> str:
+    """`/aws/lambda/<function name>`: the group a stage's function logs to."""
+    namer = Namer(environment, region=region)
+    return namer.log_group("lambda", namer.name(stage, kind=NameKind.LAMBDA_FUNCTION))
+
+
+def function_log_groups(environment: str, region: str) -> list[str]:
+    return [function_log_group(environment, region, stage) for stage in STAGES]
 
 
 @dataclass(frozen=True)
 class FunctionPlacement:
     """Where every function runs: the network layer's private subnets and Lambda security group."""
 
-    subnet_ids: pulumi.Input[Sequence[str]]
-    security_group_id: pulumi.Input[str]
-    partition: str
-    """The AWS partition (`aws`, `aws-cn`...) of the managed policy ARN."""
+    subnet_ids: pulumi.Output[list[str]]
+    security_group_id: pulumi.Output[str]
+    account: AwsAccount
+    """Where Lambda creates the functions' network interfaces (their ARNs in the role's policy)."""
+
+    @classmethod
+    def read(cls, network: Upstream, account: AwsAccount) -> FunctionPlacement:
+        return cls(network.require("private_subnet_ids"), network.require("lambda_security_group_id"), account)
+
+    def network_interface_statements(self) -> pulumi.Output[list[iam.Statement]]:
+        account = self.account
+        return pulumi.Output.all(self.subnet_ids, self.security_group_id).apply(
+            lambda values: iam.network_interfaces(
+                account.partition, account.region, account.account_id, values[0], values[1]
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -52,9 +74,15 @@ class FunctionRuntime:
     application_log_level: str
     """The same level as Lambda's log filter spells it."""
     log_retention_days: int
+    log_kms_key_arn: pulumi.Output[str] | None
+    """The customer-managed key of the log groups, or None for CloudWatch Logs' own encryption."""
+    permissions_boundary: str | None
+    """The boundary policy ARN every role gets, or None."""
 
     @classmethod
-    def of(cls, settings: ComputeSettings) -> FunctionRuntime:
+    def of(
+        cls, settings: ComputeSettings, account: AwsAccount, log_kms_key_arn: pulumi.Output[str] | None
+    ) -> FunctionRuntime:
         return cls(
             environment=settings.environment.name,
             region=settings.environment.region,
@@ -63,6 +91,8 @@ class FunctionRuntime:
             log_level=settings.log_level,
             application_log_level=settings.application_log_level,
             log_retention_days=settings.log_retention_days,
+            log_kms_key_arn=log_kms_key_arn,
+            permissions_boundary=settings.boundary_arn(account),
         )
 
 
@@ -135,33 +165,30 @@ class StageFunction(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         namer = Namer(runtime.environment, region=runtime.region)
         self.stage = stage
+        self.region = runtime.region
         function_name = namer.name(stage, kind=NameKind.LAMBDA_FUNCTION)
 
         self.log_group = aws.cloudwatch.LogGroup(
             stage,
-            name=namer.log_group("lambda", function_name),
+            name=function_log_group(runtime.environment, runtime.region, stage),
             retention_in_days=runtime.log_retention_days,
+            kms_key_id=runtime.log_kms_key_arn,
             opts=child,
         )
         self.role = aws.iam.Role(
             stage,
             name=namer.name(stage, "function", kind=NameKind.IAM_ROLE),
             description=f"Runs the {stage} stage of the streaming pipeline",
-            assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
-            opts=child,
-        )
-        self.network_interfaces = aws.iam.RolePolicyAttachment(
-            f"{stage}-network-interfaces",
-            role=self.role.name,
-            policy_arn=f"arn:{placement.partition}:iam::aws:policy/{ENI_MANAGED_POLICY}",
+            assume_role_policy=service_trust_policy("lambda.amazonaws.com"),
+            permissions_boundary=runtime.permissions_boundary,
             opts=child,
         )
         self.policy = aws.iam.RolePolicy(
             stage,
             name=namer.name(stage, "runtime", kind=NameKind.IAM_POLICY),
             role=self.role.id,
-            policy=pulumi.Output.all(self.log_group.arn, statements).apply(
-                lambda values: iam.document([iam.own_log_group(values[0]), *values[1]])
+            policy=pulumi.Output.all(self.log_group.arn, placement.network_interface_statements(), statements).apply(
+                lambda values: iam.document([iam.own_log_group(values[0]), *values[1], *values[2]])
             ),
             opts=child,
         )
@@ -194,8 +221,8 @@ class StageFunction(pulumi.ComponentResource):
                 system_log_level="INFO",
             ),
             # Lambda checks the role's network-interface permissions when it creates a VPC
-            # function; Pulumi cannot see that the attachment and the policy must come first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.network_interfaces, self.policy]),
+            # function; Pulumi cannot see that the policy must come first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.policy]),
         )
         self.register_outputs(
             {

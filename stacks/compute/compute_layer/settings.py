@@ -13,22 +13,15 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from streaming_shared.catalogue import COMPUTE, STAGES
-from streaming_shared.config import LayerSettings
+from streaming_shared.config import DISPOSABLE_RULE, LogRetention, log_retention
 from streaming_shared.errors import Problem
+from streaming_shared.roles import RoleSettings
 
 from .state_machine import STEPS
 
 Runtime = Literal["python3.12", "python3.13", "python3.14"]
 RUNTIMES: tuple[str, ...] = ("python3.12", "python3.13", "python3.14")
 """Python runtimes the functions and their dependency layer may be built for."""
-
-LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
-"""The retention periods CloudWatch Logs accepts (`PutRetentionPolicy`)."""
-LogRetention = Literal[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
-]
 
 EXPRESS_MAX_SECONDS = 300
 """Step Functions stops every Express execution after five minutes."""
@@ -76,7 +69,7 @@ def _merge_per_stage(value: dict[str, Any], defaults: dict[str, int], low: int, 
     return {**defaults, **value}
 
 
-class ComputeSettings(LayerSettings):
+class ComputeSettings(RoleSettings):
     LAYER = COMPUTE
 
     runtime: Runtime = Field(
@@ -114,8 +107,19 @@ class ComputeSettings(LayerSettings):
     )
     state_machine_log_level: Literal["ALL", "ERROR", "FATAL"] = Field(
         "ERROR",
-        description="What the state machine logs, with execution data. ERROR logs failed executions only; ALL "
-        "logs every state transition (22 events per run, most carrying the batch), billed as vended logs.",
+        description="What the state machine logs. ERROR logs failed executions only; ALL logs every state "
+        "transition (22 events per run, billed as vended logs), and is refused on stacks that are not disposable.",
+    )
+    state_machine_execution_data: bool | None = Field(
+        None,
+        description="Whether the state machine's log events carry each execution's input and output: the "
+        "records themselves. Unset: on for " + DISPOSABLE_RULE + ", off for every other stack.",
+    )
+    logs_customer_managed_key: bool | None = Field(
+        None,
+        description="Encrypt the functions' and the state machine's log groups with a customer-managed KMS key "
+        "this layer creates (rotation on, $1 a month), which CloudWatch Logs may use for these groups only. "
+        "Unset: on when the data stack encrypts with customer-managed keys (it exports their ARNs).",
     )
     batch_size: int = Field(
         180,
@@ -206,11 +210,7 @@ class ComputeSettings(LayerSettings):
     @field_validator("log_retention_days", mode="before")
     @classmethod
     def _retention_is_one_cloudwatch_accepts(cls, value: Any) -> Any:
-        if value not in LOG_RETENTION_DAYS or isinstance(value, bool):
-            raise ValueError(
-                f"is not a retention CloudWatch Logs accepts; use one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
-            )
-        return value
+        return log_retention(value)
 
     @field_validator("memory_mb")
     @classmethod
@@ -270,6 +270,14 @@ class ComputeSettings(LayerSettings):
                     f"use at least {least_for_ingest}",
                 )
             )
+        if self.state_machine_log_level == "ALL" and not self.environment.is_disposable:
+            problems.append(
+                self.problem(
+                    "state_machine_log_level",
+                    f"logs every state transition of every execution; on stack {self.environment.name!r}, which is "
+                    "not disposable, use ERROR or FATAL",
+                )
+            )
         if self.starting_position == "AT_TIMESTAMP" and self.starting_position_timestamp is None:
             problems.append(
                 self.problem("starting_position_timestamp", "is required when startingPosition is AT_TIMESTAMP")
@@ -282,6 +290,17 @@ class ComputeSettings(LayerSettings):
                 )
             )
         return problems
+
+    @property
+    def logs_execution_data(self) -> bool:
+        if self.state_machine_execution_data is not None:
+            return self.state_machine_execution_data
+        return self.environment.is_disposable
+
+    def encrypts_logs(self, data_has_customer_managed_keys: bool) -> bool:
+        if self.logs_customer_managed_key is not None:
+            return self.logs_customer_managed_key
+        return data_has_customer_managed_keys
 
     @property
     def application_log_level(self) -> str:

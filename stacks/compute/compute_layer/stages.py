@@ -31,6 +31,10 @@ class DataResources:
     stream_kms_key_arn: pulumi.Output[str] | None
     archive_kms_key_arn: pulumi.Output[str] | None
 
+    @property
+    def customer_managed_key_arns(self) -> tuple[pulumi.Output[str], ...]:
+        return tuple(key for key in (self.stream_kms_key_arn, self.archive_kms_key_arn) if key is not None)
+
     @classmethod
     def read(cls, data: Upstream) -> DataResources:
         return cls(
@@ -67,12 +71,12 @@ def environment(
 
 
 def statements(
-    stage: str, data: DataResources, state_machine_arn: pulumi.Input[str] | None = None
+    stage: str, region: str, data: DataResources, state_machine_arn: pulumi.Input[str] | None = None
 ) -> pulumi.Output[list[iam.Statement]]:
-    """The stage's own AWS calls (its log group is added by `StageFunction`)."""
+    """The stage's own AWS calls (its log group and network interfaces are added by `StageFunction`)."""
 
     def key_use(key_arn: str | None) -> list[iam.Statement]:
-        return [iam.archive_key_use(stage, key_arn)] if key_arn else []
+        return [iam.archive_key_use(stage, key_arn, region)] if key_arn else []
 
     if stage == "ingest":
         if state_machine_arn is None:

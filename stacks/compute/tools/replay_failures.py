@@ -15,6 +15,11 @@ themselves are still in the stream until its retention ends. For each message th
 5. deletes the message, only once all of its records are handled. A message that cannot be
    handled (records expired, a put that keeps failing) stays in the queue and the exit code is 1.
 
+The tool runs with the compute layer's replay role (export `replay_role_arn`, or `--role-arn`): it
+assumes the role with the caller's credentials, which need only `sts:AssumeRole` on it, and prints
+the identity it runs as. The role may make exactly the calls above on this stack's queue, stream and
+table (and use a customer-managed stream key through Kinesis): docs/runbooks/dlq-redrive.md.
+
 Consequence of re-putting: a copy gets a new sequence number, so it is a new record to the pipeline
 (new pipeline id, new item, new S3 key) and comes after whatever was written to its shard
 meanwhile. The original's item stays, as REPLAYED; the event's own `id` is unchanged, so a
@@ -39,6 +44,8 @@ import boto3
 from botocore.exceptions import ClientError
 
 ROOT = Path(__file__).resolve().parents[3]
+SESSION_NAME = "replay-failures"
+"""Names the tool's role session in CloudTrail."""
 DONE = ("ARCHIVED", "QUARANTINED", "REPLAYED")
 PUT_RECORDS_MAX = 500
 PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024
@@ -80,6 +87,7 @@ def resolve(args: argparse.Namespace) -> argparse.Namespace:
         compute = stack_outputs("stacks/compute", args.org, "streaming-compute", args.stack)
         data = stack_outputs("stacks/data", args.org, "streaming-data", args.stack)
         args.queue_url = args.queue_url or compute["dead_letter_queue_url"]
+        args.role_arn = args.role_arn or compute.get("replay_role_arn")
         args.stream_name = args.stream_name or data["stream_name"]
         args.table_name = args.table_name or data["table_name"]
         args.region = args.region or data.get("region")
@@ -92,13 +100,36 @@ def resolve(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
+def session_for(args: argparse.Namespace) -> boto3.Session:
+    """The caller's session, or with `--role-arn` a session of that role, assumed with the caller's credentials."""
+    session = boto3.Session(region_name=args.region) if args.region else boto3.Session()
+    if not args.role_arn:
+        return session
+    sts = session.client("sts", **({"endpoint_url": args.endpoint_url} if args.endpoint_url else {}))
+    try:
+        credentials = sts.assume_role(RoleArn=args.role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
+    except ClientError as error:
+        raise SystemExit(
+            f"cannot assume the replay role {args.role_arn} ({error}); your credentials need sts:AssumeRole on it "
+            "(docs/runbooks/dlq-redrive.md)"
+        ) from error
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=session.region_name,
+    )
+
+
 class Replayer:
     def __init__(self, args: argparse.Namespace, out: Any = print) -> None:
-        options = {"endpoint_url": args.endpoint_url, "region_name": args.region}
-        options = {name: value for name, value in options.items() if value}
-        self.sqs = boto3.client("sqs", **options)
-        self.kinesis = boto3.client("kinesis", **options)
-        self.dynamodb = boto3.client("dynamodb", **options) if args.table_name else None
+        session = session_for(args)
+        options = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
+        identity = session.client("sts", **options).get_caller_identity()["Arn"]
+        out(f"replaying as {identity}")
+        self.sqs = session.client("sqs", **options)
+        self.kinesis = session.client("kinesis", **options)
+        self.dynamodb = session.client("dynamodb", **options) if args.table_name else None
         self.args = args
         self.out = out
         self.summary = Summary()
@@ -325,6 +356,9 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--queue-url", help="the on-failure queue (streaming-compute output dead_letter_queue_url)")
     parse.add_argument("--stream-name", help="the stream (streaming-data output stream_name)")
     parse.add_argument("--table-name", help="the state table (streaming-data output table_name)")
+    parse.add_argument(
+        "--role-arn", help="the role to run as (streaming-compute output replay_role_arn, which --stack reads)"
+    )
     parse.add_argument("--endpoint-url", help="an AWS API emulator; stack `local` defaults to it")
     parse.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
     parse.add_argument("--dry-run", action="store_true", help="report what would be put back; change nothing")

@@ -8,13 +8,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from streaming_shared.catalogue import DATA
-from streaming_shared.config import LayerSettings
+from streaming_shared.config import DISPOSABLE_RULE, LayerSettings, is_disposable
 from streaming_shared.errors import Problem
-
-DISPOSABLE_ENVIRONMENTS = ("local", "dev", "test", "ci", "sandbox")
-"""Stacks named like these (or `<one of these>-<anything>`, such as `dev-alice`) hold nothing
-that must survive a `pulumi destroy`: the data-holding resources are not protected, deletion
-protection defaults to off, force-destroy to on. The `disposable` key overrides the rule."""
 
 MAX_SHARDS_PER_STREAM = 10_000
 """Kinesis refuses more than 10,000 shards in one stream unless the limit is raised. Source:
@@ -56,17 +51,6 @@ StreamMode = Literal["PROVISIONED", "ON_DEMAND"]
 BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
 
 
-def is_disposable(environment: str) -> bool:
-    """Whether a stack is local or dev-like (see DISPOSABLE_ENVIRONMENTS)."""
-    return any(environment == name or environment.startswith(f"{name}-") for name in DISPOSABLE_ENVIRONMENTS)
-
-
-_DISPOSABLE_RULE = (
-    f"stacks named {', '.join(f'`{name}`' for name in DISPOSABLE_ENVIRONMENTS)} "
-    "or starting with one of those and a hyphen (`dev-alice`)"
-)
-
-
 def render_bucket_name(template: str, *, environment: str, account: str, region: str) -> str:
     values = {"environment": environment, "account": account, "region": region}
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
@@ -78,7 +62,7 @@ class DataSettings(LayerSettings):
     disposable: bool | None = Field(
         None,
         description="Whether this stack holds nothing that must survive a destroy. Unset: true for "
-        f"{_DISPOSABLE_RULE}, false for every other stack. A stack that is not disposable gets "
+        f"{DISPOSABLE_RULE}, false for every other stack. A stack that is not disposable gets "
         "Pulumi's `protect` on the stream, the table, the bucket and the KMS keys (a destroy or "
         "replacement of them fails), table deletion protection and no force-destroy, unless "
         "`tableDeletionProtection` or `archiveForceDestroy` say otherwise.",

@@ -13,16 +13,57 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
+from streaming_shared.errors import ConfigError
 from streaming_shared.naming import Namer
 
 from .private_network import PrivateNetwork
-from .settings import GATEWAY_SERVICES
+from .settings import GATEWAY_SERVICES, NetworkSettings
 
 HTTPS = 443
+LEAST_ENDPOINT_ZONES = 2
+"""Interface endpoints in at least two zones (one, with a single-zone VPC): an endpoint's zone going
+down must not cut every function off from Step Functions."""
 
 
 def service_name(region: str, service: str) -> str:
     return f"com.amazonaws.{region}.{service}"
+
+
+def interface_endpoint_zones(settings: NetworkSettings, provider: aws.Provider, zones: Sequence[str]) -> list[str]:
+    """The zones of `zones` where every interface endpoint service is offered.
+
+    A service is not offered in every zone of every region, and EC2 refuses an endpoint in a subnet
+    of a zone its service lacks; functions in the other subnets reach the endpoints across zones
+    through private DNS.
+    """
+    region = settings.environment.region
+    offered = {
+        service: set(
+            aws.ec2.get_vpc_endpoint_service(
+                service_name=service_name(region, service),
+                service_type="Interface",
+                opts=pulumi.InvokeOptions(provider=provider),
+            ).availability_zones
+        )
+        for service in settings.interface_endpoints
+    }
+    usable = [zone for zone in zones if all(zone in found for found in offered.values())]
+    needed = min(LEAST_ENDPOINT_ZONES, len(zones))
+    if len(usable) < needed:
+        gaps = "; ".join(
+            f"{service} is not offered in {', '.join(zone for zone in zones if zone not in found)}"
+            for service, found in offered.items()
+            if not set(zones) <= found
+        )
+        raise ConfigError(
+            settings.problem(
+                "interface_endpoints",
+                f"leaves {len(usable)} of the subnets' zones ({', '.join(zones)}) that offer every one of these "
+                f"services, and the endpoints need at least {needed}: {gaps}. Remove the service, or raise azCount "
+                "so that more zones offer all of them",
+            )
+        )
+    return usable
 
 
 class ServiceAccess(pulumi.ComponentResource):
@@ -36,6 +77,7 @@ class ServiceAccess(pulumi.ComponentResource):
         network: PrivateNetwork,
         *,
         interface_endpoints: Sequence[str],
+        endpoint_zones: Sequence[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("streaming:network:ServiceAccess", name, None, opts)
@@ -81,7 +123,11 @@ class ServiceAccess(pulumi.ComponentResource):
                 service_name=service_name(region, service),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
-                subnet_ids=[subnet.id for subnet in network.subnets],
+                subnet_ids=[
+                    subnet.id
+                    for zone, subnet in zip(network.zones, network.subnets, strict=True)
+                    if zone in endpoint_zones
+                ],
                 security_group_ids=[self.endpoint_security_group.id],
                 tags={"Name": namer.name(service, "interface")},
                 opts=child,
@@ -118,6 +164,7 @@ class ServiceAccess(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self.endpoints = {**self.gateway_endpoints, **self.interface_endpoints}
         self.register_outputs(
             {
                 "lambda_security_group_id": self.lambda_security_group.id,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, field_validator
 
 from streaming_shared.catalogue import NETWORK
-from streaming_shared.config import LayerSettings, private_ipv4_network
+from streaming_shared.config import DISPOSABLE_RULE, LogRetention, log_retention, private_ipv4_network
 from streaming_shared.errors import Problem
+from streaming_shared.roles import RoleSettings
 
 GATEWAY_SERVICES = ("s3", "dynamodb")
 """Reached through free gateway endpoints on the private route tables."""
@@ -50,7 +53,7 @@ INTERFACE_SERVICES = frozenset(
 """Interface endpoint services this layer knows (`com.amazonaws.<region>.<service>`)."""
 
 
-class NetworkSettings(LayerSettings):
+class NetworkSettings(RoleSettings):
     LAYER = NETWORK
 
     vpc_cidr: str = Field(
@@ -84,6 +87,23 @@ class NetworkSettings(LayerSettings):
         "S3 and DynamoDB always have gateway endpoints.",
     )
 
+    flow_logs: bool | None = Field(
+        None,
+        description="VPC flow logs of every network interface (traffic ALL) to a CloudWatch Logs group "
+        "encrypted with this layer's own KMS key. Unset: on for every stack that is not disposable, off "
+        f"for {DISPOSABLE_RULE}. Billed per GB ingested as vended logs, plus the key ($1 a month).",
+    )
+    flow_log_retention_days: LogRetention = Field(
+        90,
+        description="Days CloudWatch keeps the flow logs. They hold addresses, ports and byte counts, "
+        "never record contents.",
+    )
+
+    @field_validator("flow_log_retention_days", mode="before")
+    @classmethod
+    def _retention_is_one_cloudwatch_accepts(cls, value: Any) -> Any:
+        return log_retention(value)
+
     @field_validator("vpc_cidr")
     @classmethod
     def _vpc_cidr_is_private(cls, value: str) -> str:
@@ -106,6 +126,10 @@ class NetworkSettings(LayerSettings):
         if len(set(services)) != len(services):
             raise ValueError("lists a service more than once")
         return services
+
+    @property
+    def writes_flow_logs(self) -> bool:
+        return not self.environment.is_disposable if self.flow_logs is None else self.flow_logs
 
     def check(self) -> list[Problem]:
         vpc = private_ipv4_network(self.vpc_cidr)

@@ -88,6 +88,12 @@ def plan(targets: PipelineTargets) -> list[PlannedAlarm]:
     ]
 
 
+def alarm_names(spec: AlarmSpec, targets: PipelineTargets) -> list[str]:
+    """The physical name of every alarm `PipelineAlarms` creates, known before it creates them."""
+    namer = Namer(spec.environment)
+    return [namer.name(planned.key, kind=NameKind.CLOUDWATCH_ALARM) for planned in plan(targets)]
+
+
 def _per_operation_queries(
     kind: AlarmKind, tuning: Tuning, dimensions: Mapping[str, pulumi.Output[str]], operations: list[str]
 ) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
@@ -136,18 +142,17 @@ class PipelineAlarms(pulumi.ComponentResource):
     ) -> None:
         super().__init__("streaming:observability:PipelineAlarms", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namer = Namer(spec.environment)
         operations = list(spec.table_operations)
 
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
-        for planned in plan(targets):
+        for planned, alarm_name in zip(plan(targets), alarm_names(spec, targets), strict=True):
             kind, watched = planned.kind, planned.watched
             tuning = spec.tunings[kind.key]
             description = watched.name.apply(
                 functools.partial(_describe, kind, tuning, watched.stage, ", ".join(operations))
             )
             common: dict[str, Any] = {
-                "name": namer.name(planned.key, kind=NameKind.CLOUDWATCH_ALARM),
+                "name": alarm_name,
                 "alarm_description": description,
                 "comparison_operator": kind.comparison,
                 "threshold": tuning.threshold,

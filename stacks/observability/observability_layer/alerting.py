@@ -17,75 +17,50 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from streaming_shared.keys import customer_managed_key
-from streaming_shared.naming import NAME_PREFIX, NameKind, Namer
+from streaming_shared.keys import account_administers_key, customer_managed_key
+from streaming_shared.naming import NameKind, Namer
+from streaming_shared.provider import AwsAccount
 
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 
 
-@dataclass(frozen=True)
-class AwsAccount:
-    """The account and partition this stack deploys into, for policies and ARN patterns."""
-
-    account_id: pulumi.Output[str]
-    partition: pulumi.Output[str]
-    region: str
-
-    @classmethod
-    def of(cls, provider: aws.Provider, region: str) -> AwsAccount:
-        options = pulumi.InvokeOutputOptions(provider=provider)
-        return cls(
-            account_id=aws.get_caller_identity_output(opts=options).account_id,
-            partition=aws.get_partition_output(opts=options).partition,
-            region=region,
-        )
+def alarm_arns(account: AwsAccount, alarm_names: Sequence[str]) -> list[str]:
+    """The ARNs of exactly this environment's alarms, built from their names. A name pattern such as
+    `streaming-<env>-*` would also match every alarm of a stack named `<env>-<anything>`."""
+    return [account.arn("cloudwatch", f"alarm:{name}") for name in alarm_names]
 
 
-def alarm_arn_pattern(partition: str, region: str, account_id: str, environment: str) -> str:
-    """Every alarm of this environment: their names all start with `streaming-<env>-`."""
-    return f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{NAME_PREFIX}-{environment}-*"
+def _cloudwatch_conditions(account_id: str, alarm_arns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    # Confused-deputy guard: CloudWatch may use the grant only for these alarms of this account, not
+    # on behalf of another account's alarm or another environment's.
+    return {"StringEquals": {"aws:SourceAccount": account_id}, "ArnEquals": {"aws:SourceArn": list(alarm_arns)}}
 
 
-def _cloudwatch_conditions(account_id: str, alarm_arns: str) -> dict[str, dict[str, str]]:
-    # Confused-deputy guard: CloudWatch may use the grant only for alarms of this account and
-    # environment, not on behalf of any other account's alarm.
-    return {"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": alarm_arns}}
-
-
-def key_policy(partition: str, region: str, account_id: str, environment: str) -> str:
-    alarms = alarm_arn_pattern(partition, region, account_id, environment)
+def key_policy(account: AwsAccount, alarms: Sequence[str]) -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    # The default key policy statement: the account (its IAM policies) manages the
-                    # key. Without it KMS refuses the policy as one that locks everyone out.
-                    "Sid": "AccountAdministersKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                account_administers_key(account),
                 {
                     "Sid": "CloudWatchAlarmsUseKeyForEncryptedTopic",
                     "Effect": "Allow",
                     "Principal": {"Service": CLOUDWATCH_PRINCIPAL},
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
-                    "Condition": _cloudwatch_conditions(account_id, alarms),
+                    "Condition": _cloudwatch_conditions(account.account_id, alarms),
                 },
             ],
         }
     )
 
 
-def topic_policy(topic_arn: str, partition: str, region: str, account_id: str, environment: str) -> str:
+def topic_policy(topic_arn: str, account: AwsAccount, alarms: Sequence[str]) -> str:
     # Replaces the default topic policy; principals of this account keep access through their IAM
     # policies (same-account access needs only one of the two to allow it).
     return json.dumps(
@@ -98,9 +73,7 @@ def topic_policy(topic_arn: str, partition: str, region: str, account_id: str, e
                     "Principal": {"Service": CLOUDWATCH_PRINCIPAL},
                     "Action": "sns:Publish",
                     "Resource": topic_arn,
-                    "Condition": _cloudwatch_conditions(
-                        account_id, alarm_arn_pattern(partition, region, account_id, environment)
-                    ),
+                    "Condition": _cloudwatch_conditions(account.account_id, alarms),
                 },
                 {
                     "Sid": "DenyPublishWithoutTls",
@@ -124,6 +97,7 @@ class AlarmTopic(pulumi.ComponentResource):
         environment: str,
         account: AwsAccount,
         *,
+        alarm_names: Sequence[str],
         emails: Sequence[str],
         https_endpoint: str | None,
         opts: pulumi.ResourceOptions | None = None,
@@ -132,15 +106,14 @@ class AlarmTopic(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         namer = Namer(environment)
         topic_name = namer.name("alarms", kind=NameKind.SNS_TOPIC)
+        alarms = alarm_arns(account, alarm_names)
 
         self.key, _ = customer_managed_key(
             name,
             description=f"Encrypts SNS topic {topic_name}; CloudWatch alarms of {environment} may use it",
             alias=topic_name,
             source=namer.source,
-            policy=pulumi.Output.all(account.partition, account.account_id).apply(
-                lambda values: key_policy(values[0], account.region, values[1], environment)
-            ),
+            policy=key_policy(account, alarms),
             opts=child,
         )
         self.topic = aws.sns.Topic(
@@ -153,9 +126,7 @@ class AlarmTopic(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             name,
             arn=self.topic.arn,
-            policy=pulumi.Output.all(self.topic.arn, account.partition, account.account_id).apply(
-                lambda values: topic_policy(values[0], values[1], account.region, values[2], environment)
-            ),
+            policy=self.topic.arn.apply(lambda arn: topic_policy(arn, account, alarms)),
             opts=child,
         )
 

@@ -111,6 +111,7 @@ class AlarmTuning(BaseModel):
 
 class ObservabilitySettings(LayerSettings):
     LAYER = OBSERVABILITY
+    SECRET_FIELDS = ("alarm_https_endpoint",)
 
     alarm_emails: list[str] = Field(
         default_factory=list,
@@ -120,7 +121,8 @@ class ObservabilitySettings(LayerSettings):
     alarm_https_endpoint: str | None = Field(
         None,
         description="HTTPS URL subscribed to the alarm topic as well (a paging or chat integration). It must "
-        "answer SNS's SubscriptionConfirmation; it is stored as a secret, since such URLs carry a key.",
+        "answer SNS's SubscriptionConfirmation. Such URLs carry a key, so it must be stored as a secret "
+        "(`pulumi config set --secret`); a config error names it but never prints it.",
     )
     alarms: dict[str, AlarmTuning] = Field(
         default_factory=dict,

@@ -28,13 +28,14 @@ def upstream():
 def run_observability():
     """Run the layer's real program: `run_observability(config=..., upstream=..., region=...)`."""
 
-    def run(config=None, upstream=None, region=REGION, stack=STACK):
+    def run(config=None, upstream=None, region=REGION, stack=STACK, secret_keys=()):
         return run_layer(
             "observability",
             stack=stack,
             region=region,
             config=config or {},
             upstream=upstream if upstream is not None else real_upstream(),
+            secret_keys=secret_keys,
         )
 
     return run

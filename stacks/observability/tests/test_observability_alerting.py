@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+
+import pytest
+
+from streaming_tooling.testing import ProgramFailed
 
 TOPIC = "aws:sns/topic:Topic"
 KEY = "aws:kms/key:Key"
@@ -14,8 +19,26 @@ def statement(policy_json, sid):
     return found
 
 
-def alarm_pattern(names):
-    return f"arn:aws:cloudwatch:{names['region']}:{names['account']}:alarm:streaming-dev-*"
+def alarm_arns(run):
+    """The ARNs of the alarms the run really creates."""
+    return sorted(run.exports["alarm_arns"].values())
+
+
+def admits(policy_statement, account, alarm_arn):
+    """Whether the statement's conditions let CloudWatch act for `alarm_arn` of `account`, as IAM
+    evaluates ArnEquals (exact) and ArnLike (`*` and `?` wildcards)."""
+    condition = policy_statement["Condition"]
+    if condition.get("StringEquals") != {"aws:SourceAccount": account}:
+        return False
+    exact = condition.get("ArnEquals", {}).get("aws:SourceArn", [])
+    like = condition.get("ArnLike", {}).get("aws:SourceArn", [])
+    exact, like = ([exact] if isinstance(exact, str) else exact), ([like] if isinstance(like, str) else like)
+    return alarm_arn in exact or any(fnmatch.fnmatchcase(alarm_arn, pattern) for pattern in like)
+
+
+def another_stacks_alarms(run):
+    """The ARNs the same alarms get on stack `dev-x`, whose names start with `streaming-dev-` too."""
+    return [arn.replace(":alarm:streaming-dev-", ":alarm:streaming-dev-x-") for arn in alarm_arns(run)]
 
 
 def test_topic_is_encrypted_with_the_layers_own_key_not_the_aws_managed_one(default_run):
@@ -36,10 +59,8 @@ def test_key_policy_lets_cloudwatch_alarms_of_this_account_use_the_key(default_r
     grant = statement(default_run.one(KEY).inputs["policy"], "CloudWatchAlarmsUseKeyForEncryptedTopic")
     assert grant["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert sorted(grant["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert grant["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": names["account"]},
-        "ArnLike": {"aws:SourceArn": alarm_pattern(names)},
-    }
+    assert all(admits(grant, names["account"], arn) for arn in alarm_arns(default_run))
+    assert not any(admits(grant, "210987654321", arn) for arn in alarm_arns(default_run))
 
 
 def test_key_policy_keeps_the_account_in_control_of_the_key(default_run, names):
@@ -63,14 +84,15 @@ def test_topic_policy_lets_only_this_accounts_alarms_publish(default_run, names)
         "sns:Publish",
         topic_arn,
     )
-    assert grant["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": names["account"]},
-        "ArnLike": {"aws:SourceArn": alarm_pattern(names)},
-    }
+    assert all(admits(grant, names["account"], arn) for arn in alarm_arns(default_run))
 
 
-def test_every_alarm_name_matches_the_pattern_the_policies_allow(default_run):
-    assert all(name.startswith("streaming-dev-") for name in default_run.exports["alarm_names"].values())
+def test_the_alarms_of_a_stack_whose_name_extends_this_ones_may_neither_publish_nor_use_the_key(default_run, names):
+    """A pattern `streaming-dev-*` would admit stack `dev-x`'s alarms (`streaming-dev-x-...`) too."""
+    publish = statement(default_run.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"], "CloudWatchAlarmsPublish")
+    use_key = statement(default_run.one(KEY).inputs["policy"], "CloudWatchAlarmsUseKeyForEncryptedTopic")
+    for grant in (publish, use_key):
+        assert not any(admits(grant, names["account"], arn) for arn in another_stacks_alarms(default_run))
 
 
 def test_topic_policy_refuses_publishing_without_tls(default_run):
@@ -92,9 +114,28 @@ def test_each_configured_email_is_subscribed(run_observability):
 
 def test_https_endpoint_is_subscribed_when_set(run_observability):
     url = "https://events.pagerduty.com/integration/abc123/enqueue"
-    run = run_observability(config={"alarmHttpsEndpoint": url})
+    run = run_observability(config={"alarmHttpsEndpoint": url}, secret_keys=["alarmHttpsEndpoint"])
     subscription = run.one(SUBSCRIPTION, "alarm-topic-https-endpoint")
     assert (subscription.inputs["protocol"], subscription.inputs["endpoint"]) == ("https", url)
+
+
+def test_an_https_endpoint_stored_in_plain_text_is_refused_without_printing_it(run_observability):
+    url = "https://events.pagerduty.com/integration/abc123/enqueue"
+    with pytest.raises(ProgramFailed) as failure:
+        run_observability(config={"alarmHttpsEndpoint": url})
+    message = str(failure.value.error)
+    assert "streaming-observability:alarmHttpsEndpoint: must be stored encrypted" in message
+    assert "abc123" not in message
+    assert failure.value.run.cloud_resources == []
+
+
+def test_a_bad_secret_endpoint_is_named_but_never_printed(run_observability):
+    url = "http://hooks.example.com/sns/secret-routing-key"
+    with pytest.raises(ProgramFailed) as failure:
+        run_observability(config={"alarmHttpsEndpoint": url}, secret_keys=["alarmHttpsEndpoint"])
+    message = str(failure.value.error)
+    assert "streaming-observability:alarmHttpsEndpoint: must be an https:// URL" in message
+    assert "secret-routing-key" not in message
 
 
 def test_topic_resources_live_in_the_alarm_topic_component(default_run):

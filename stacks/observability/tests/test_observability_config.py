@@ -25,6 +25,7 @@ def test_good_recipients_are_accepted(run_observability):
         config={
             "alarmEmails": ["oncall@example.com", "first.last+pipeline@sub.example.org"],
             "alarmHttpsEndpoint": "https://hooks.example.com:8443/sns?key=abc",
-        }
+        },
+        secret_keys=["alarmHttpsEndpoint"],
     )
     assert len(run.of_type("aws:sns/topicSubscription:TopicSubscription")) == 3

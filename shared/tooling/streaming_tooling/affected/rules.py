@@ -2,8 +2,8 @@
 rules of `streaming_tooling.affected`, with no git (the caller reads the change).
 
 The runtime package's import graph is kept because it changes answers: every layer imports most
-of `streaming_shared`, but the network and compute programs do not import `streaming_shared.keys`,
-so a change to it affects data and observability only (`shared/tests/test_affected.py`).
+of `streaming_shared`, but only the network and compute programs (which create IAM roles) import
+`streaming_shared.roles`, so a change to it affects those two only (`shared/tests/test_affected.py`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _imported_runtime_modules(source: str) -> set[str]:
 
 
 def runtime_module_of(path: str) -> str:
-    """`shared/streaming_shared/keys.py` -> `streaming_shared.keys`."""
+    """`shared/streaming_shared/roles.py` -> `streaming_shared.roles`."""
     relative = PurePosixPath(path).relative_to("shared").with_suffix("")
     parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
     return ".".join(parts)

@@ -4,7 +4,8 @@ The commands and their options are in `arguments.py` (`--help` lists them).
 
 Before any `up`, the deployed readers of each layer are checked: a layer whose new program
 drops or reshapes an export a deployed reader reads is refused (`--allow-contract-break`
-overrides). After it, the summary names the readers of exports that changed.
+overrides). After it, the summary names the readers of exports that changed. Before compute's
+first `up`, `preflight` checks the account's Lambda concurrency against the stack's plan.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from streaming_shared.catalogue import (
 from ..affected import RequirementFileError, affected
 from ..affected import render_text as render_affected
 from ..git import GitError
-from .arguments import parser
+from .arguments import UP_COMMANDS, parser
 from .automation import AutomationGateway, ensure_cli
 from .contract import DeployGuard
 from .emulator import Emulator
@@ -48,6 +49,7 @@ from .orchestrator import (
     unready_upstream,
 )
 from .plan import build_plan, embed_in_readme, render_mermaid, render_text
+from .preflight import check_first_deploy
 from .stack_files import check_stack_files
 
 ALL_LAYER_COMMANDS = {
@@ -141,6 +143,8 @@ def main(
         if targets == []:
             return 0
         gateway = gateway_factory(args, root, say)
+        if args.command in UP_COMMANDS:
+            check_first_deploy(args.stack, targets or _layers_run_by(args), gateway, say)
         guard = DeployGuard(gateway, args.stack, allow_break=getattr(args, "allow_contract_break", False), say=say)
         with _emulator_for(args.stack, args.emulator_endpoint, say):
             operation, results = _run(args, gateway, guard, targets, say)

@@ -10,7 +10,9 @@ resolved resources, so the rules run there (and so in CI) and each problem names
 - the stream's shards times the mapping's parallelization factor fit the concurrency the
   consumer function can get: its reserved concurrency when set, else the account's unreserved
   pool (`ACCOUNT_CONCURRENCY`, the default regional quota, minus what other functions reserve);
-- a customer-managed stream key is decryptable by the role of the mapping's function.
+- a customer-managed stream key is decryptable by the role of the mapping's function;
+- every VPC endpoint of network has a policy: its own, or an `aws.ec2.VpcEndpointPolicy` of
+  compute (which names the stack's resources the network layer cannot see).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from streaming_shared.catalogue import COMPUTE, DATA, OBSERVABILITY
+from streaming_shared.catalogue import COMPUTE, DATA, NETWORK, OBSERVABILITY
 
 from ..offline.program import ProgramRun, Resource
 
@@ -35,6 +37,8 @@ QUEUE = "aws:sqs/queue:Queue"
 STREAM = "aws:kinesis/stream:Stream"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+ENDPOINT_POLICY = "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy"
 
 Runs = Mapping[str, ProgramRun]
 
@@ -71,7 +75,7 @@ def _function(compute: ProgramRun, name_or_arn: str) -> Resource | None:
     return None
 
 
-def _mappings(runs: Runs) -> Iterator[tuple[Resource, Resource | None]]:
+def mappings(runs: Runs) -> Iterator[tuple[Resource, Resource | None]]:
     """Each event source mapping of compute, with the function it invokes."""
     compute = runs[COMPUTE.name]
     for mapping in compute.of_type(MAPPING):
@@ -90,7 +94,7 @@ def every_function_has_an_error_alarm(runs: Runs) -> list[str]:
 
 def the_mapping_has_an_iterator_age_alarm(runs: Runs) -> list[str]:
     problems = []
-    for mapping, function in _mappings(runs):
+    for mapping, function in mappings(runs):
         name = function.outputs["name"] if function else str(mapping.inputs.get("functionName"))
         if not _has_alarm(runs[OBSERVABILITY.name], "AWS/Lambda", "IteratorAge", "FunctionName", name):
             problems.append(
@@ -102,7 +106,7 @@ def the_mapping_has_an_iterator_age_alarm(runs: Runs) -> list[str]:
 
 def the_dead_letter_queue_has_a_depth_alarm(runs: Runs) -> list[str]:
     compute, problems = runs[COMPUTE.name], []
-    for mapping, _ in _mappings(runs):
+    for mapping, _ in mappings(runs):
         destination = ((mapping.inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
         queue = next((q for q in compute.of_type(QUEUE) if q.outputs.get("arn") == destination), None)
         if queue is None:
@@ -116,30 +120,32 @@ def the_dead_letter_queue_has_a_depth_alarm(runs: Runs) -> list[str]:
     return problems
 
 
-def _stream_of(runs: Runs, mapping: Resource) -> Resource | None:
+def stream_of(runs: Runs, mapping: Resource) -> Resource | None:
     return next(
         (s for s in runs[DATA.name].of_type(STREAM) if s.outputs.get("arn") == mapping.inputs.get("eventSourceArn")),
         None,
     )
 
 
-def _reserved(function: Resource) -> int | None:
+def reserved_concurrency(function: Resource) -> int | None:
     value = function.inputs.get("reservedConcurrentExecutions")
     return None if value is None or int(value) < 0 else int(value)
 
 
 def the_shards_fit_the_consumers_concurrency(runs: Runs) -> list[str]:
     compute, problems = runs[COMPUTE.name], []
-    for mapping, function in _mappings(runs):
-        stream = _stream_of(runs, mapping)
+    for mapping, function in mappings(runs):
+        stream = stream_of(runs, mapping)
         if stream is None or function is None or "shardCount" not in stream.inputs:
             continue  # an on-demand stream has no fixed shard count to check
         shards, factor = int(stream.inputs["shardCount"]), int(mapping.inputs.get("parallelizationFactor") or 1)
-        reserved = _reserved(function)
+        reserved = reserved_concurrency(function)
         if reserved is not None:
             available, source = reserved, "its reserved concurrency"
         else:
-            others = sum(_reserved(other) or 0 for other in compute.of_type(FUNCTION) if other is not function)
+            others = sum(
+                reserved_concurrency(other) or 0 for other in compute.of_type(FUNCTION) if other is not function
+            )
             available = ACCOUNT_CONCURRENCY - others
             source = f"the account's unreserved pool ({ACCOUNT_CONCURRENCY} minus {others} reserved by other functions)"
         if shards * factor > available:
@@ -178,8 +184,8 @@ def _inline_statements(compute: ProgramRun, role_arn: str) -> list[Mapping[str, 
 def the_stream_key_is_decryptable_by_the_mapping_role(runs: Runs) -> list[str]:
     data, compute, problems = runs[DATA.name], runs[COMPUTE.name], []
     customer_keys = {key.outputs.get("arn") for key in data.of_type("aws:kms/key:Key")}
-    for mapping, function in _mappings(runs):
-        stream = _stream_of(runs, mapping)
+    for mapping, function in mappings(runs):
+        stream = stream_of(runs, mapping)
         key = stream.inputs.get("kmsKeyId") if stream else None
         if stream is None or function is None or key not in customer_keys:
             continue
@@ -193,6 +199,17 @@ def the_stream_key_is_decryptable_by_the_mapping_role(runs: Runs) -> list[str]:
     return problems
 
 
+def every_endpoint_has_a_policy(runs: Runs) -> list[str]:
+    """Without a policy an endpoint lets the functions reach any bucket, table or stream of any account."""
+    attached = {policy.inputs.get("vpcEndpointId") for policy in runs[COMPUTE.name].of_type(ENDPOINT_POLICY)}
+    return [
+        f"{NETWORK.project} VPC endpoint {endpoint.inputs.get('serviceName')!r} ({endpoint.id}) has no policy: "
+        f"neither its own nor an aws.ec2.VpcEndpointPolicy in {COMPUTE.project}"
+        for endpoint in runs[NETWORK.name].of_type(ENDPOINT)
+        if not endpoint.inputs.get("policy") and endpoint.id not in attached
+    ]
+
+
 RULES = (
     Rule("function error alarms", (COMPUTE.name, OBSERVABILITY.name), every_function_has_an_error_alarm),
     Rule("mapping iterator-age alarm", (COMPUTE.name, OBSERVABILITY.name), the_mapping_has_an_iterator_age_alarm),
@@ -203,6 +220,7 @@ RULES = (
         (DATA.name, COMPUTE.name),
         the_stream_key_is_decryptable_by_the_mapping_role,
     ),
+    Rule("every VPC endpoint has a policy", (NETWORK.name, COMPUTE.name), every_endpoint_has_a_policy),
 )
 
 

@@ -175,6 +175,29 @@ class OfflineCloud(pulumi.runtime.Mocks):
     def zones(self, region: str) -> list[str]:
         return self.availability_zones.get(region, [f"{region}{letter}" for letter in "abcdef"[:DEFAULT_ZONE_COUNT]])
 
+    def _endpoint_service(self, region: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        """An AWS endpoint service, offered in every zone of the region unless `availability_zones`
+        names the zones of its full service name (`com.amazonaws.<region>.<service>`)."""
+        name = args.get("serviceName") or f"com.amazonaws.{region}.{args['service']}"
+        short = name.removeprefix(f"com.amazonaws.{region}.")
+        return {
+            "id": name,
+            "serviceName": name,
+            "serviceType": args.get("serviceType") or "Interface",
+            "serviceId": f"vpce-svc-{_digest(name)}",
+            "availabilityZones": self.availability_zones.get(name, self.zones(region)),
+            "owner": "amazon",
+            "acceptanceRequired": False,
+            "managesVpcEndpoints": False,
+            "vpcEndpointPolicySupported": True,
+            "privateDnsName": f"{short}.{region}.amazonaws.com",
+            "privateDnsNames": [f"{short}.{region}.amazonaws.com"],
+            "baseEndpointDnsNames": [f"{short}.{region}.vpce.amazonaws.com"],
+            "supportedIpAddressTypes": ["ipv4"],
+            "region": region,
+            "tags": {},
+        }
+
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         self.invokes.append((args.token, dict(args.args)))
         region = self.region_of(args.provider)
@@ -196,6 +219,8 @@ class OfflineCloud(pulumi.runtime.Mocks):
             }
         if args.token == "aws:index/getRegion:getRegion":
             return {"id": region, "name": region, "region": region, "endpoint": f"ec2.{region}.amazonaws.com"}
+        if args.token == "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+            return self._endpoint_service(region, args.args)
         if args.token == "aws:index/getPartition:getPartition":
             return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
         raise NotImplementedError(

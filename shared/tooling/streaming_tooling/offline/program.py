@@ -278,16 +278,20 @@ def run_program(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     availability_zones: Mapping[str, list[str]] | None = None,
     organization: str = DEFAULT_ORG,
+    secret_keys: Iterable[str] = (),
 ) -> ProgramRun:
     """Run the Pulumi program in `program_dir` under the mock engine.
 
     `config` keys without a namespace belong to `project`; values that are not strings are
-    JSON-encoded, as Pulumi does. `region` becomes `aws:region` (a `config` entry for
+    JSON-encoded, as Pulumi does. `secret_keys` are the config keys stored as secrets
+    (`pulumi config set --secret`). `region` becomes `aws:region` (a `config` entry for
     `aws:region` wins). `stack_outputs` maps fully qualified stack names to their exports.
+    `availability_zones` maps a region, or an endpoint service's name, to the zones it offers.
     `organization` is what `pulumi.get_organization()` returns (the file backend's by default).
     """
     program_dir = Path(program_dir).resolve()
     values = _config_values(project, region, config or {})
+    secrets = [key if ":" in key else f"{project}:{key}" for key in secret_keys]
     cloud = OfflineCloud(
         region=values["aws:region"], stack_outputs=stack_outputs or {}, availability_zones=availability_zones
     )
@@ -299,7 +303,7 @@ def run_program(
     logger.setLevel(logging.INFO)
     logger.addHandler(collector)
 
-    pulumi.runtime.set_all_config(values, [])
+    pulumi.runtime.set_all_config(values, secrets)
     settings.set_root_resource(None)  # type: ignore[arg-type]
     mocks.set_mocks(
         cloud, project=project, stack=stack, preview=False, logger=logger, monitor=monitor, organization=organization
@@ -372,6 +376,7 @@ def run_layer(
     availability_zones: Mapping[str, list[str]] | None = None,
     upstream_org: str | None = None,
     organization: str = DEFAULT_ORG,
+    secret_keys: Iterable[str] = (),
 ) -> ProgramRun:
     """Run one layer's real program (`stacks/<name>/__main__.py`), with upstream exports given.
 
@@ -390,6 +395,7 @@ def run_layer(
         stack_outputs=stack_outputs_for(upstream or {}, stack=stack, org=org),
         availability_zones=availability_zones,
         organization=organization,
+        secret_keys=secret_keys,
     )
 
 

@@ -62,6 +62,10 @@ def client(service: str) -> Any:
     options: dict[str, Any] = {"retries": {"mode": "standard"}, "connect_timeout": 5, "parameter_validation": False}
     if service == "stepfunctions":
         options["read_timeout"] = SYNC_EXECUTION_READ_TIMEOUT_SECONDS
+        # One attempt per StartSyncExecution: a retry after a dropped connection would start the whole
+        # execution again, up to 300 s more, past ingest's timeout. ingest's own loop decides instead
+        # (the chunk's records go back to Kinesis, which delivers them again).
+        options["retries"] = {"mode": "standard", "total_max_attempts": 1}
     if service == "dynamodb":
         # The regional endpoint serves every account; choosing an account-based one means resolving
         # the account from the credentials on every request (about 5% of a BatchWriteItem's CPU).

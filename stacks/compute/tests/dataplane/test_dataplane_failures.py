@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import dataplane_runner
+from botocore.exceptions import ConnectionClosedError
 from dataplane_support import (
     REGION,
     Fault,
@@ -115,6 +116,24 @@ def test_a_refused_start_sync_execution_fails_its_chunk(pipeline):
         first=True,
     )
     response = pipeline.invoke(pipeline.event(records))
+    assert failures(response) == sequence_numbers(records)
+    assert "StartSyncExecution failed" in items(pipeline)[records[0]["SequenceNumber"]]["Reason"]
+
+
+def test_start_sync_execution_is_sent_once_when_its_connection_drops(pipeline):
+    """No SDK retry of the call: a second attempt could run the whole execution again, past ingest's
+    timeout. The chunk's records go back to Kinesis instead, which is ingest's own retry."""
+    records = put_and_read(pipeline, 10)
+    sent = []
+
+    def drop_the_connection(request, **_):
+        sent.append(request)
+        raise ConnectionClosedError(endpoint_url=request.url)
+
+    client = pipeline.function_clients["stepfunctions"]
+    client.meta.events.register_first("before-send.sfn.StartSyncExecution", drop_the_connection)
+    response = pipeline.invoke(pipeline.event(records))
+    assert len(sent) == 1
     assert failures(response) == sequence_numbers(records)
     assert "StartSyncExecution failed" in items(pipeline)[records[0]["SequenceNumber"]]["Reason"]
 

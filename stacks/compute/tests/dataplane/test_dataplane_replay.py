@@ -154,3 +154,64 @@ def test_a_message_that_is_not_an_on_failure_record_is_kept(pipeline):
     sqs.send_message(QueueUrl=queue_url, MessageBody="hello")
     assert replay(pipeline, queue_url) == 1
     assert messages_left(sqs, queue_url) == 1
+
+
+class CallRecorder:
+    """Every AWS operation a client calls, as the IAM action it needs (`sqs:ReceiveMessage`)."""
+
+    def __init__(self, *clients):
+        self.actions = set()
+        for client in clients:
+            client.meta.events.register("before-call", self.record)
+
+    def record(self, model, **_):
+        prefix = model.service_model.signing_name
+        self.actions.add(f"{prefix}:{model.name}")
+
+
+def replay_role_actions(run):
+    """The actions the compute program grants its replay role, and the resources of each."""
+    [policy] = [p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == "replay"]
+    granted = {}
+    for statement in json.loads(policy.inputs["policy"])["Statement"]:
+        for action in statement["Action"]:
+            granted.setdefault(action, set()).update(statement["Resource"])
+    return granted
+
+
+def test_the_replay_role_allows_exactly_the_calls_the_tool_makes(failed, default_run):
+    """Least privilege, both ways: a replay and a dry run use every action the role has, and nothing else."""
+    pipeline, records, sqs, queue_url = failed
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(on_failure_record(pipeline, records)))
+    options = [
+        "--queue-url", queue_url, "--stream-name", pipeline.stream_name, "--table-name", pipeline.table_name,
+        "--endpoint-url", os.environ["AWS_ENDPOINT_URL"], "--region", REGION, "--wait-seconds", "0",
+    ]  # fmt: skip
+    used = set()
+    for extra, messages in ((["--dry-run"], "1"), ([], "2")):
+        args = replay_failures.resolve(
+            replay_failures.parser().parse_args([*options, *extra, "--max-messages", messages])
+        )
+        replayer = replay_failures.Replayer(args, out=lambda line: None)
+        recorder = CallRecorder(replayer.sqs, replayer.kinesis, replayer.dynamodb)
+        replayer.run()
+        used |= recorder.actions
+    assert used == set(replay_role_actions(default_run))
+
+
+def test_the_tool_runs_as_the_replay_role_it_is_given(failed):
+    pipeline, _, _, queue_url = failed
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(
+        RoleName=f"replay-{pipeline.table_name}",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]
+    said = []
+    args = replay_failures.parser().parse_args(
+        ["--queue-url", queue_url, "--role-arn", role["Arn"], "--endpoint-url", os.environ["AWS_ENDPOINT_URL"],
+         "--region", REGION, "--dry-run", "--wait-seconds", "0"]
+    )  # fmt: skip
+    replay_failures.Replayer(replay_failures.resolve(args), out=said.append).run()
+    assert said[0] == (
+        f"replaying as arn:aws:sts::{dataplane_runner.ACCOUNT_ID}:assumed-role/{role['RoleName']}/replay-failures"
+    )
