@@ -37,6 +37,17 @@ _REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
 _ORG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _RESERVED_TAGS = ("Environment", "Project", "ManagedBy", "Layer")
 
+DISPOSABLE_ENVIRONMENTS = ("local", "dev", "test", "ci", "sandbox")
+"""Stacks named like these (or `<one of these>-<anything>`, such as `dev-alice`) hold nothing
+that must survive a `pulumi destroy`: the data-holding resources are not protected, deletion
+protection defaults to off, force-destroy to on (the data layer's `disposable` key overrides
+the rule there), and the guardrails ask less of their logs."""
+
+
+def is_disposable(environment: str) -> bool:
+    """Whether a stack is local or dev-like (see DISPOSABLE_ENVIRONMENTS)."""
+    return any(environment == name or environment.startswith(f"{name}-") for name in DISPOSABLE_ENVIRONMENTS)
+
 
 @dataclass(frozen=True)
 class Environment:

@@ -8,13 +8,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from streaming_shared.catalogue import DATA
-from streaming_shared.config import LayerSettings
+from streaming_shared.config import DISPOSABLE_ENVIRONMENTS, LayerSettings, is_disposable
 from streaming_shared.errors import Problem
-
-DISPOSABLE_ENVIRONMENTS = ("local", "dev", "test", "ci", "sandbox")
-"""Stacks named like these (or `<one of these>-<anything>`, such as `dev-alice`) hold nothing
-that must survive a `pulumi destroy`: the data-holding resources are not protected, deletion
-protection defaults to off, force-destroy to on. The `disposable` key overrides the rule."""
 
 MAX_SHARDS_PER_STREAM = 10_000
 """Kinesis refuses more than 10,000 shards in one stream unless the limit is raised. Source:
@@ -54,11 +49,6 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 StreamMode = Literal["PROVISIONED", "ON_DEMAND"]
 BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
-
-
-def is_disposable(environment: str) -> bool:
-    """Whether a stack is local or dev-like (see DISPOSABLE_ENVIRONMENTS)."""
-    return any(environment == name or environment.startswith(f"{name}-") for name in DISPOSABLE_ENVIRONMENTS)
 
 
 _DISPOSABLE_RULE = (
