@@ -226,15 +226,15 @@ def lock(session: nox.Session) -> None:
     requirements/<name>.txt from <name>.in (the tooling's sessions, the programs' .venv, nox, uv),
     every package pinned with the hashes of all its files; then the Pulumi CLI's checksums."""
     session.install("--require-hashes", "-r", str(REQUIREMENTS / "lock.txt"))
-    with session.chdir(REQUIREMENTS):
+    with session.chdir(ROOT):  # the `-e ./shared` lines are relative to where pip and uv run
         for name in LOCKS:
             session.run(
                 "uv",
                 "pip",
                 "compile",
-                f"{name}.in",
+                f"requirements/{name}.in",
                 "--output-file",
-                f"{name}.txt",
+                f"requirements/{name}.txt",
                 "--generate-hashes",
                 "--universal",
                 "--python-version",
