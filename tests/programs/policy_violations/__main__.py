@@ -91,6 +91,9 @@ aws.s3.BucketPublicAccessBlock(
     restrict_public_buckets=True,
     opts=with_tags,
 )
+aws.s3.BucketVersioning(
+    "suspended-versioning", bucket=bucket.bucket, versioning_configuration={"status": "Suspended"}, opts=with_tags
+)
 aws.s3.BucketPolicy(
     "open-bucket-policy",
     bucket=bucket.bucket,
