@@ -4,10 +4,11 @@ The checks, all offline:
 - `wildcard_problems`: an Allow with a `*` (or `service:*`) action, a NotAction, or a `*`
   resource for an action that supports resource-level permissions. Which actions do is read
   from the IAM definition database that ships with parliament.
-- `principal_problems`: the statements that name a principal (resource, trust and endpoint
-  policies): an Allow to any principal (`*`, `{"AWS": "*"}`, a NotPrincipal) that no condition
-  limits to an account, organization or source; a service principal in a resource policy
-  without `aws:SourceAccount`/`aws:SourceArn` (the confused deputy).
+- `open_principal_problems`: in the statements that name a principal (resource, trust and
+  endpoint policies), an Allow to any principal (`*`, `{"AWS": "*"}`, a NotPrincipal) that no
+  condition limits to an account, organization or source.
+- `confused_deputy_problems`: a service principal in a resource policy without
+  `aws:SourceAccount`/`aws:SourceArn` (the confused deputy).
 - `broad_managed_policy`: why an AWS managed policy is too broad to attach to a workload's role.
 - `lint`: parliament's findings above LOW severity, minus the accepted exceptions below, each
   with its reason.
@@ -91,9 +92,7 @@ CONFUSED_DEPUTY_KEYS = frozenset(
 )
 """Condition keys that tie a service principal's request to this account's own resources."""
 
-_LIMITING_OPERATORS = frozenset(
-    {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "bool", "numericequals"}
-)
+_LIMITING_OPERATORS = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"})
 
 SEVERITY_RANK = {"LOW": 0, "MEDIUM": 1, "HIGH": 2, "CRITICAL": 3}
 

@@ -268,7 +268,7 @@ def _alarm_has_actions_and_dimensions(args: ResourceValidationArgs, report: Repo
 
 
 def _key_rotation(args: ResourceValidationArgs, report: Report) -> None:
-    spec = args.props.get("customerMasterKeySpec") or args.props.get("keySpec") or ROTATABLE_KEY_SPEC
+    spec = args.props.get("customerMasterKeySpec") or ROTATABLE_KEY_SPEC
     if spec == ROTATABLE_KEY_SPEC and args.props.get("enableKeyRotation") is not True:
         _fix(report, "the customer-managed KMS key does not rotate", "set enable_key_rotation=True")
 
