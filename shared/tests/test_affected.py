@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from streaming_tooling.affected import GitError, affected, catalogue_changes, main
+from streaming_tooling.affected import affected, main
+from streaming_tooling.git import GitError
 from streaming_tooling.testing.git_repository import append, commit_all, edit, git
 
 
@@ -74,6 +75,20 @@ def test_a_runtime_module_affects_only_the_layers_whose_programs_import_it(repo)
             "observability": [
                 "shared/streaming_shared/retention.py changed (the program imports streaming_shared.retention)"
             ]
+        },
+    }
+
+
+def test_the_runtime_module_network_and_compute_do_not_import_affects_only_data_and_observability(repo):
+    """The case that keeps the import graph: with "every runtime module affects every layer", a
+    change to `keys` would redeploy network and compute too."""
+    append(repo, "shared/streaming_shared/keys.py", "\n")
+    found = affected(repo, "base")
+    assert found.as_json() == {
+        "layers": ["data", "observability"],
+        "reasons": {
+            name: ["shared/streaming_shared/keys.py changed (the program imports streaming_shared.keys)"]
+            for name in ("data", "observability")
         },
     }
 
@@ -201,16 +216,15 @@ def test_an_unknown_base_exits_2_without_a_traceback(repo, capsys):
     assert "is not known" in captured.err and "Traceback" not in captured.err
 
 
-def test_shapes_added_to_a_catalogue_of_names_are_no_change_of_shape():
-    names_only = (
-        "from dataclasses import dataclass\n"
-        "@dataclass(frozen=True)\n"
-        "class Layer:\n    name: str\n    project: str\n    exports: tuple\n"
-        "LAYERS = {'network': Layer('network', 'streaming-network', ('region', 'vpc_id'))}\n"
-    )
-    shaped = names_only.replace("('region', 'vpc_id')", "{'region': 'string', 'vpc_id': 'string'}")
-    assert catalogue_changes(names_only, shaped)[0] == {}
-    assert catalogue_changes(names_only, shaped.replace(", 'vpc_id': 'string'", "")) == (
-        {"network": ["exports: removed vpc_id"]},
-        [],
-    )
+def test_a_constraints_line_packaging_cannot_read_exits_2_naming_the_file_and_line(repo, capsys):
+    append(repo, "requirements/constraints.txt", "pydantic=>2\n")
+    assert main(["--base", "base"], root=repo) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("requirements/constraints.txt line ") and "'pydantic=>2' is not a requirement" in error
+
+
+def test_pins_are_compared_by_canonical_name(repo):
+    edit(repo, "requirements/constraints.txt", "pydantic==2.14.4", "Pydantic==2.14.4")
+    edit(repo, "requirements/constraints.txt", "pulumi-aws==7.51.1", "pulumi_aws==7.51.2")
+    found = affected(repo, "base")
+    assert found.reasons["network"] == ["requirements/constraints.txt: pulumi-aws 7.51.1 -> 7.51.2"]

@@ -28,6 +28,22 @@ def test_deprecated_argument_passed_as_keyword_is_reported(deprecated_run):
     assert ("keyword-acl", "acl") in uses
 
 
+def test_a_deprecated_argument_is_reported_however_it_is_passed(deprecated_run):
+    uses = {(u.name, u.path) for u in deprecated_run.deprecations}
+    assert {("keyword-acl", "acl"), ("args-acl", "acl")} <= uses
+
+
+def test_pulumi_aws_signals_a_deprecated_type_and_an_args_class_but_not_a_keyword_or_a_nested_dict(deprecated_run):
+    """Why aws_types reads the getters' markers: pulumi-aws's own warnings (it logs the same text
+    it passes to `warnings.warn`) name the deprecated type and the argument given through its Args
+    class, and nothing for `acl` as a keyword or `hash_key` in a nested input type."""
+    logged = [message for message in deprecated_run.warnings() if "is deprecated" in message]
+    assert logged == [
+        "acl is deprecated: acl is deprecated. Use the s3.BucketAcl resource instead.",
+        "BucketV2 is deprecated: s3.BucketV2 has been deprecated in favor of s3.Bucket",
+    ]
+
+
 def test_deprecated_argument_in_a_nested_input_type_is_reported(deprecated_run):
     uses = {(u.name, u.path) for u in deprecated_run.deprecations}
     assert ("nested-gsi-keys", "global_secondary_indexes[0].hash_key") in uses
@@ -84,7 +100,7 @@ def test_runs_do_not_leak_into_each_other():
 
 def test_an_invoke_the_fake_cloud_does_not_know_is_an_error_not_an_empty_answer(tmp_path):
     (tmp_path / "__main__.py").write_text("import pulumi_aws as aws\naws.ec2.get_vpc(default=True)\n")
-    with pytest.raises(ProgramFailed, match="no fake answer for invoke aws:ec2/getVpc:getVpc"):
+    with pytest.raises(ProgramFailed, match="no answer for invoke aws:ec2/getVpc:getVpc"):
         run_program(tmp_path, project="probe")
 
 

@@ -1,42 +1,29 @@
-"""What the installed pulumi_aws package says about its own types: classes and deprecations.
+"""What the installed pulumi_aws says about its own types: classes, arguments, deprecations.
 
-pulumi-aws warns about a deprecated argument only when it is passed through the resource's
-`*Args` class; passed as a keyword argument it is silent. So instead of listening for
-warnings, this module reads the markers the code generator leaves in the package:
-
-- a deprecated resource class has a `warnings.warn(...)` call in its class body;
-- a deprecated argument's getter in an `*Args` class (top-level or nested input type) carries
-  `@_utilities.deprecated(message)`, which tags the function with `_pulumi_deprecated_callable`.
-
-`deprecated_uses(type, inputs)` compares those markers with the inputs a resource registered
-(wire names, as the engine sees them), walking into nested input types.
+pulumi_aws's own deprecation signals catch a deprecated resource type: its generated
+`_internal_init` logs "<Class> is deprecated: <why>" for every instance, which the offline run
+attributes to the resource (`offline.program`). They miss a deprecated argument: the generated
+`_internal_init` copies keyword arguments, and plain dicts of nested input types, without a
+word; only an `*Args` class that the program builds itself warns. So arguments are checked here,
+against the marker the code generator leaves on the getter of every deprecated argument of an
+`*Args` class, top-level or nested: `@_utilities.deprecated(message)` tags it with
+`_pulumi_deprecated_callable`. `deprecated_uses(type, name, inputs)` compares those markers with
+the inputs a resource registered (wire names, as the engine sees them), walking into nested
+input types. `shared/tests/test_harness.py` shows both: what pulumi_aws signals and what it does not.
 """
 
 from __future__ import annotations
 
-import ast
 import functools
 import importlib
 import inspect
-import json
 import re
 import sys
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi_aws
-
-_PARSE_LOCK = threading.Lock()
-
-
-def _parse(source: str) -> ast.Module:
-    """`ast.parse`, one thread at a time: the mock engine registers resources from several
-    threads, and CPython 3.11's parser can fail with "AST constructor recursion depth
-    mismatch" when two threads parse at once."""
-    with _PARSE_LOCK:
-        return ast.parse(source)
+from pulumi.runtime import rpc
 
 
 @dataclass(frozen=True)
@@ -60,50 +47,24 @@ class _Property:
     nested: type | None
 
 
-@functools.cache
-def _resource_modules() -> dict[str, tuple[str, str]]:
-    """Type token -> (module, class name), from the registry pulumi_aws builds at import."""
-    source = Path(pulumi_aws.__file__).read_text()
-    tree = _parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "register":
-            for keyword in node.keywords:
-                if keyword.arg == "resource_modules":
-                    entries = json.loads(ast.literal_eval(keyword.value))
-                    return {
-                        token: (entry["fqn"], class_name)
-                        for entry in entries
-                        for token, class_name in entry["classes"].items()
-                    }
-    raise RuntimeError("could not find the resource registry in pulumi_aws/__init__.py")
-
-
 def resource_class(type_token: str) -> type | None:
-    located = _resource_modules().get(type_token)
-    if located is None:
-        return None
-    module_name, class_name = located
-    return getattr(importlib.import_module(module_name), class_name, None)
+    """The pulumi_aws class of a type token, from the resource module pulumi_aws registers with
+    Pulumi when it is imported (`pulumi.runtime.rpc.get_resource_module`, what Pulumi itself uses
+    to rebuild a resource from its URN).
 
-
-@functools.cache
-def resource_deprecation(type_token: str) -> str | None:
-    """The message of a deprecated resource class, read from the warning in its class body."""
-    cls = resource_class(type_token)
-    if cls is None:
+    The class name comes from that module's `mod_info`, an attribute of the `Module` class that
+    Pulumi's code generator writes into every provider's `_utilities.py`: not public API. If a
+    release renames it, this returns None for every type, and the tests of the taggable policy
+    and of autonamed outputs fail. A public `ResourceModule` method naming the class of a type
+    would replace it.
+    """
+    package, _, rest = type_token.partition(":")
+    module = rpc.get_resource_module(package, rest.rpartition(":")[0], "")
+    info = getattr(module, "mod_info", None) or {}
+    class_name = info.get("classes", {}).get(type_token)
+    if class_name is None:
         return None
-    tree = _parse(Path(inspect.getsourcefile(cls) or "").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
-            for statement in node.body:
-                call = getattr(statement, "value", None)
-                if (
-                    isinstance(statement, ast.Expr)
-                    and isinstance(call, ast.Call)
-                    and ast.unparse(call.func) == "warnings.warn"
-                ):
-                    return str(ast.literal_eval(call.args[0]))
-    return None
+    return getattr(importlib.import_module(info["fqn"]), class_name, None)
 
 
 def _deprecation_message(getter: Any) -> str | None:
@@ -170,16 +131,12 @@ def _walk(value: Any, args: type, path: str, found: list[tuple[str, str]]) -> No
 
 
 def deprecated_uses(type_token: str, name: str, inputs: dict[str, Any]) -> list[DeprecatedUse]:
-    """Every deprecation marker of the installed pulumi_aws that these inputs hit."""
-    if not type_token.startswith("aws:") and not type_token.startswith("pulumi:providers:aws"):
+    """Every deprecated argument of the installed pulumi_aws that these inputs set."""
+    if not type_token.startswith("aws:") and type_token != "pulumi:providers:aws":
         return []
-    uses = []
-    message = resource_deprecation(type_token)
-    if message:
-        uses.append(DeprecatedUse(type_token, name, "", message))
     args = pulumi_aws.ProviderArgs if type_token == "pulumi:providers:aws" else args_class(type_token)
-    if args is not None:
-        found: list[tuple[str, str]] = []
-        _walk(inputs, args, "", found)
-        uses.extend(DeprecatedUse(type_token, name, path, text) for path, text in found)
-    return uses
+    if args is None:
+        return []
+    found: list[tuple[str, str]] = []
+    _walk(inputs, args, "", found)
+    return [DeprecatedUse(type_token, name, path, text) for path, text in found]

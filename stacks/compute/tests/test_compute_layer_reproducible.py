@@ -24,6 +24,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_two_builds_of_the_lock_give_byte_identical_zips(tmp_path):
     first = build_dependency_layer(LOCK, tmp_path / "one", "python3.13", "arm64")
     second = build_dependency_layer(LOCK, tmp_path / "two", "python3.13", "arm64")
@@ -31,6 +32,7 @@ def test_two_builds_of_the_lock_give_byte_identical_zips(tmp_path):
     assert digest(first) == digest(second)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("runtime", "architecture"), [("python3.12", "x86_64"), ("python3.14", "arm64")])
 def test_the_lock_has_hashes_for_every_runtime_and_architecture_the_layer_supports(tmp_path, runtime, architecture):
     built = build_dependency_layer(LOCK, tmp_path, runtime, architecture)

@@ -12,6 +12,8 @@ aws.dynamodb.Table(
     billing_mode="PAY_PER_REQUEST",
     global_secondary_indexes=[{"name": "StatusIndex", "hash_key": "Status", "projection_type": "ALL"}],
 )
+# The same argument through the resource's Args class: the one way pulumi-aws warns about an argument.
+aws.s3.Bucket("args-acl", aws.s3.BucketArgs(acl="private"))
 # A deprecated resource type.
 aws.s3.BucketV2("old-bucket-type")
 # And one that is fine.

@@ -29,8 +29,9 @@ from streaming_shared.catalogue import (
     repo_root,
 )
 
-from ..affected import GitError, affected
+from ..affected import RequirementFileError, affected
 from ..affected import render_text as render_affected
+from ..git import GitError
 from .arguments import parser
 from .automation import AutomationGateway, ensure_cli
 from .contract import DeployGuard
@@ -143,7 +144,7 @@ def main(
         guard = DeployGuard(gateway, args.stack, allow_break=getattr(args, "allow_contract_break", False), say=say)
         with _emulator_for(args.stack, args.emulator_endpoint, say):
             operation, results = _run(args, gateway, guard, targets, say)
-    except (DeployError, GitError) as error:
+    except (DeployError, GitError, RequirementFileError) as error:
         say(str(error))
         return 1
     say(summary(operation, args.stack, results))

@@ -29,7 +29,7 @@ from typing import Any
 from streaming_shared.catalogue import LAYERS, Layer, readers_of, repo_root
 from streaming_shared.upstream import CONTRACT_READS
 
-from ..affected import GitError, merge_base
+from ..git import GitError, checkout, merge_base
 from .orchestrator import DeployError, Gateway, LayerResult, Status
 from .plan import build_plan
 
@@ -97,13 +97,15 @@ def grouped(found: Iterable[Break]) -> list[str]:
     ]
 
 
-def contract_reads_of(reader: Layer, outputs: Mapping[str, Any], upstream: Layer) -> tuple[list[str], bool]:
-    """The names a deployed reader reads from `upstream`, and whether it said so itself (a stack
-    deployed before `contract_reads` existed is taken to read what the catalogue says)."""
+def contract_reads_of(reader: Layer, outputs: Mapping[str, Any], upstream: Layer, stack: str) -> list[str]:
+    """The names a deployed reader reads from `upstream`, from its `contract_reads` export."""
     declared = outputs.get(CONTRACT_READS)
-    if isinstance(declared, Mapping):
-        return [str(name) for name in declared.get(upstream.project, [])], True
-    return list(reader.reads.get(upstream.name, ())), False
+    if not isinstance(declared, Mapping):
+        raise DeployError(
+            f"stack {stack!r} of {reader.project} has outputs but no {CONTRACT_READS!r} export, which every "
+            f"version of its program publishes: redeploy it (`nox -s deploy -- {reader.name} --stack {stack}`)."
+        )
+    return [str(name) for name in declared.get(upstream.project, [])]
 
 
 # -- the deploy guard -----------------------------------------------------------------------------
@@ -143,10 +145,8 @@ class DeployGuard:
             outputs = self.gateway.outputs(reader, self.stack)
             if not outputs:
                 continue
-            names, declared = contract_reads_of(reader, outputs, target)
-            label = f"stack {self.stack!r} of {reader.project}"
-            readers[label if declared else f"{label} (deployed before contract_reads; its catalogue reads assumed)"] = (
-                names
+            readers[f"stack {self.stack!r} of {reader.project}"] = contract_reads_of(
+                reader, outputs, target, self.stack
             )
         return readers
 
@@ -193,7 +193,7 @@ class DeployGuard:
                 outputs = self.gateway.outputs(reader, self.stack)
                 if reader.name in self.deploying or not outputs:
                     continue
-                names, _ = contract_reads_of(reader, outputs, result.layer)
+                names = contract_reads_of(reader, outputs, result.layer, self.stack)
                 read_and_changed = [name for name in names if name in changed]
                 if read_and_changed:
                     notes.setdefault(reader.name, []).append(
@@ -267,15 +267,13 @@ def plan_tree(tree: Path, stack: str) -> TreePlan:
     return TreePlan(document["exports"], document["projects"], document["reads"], document["problems"])
 
 
-def checkout(root: Path, commit: str, target: Path) -> None:
-    """The tree of `commit` at `target` (git archive: no worktree bookkeeping to clean up)."""
-    archive = subprocess.run(["git", "archive", "--format=tar", commit], cwd=root, capture_output=True, check=False)
-    if archive.returncode != 0:
-        raise GitError(f"`git archive {commit}` failed: {archive.stderr.decode().strip()}")
-    target.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
-    if (root / "build").is_dir():  # the Lambda dependency layer cache, keyed by what it was built from
+def checkout_for_plan(root: Path, commit: str, target: Path) -> Path:
+    """The tree of `commit` at `target`, sharing `root`'s Lambda dependency layer cache (`build/`,
+    keyed by what each layer was built from) so the plan does not build it again."""
+    checkout(root, commit, target)
+    if (root / "build").is_dir():
         (target / "build").symlink_to(root / "build", target_is_directory=True)
+    return target
 
 
 def contract_check(base: TreePlan, head: TreePlan) -> list[Break]:
@@ -299,8 +297,7 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None, say: Ca
     try:
         since = merge_base(root, args.base)
         with tempfile.TemporaryDirectory(prefix="contract-base-") as scratch:
-            checkout(root, since, Path(scratch))
-            base = plan_tree(Path(scratch), args.stack)
+            base = plan_tree(checkout_for_plan(root, since, Path(scratch)), args.stack)
         head = plan_tree(root, args.stack)
     except (GitError, DeployError) as error:
         say(str(error))

@@ -23,7 +23,7 @@ from typing import Any
 
 from streaming_shared.catalogue import COMPUTE, DATA, OBSERVABILITY
 
-from ..testing.harness import ProgramRun, Resource
+from ..offline.program import ProgramRun, Resource
 
 ACCOUNT_CONCURRENCY = 1000
 """Lambda's default concurrent executions per account and region; an account may have another quota."""

@@ -21,7 +21,7 @@ from typing import Any
 from streaming_shared.catalogue import LAYERS, Layer, deploy_order, repo_root
 
 from ..guardrails.offline import evaluate
-from ..testing.harness import ProgramFailed, ProgramRun, run_layer
+from ..offline.program import ProgramFailed, ProgramRun, run_layer
 from . import cross_layer
 from .stack_files import StackFileError, read_stack_file
 

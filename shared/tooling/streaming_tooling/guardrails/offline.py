@@ -23,7 +23,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from ..testing.harness import ProgramRun, Resource
+from ..offline.program import ProgramRun, Resource
 from .policies import POLICIES, POLICY_CONFIG
 
 

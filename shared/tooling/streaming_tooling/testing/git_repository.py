@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 from streaming_shared.catalogue import repo_root
 
+from ..git import git
+
 BASE_TAG = "base"
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
 
 
 def commit_all(root: Path, message: str) -> str:

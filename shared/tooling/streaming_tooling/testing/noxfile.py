@@ -6,9 +6,9 @@ import ast
 from pathlib import Path
 
 
-def noxfile_sessions(root: Path) -> set[str]:
-    """The names of the sessions `noxfile.py` declares (`@nox.session`, with its `name=` if given)."""
-    sessions: set[str] = set()
+def session_functions(root: Path) -> dict[str, ast.FunctionDef]:
+    """Each session `noxfile.py` declares (`@nox.session`, by its `name=` if given) and its function."""
+    sessions: dict[str, ast.FunctionDef] = {}
     for node in ast.walk(ast.parse((root / "noxfile.py").read_text())):
         if isinstance(node, ast.FunctionDef):
             for decorator in node.decorator_list:
@@ -20,5 +20,10 @@ def noxfile_sessions(root: Path) -> set[str]:
                         for k in (call.keywords if call else [])
                         if k.arg == "name" and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)
                     ]
-                    sessions.add(named[0] if named else node.name)
+                    sessions[named[0] if named else node.name] = node
     return sessions
+
+
+def noxfile_sessions(root: Path) -> set[str]:
+    """The names of the sessions `noxfile.py` declares."""
+    return set(session_functions(root))

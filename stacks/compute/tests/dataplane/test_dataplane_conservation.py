@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import dataplane_runner
+import pytest
 from dataplane_support import (
     REGION,
     Unprocessed,
@@ -141,6 +142,7 @@ def heal(pipeline, injected):
         injected.when = lambda call: False
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
@@ -224,6 +226,7 @@ def valid_event(n):
     }
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=partly_written_batches())
 def test_after_a_bisected_redelivery_every_item_names_an_object_that_holds_its_line(batch):

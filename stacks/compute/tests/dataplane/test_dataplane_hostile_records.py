@@ -14,6 +14,7 @@ import json
 from collections import Counter
 
 import dataplane_runner
+import pytest
 from dataplane_support import REGION, failures, items, lines, sequence_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -110,6 +111,7 @@ def payload_of(data: bytes):
     return json.loads(data)["data"]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,

@@ -68,12 +68,14 @@ def largest_batch():
     return json.loads(run.stdout.splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_the_batch_is_as_large_as_lambda_delivers_and_every_record_is_archived(largest_batch):
     assert 5 * 1024 * 1024 < largest_batch["event_bytes"] <= LAMBDA_SYNC_PAYLOAD_BYTES
     assert largest_batch["failures"] == []
     assert largest_batch["archived"] == largest_batch["records"] == 54
 
 
+@pytest.mark.slow
 def test_every_function_has_more_memory_by_default_than_the_whole_chain_needs(largest_batch):
     defaults = dataplane_runner.compute_settings().DEFAULT_MEMORY_MB
     smallest = min(defaults.values())

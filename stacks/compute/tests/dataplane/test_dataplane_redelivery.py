@@ -10,6 +10,7 @@ from collections import Counter
 from unittest import mock
 
 import dataplane_runner
+import pytest
 from dataplane_support import (
     REGION,
     Fault,
@@ -315,6 +316,7 @@ def deliver(pipeline, batch, fault):
             injected.unregister()
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     steps=st.lists(

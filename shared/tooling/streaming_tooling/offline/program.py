@@ -1,28 +1,27 @@
 """Run a layer's real `__main__.py` under Pulumi's mock engine and get plain Python data back.
 
-    from streaming_tooling.testing import run_layer
+This is the offline plan's engine (`nox -s plan`, the deploy guard, the estimate, the policies
+run offline) and what the tests run programs with:
 
-    run = run_layer("network", config={"azCount": 3}, region="eu-west-1")
+    run = run_layer("network", stack="dev", region=region, config={"azCount": 3})
     vpc = run.one("aws:ec2/vpc:Vpc")
     assert vpc.inputs["enableDnsHostnames"] is True
-    assert run.exports["availability_zones"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert run.exports["availability_zones"] == [f"{region}a", f"{region}b", f"{region}c"]
     assert run.deprecations == []
 
 Everything in a `ProgramRun` is resolved: resource inputs and outputs as the engine would store
 them (camelCase wire names), parents and dependencies as URNs, stack exports as values. A
 program that raises comes back as `ProgramFailed`, carrying the original error and the
-resources registered before it, so a test can prove that nothing was created.
+resources registered before it, so a caller can prove that nothing was created.
 
 Upstream layers are given as plain dicts of exports (`upstream={"network": {...}}`), taken from
-the real upstream programs (`upstream_exports`, or `run_chain` to run a consumer with them), so
-a fixture never holds a name or ARN the layers do not produce.
+the real upstream programs (`run_chain` runs a consumer with them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 import logging
 import os
@@ -40,10 +39,8 @@ from pulumi.runtime import mocks, rpc, settings
 from streaming_shared.catalogue import DEFAULT_ORG, Layer, deploy_order, downstream_of, layer, repo_root
 
 from .. import aws_types
-from .fake_cloud import FakeCloud
+from .cloud import OfflineCloud
 
-TEST_REGION = "eu-central-1"
-TEST_STACK = "dev"
 _NOT_CLOUD = ("pulumi:providers:", "pulumi:pulumi:")
 
 
@@ -162,9 +159,20 @@ def _plain(value: Any) -> Any:
 
 
 class _RecordingMonitor(mocks.MockMonitor):
-    """The mock engine's monitor, also keeping each registration's parent and dependencies."""
+    """The mock engine's monitor, also keeping what each registration asked of the engine.
 
-    def __init__(self, cloud: FakeCloud) -> None:
+    Pulumi's public mock API (`pulumi.runtime.Mocks.new_resource`) hands over a resource's type,
+    name, inputs and provider only. The plan and the tests also need its parent, its
+    dependencies (explicit and through inputs, per property), its `protect` and
+    `retain_on_delete` options, and the stack's exports; the monitor's gRPC requests carry them.
+    So this subclasses `pulumi.runtime.mocks.MockMonitor`, which is not public API: a Pulumi
+    release that renames its `RegisterResource`, `ReadResource` or `RegisterResourceOutputs`
+    methods, their request fields or its `resources` map breaks every run here (the harness's own
+    tests fail first). It can go once `MockResourceArgs` carries the parent, dependencies and
+    resource options, or `set_mocks` accepts a hook for registrations and stack outputs.
+    """
+
+    def __init__(self, cloud: OfflineCloud) -> None:
         super().__init__(cloud)
         self.registrations: list[dict[str, Any]] = []
         self.stack_outputs: dict[str, Any] = {}
@@ -214,6 +222,31 @@ class _LogCollector(logging.Handler):
         self.records.append((record.levelname.lower(), record.getMessage()))
 
 
+class _TypeDeprecations:
+    """pulumi_aws's own signal for a deprecated resource type, attributed to the resource.
+
+    The type's generated `_internal_init` logs "<Class> is deprecated: <why>" and then calls the
+    resource constructor, which runs the stack's transformations (`note`, registered through
+    Pulumi's public `register_stack_transformation`) before anything else. Constructors run one
+    at a time in the program's thread, so a line logged since the previous resource's
+    transformation belongs to this resource.
+    """
+
+    def __init__(self, collector: _LogCollector) -> None:
+        self.collector = collector
+        self.seen = 0
+        self.found: list[aws_types.DeprecatedUse] = []
+
+    def note(self, args: pulumi.ResourceTransformationArgs) -> None:
+        logged, self.seen = self.collector.records[self.seen :], len(self.collector.records)
+        prefix = f"{type(args.resource).__name__} is deprecated: "
+        self.found += [
+            aws_types.DeprecatedUse(args.type_, args.name, "", message.removeprefix(prefix))
+            for severity, message in logged
+            if severity == "warning" and message.startswith(prefix)
+        ]
+
+
 @contextlib.contextmanager
 def _program_environment(program_dir: Path) -> Iterator[None]:
     previous_cwd = Path.cwd()
@@ -239,8 +272,8 @@ def run_program(
     program_dir: Path | str,
     *,
     project: str,
-    stack: str = TEST_STACK,
-    region: str = TEST_REGION,
+    stack: str,
+    region: str,
     config: Mapping[str, Any] | None = None,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     availability_zones: Mapping[str, list[str]] | None = None,
@@ -255,12 +288,13 @@ def run_program(
     """
     program_dir = Path(program_dir).resolve()
     values = _config_values(project, region, config or {})
-    cloud = FakeCloud(
+    cloud = OfflineCloud(
         region=values["aws:region"], stack_outputs=stack_outputs or {}, availability_zones=availability_zones
     )
     monitor = _RecordingMonitor(cloud)
     collector = _LogCollector()
-    logger = logging.getLogger(f"streaming-harness.{project}")
+    type_deprecations = _TypeDeprecations(collector)
+    logger = logging.getLogger(f"streaming-offline.{project}")
     logger.propagate = False
     logger.setLevel(logging.INFO)
     logger.addHandler(collector)
@@ -273,11 +307,14 @@ def run_program(
     settings.set_root_resource(None)  # type: ignore[arg-type]
 
     def program() -> None:
+        pulumi.runtime.register_stack_transformation(type_deprecations.note)
         runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
 
     error: BaseException | None = None
     with _program_environment(program_dir), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+        # pulumi_aws warns at import for every deprecated class of a module it loads, used or not;
+        # the uses themselves are in the run's `deprecations`.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="pulumi_aws")
         try:
             # The loop Pulumi's runtime schedules registrations on; it is not running yet here.
             asyncio.get_event_loop_policy().get_event_loop().run_until_complete(pulumi.runtime.run_in_stack(program))
@@ -297,9 +334,12 @@ def run_program(
         invokes=list(cloud.invokes),
         log=collector.records,
         deprecations=[
-            use
-            for resource in resources
-            for use in aws_types.deprecated_uses(resource.type, resource.name, resource.inputs)
+            *type_deprecations.found,
+            *(
+                use
+                for resource in resources
+                for use in aws_types.deprecated_uses(resource.type, resource.name, resource.inputs)
+            ),
         ],
     )
     if error is not None:
@@ -325,8 +365,8 @@ def stack_outputs_for(
 def run_layer(
     name: str,
     *,
-    stack: str = TEST_STACK,
-    region: str = TEST_REGION,
+    stack: str,
+    region: str,
     config: Mapping[str, Any] | None = None,
     upstream: Mapping[str, Mapping[str, Any]] | None = None,
     availability_zones: Mapping[str, list[str]] | None = None,
@@ -356,8 +396,8 @@ def run_layer(
 def run_chain(
     names: Iterable[str] | None = None,
     *,
-    stack: str = TEST_STACK,
-    region: str = TEST_REGION,
+    stack: str,
+    region: str,
     config: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, ProgramRun]:
     """Run layers in deploy order, each one's exports feeding its dependents' StackReferences.
@@ -380,23 +420,3 @@ def run_chain(
 
 def _feeds(candidate: Layer, wanted: set[str]) -> bool:
     return any(item.name in wanted for item in downstream_of(candidate.name))
-
-
-_UPSTREAM_RUNS: dict[tuple[str, str, str, str], dict[str, dict[str, Any]]] = {}
-
-
-def upstream_exports(
-    consumer: str,
-    *,
-    stack: str = TEST_STACK,
-    region: str = TEST_REGION,
-    config: Mapping[str, Mapping[str, Any]] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """What the real upstream programs of `consumer` export, keyed by layer name: a fresh copy
-    for the caller to change. Each combination of arguments runs the chain once per process."""
-    target = layer(consumer)
-    key = (target.name, stack, region, json.dumps(config or {}, sort_keys=True))
-    if key not in _UPSTREAM_RUNS and target.upstream:
-        runs = run_chain(target.upstream, stack=stack, region=region, config=config)
-        _UPSTREAM_RUNS[key] = {name: runs[name].exports for name in target.upstream}
-    return copy.deepcopy(_UPSTREAM_RUNS.get(key, {}))

@@ -1,9 +1,9 @@
-"""The cloud side of Pulumi's mock engine: ids, ARNs and invoke results shaped like AWS's.
+"""The cloud side of Pulumi's mock engine: ids, ARNs and invoke results shaped like AWS's, offline.
 
 Resources get the computed outputs real programs read (`arn`, `id`, autonamed `name`, an SQS
 `url`, a gateway endpoint's `prefixListId`...), in the region of the provider they were
 registered with, so a wrong region or a missing dependency shows up in the values. An invoke
-this fake does not know is an error, never an empty answer.
+it has no answer for is an error, never an empty answer.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ _NAME_OUTPUTS = {
 }
 
 
-class FakeCloud(pulumi.runtime.Mocks):
+class OfflineCloud(pulumi.runtime.Mocks):
     """Answers the mock engine's resource and invoke calls as AWS would, offline."""
 
     def __init__(
@@ -199,6 +199,6 @@ class FakeCloud(pulumi.runtime.Mocks):
         if args.token == "aws:index/getPartition:getPartition":
             return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
         raise NotImplementedError(
-            f"the offline harness has no fake answer for invoke {args.token}; "
-            "add one to shared/tooling/streaming_tooling/testing/fake_cloud.py"
+            f"the offline plan has no answer for invoke {args.token}; "
+            "add one to shared/tooling/streaming_tooling/offline/cloud.py"
         )
