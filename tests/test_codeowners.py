@@ -76,3 +76,11 @@ def test_the_teams_of_the_layers_that_read_the_contract_own_it():
     for reader in readers:
         [team] = owners(f"stacks/{reader}/__main__.py")
         assert team in contract_owners, f"{team} reads the contract but does not own {CATALOGUE}"
+
+
+def test_ci_and_the_roles_it_assumes_belong_to_the_platform_team_alone():
+    platform = owners("noxfile.py")
+    for path in (".github/workflows/deploy-layer.yml", ".github/CODEOWNERS", "docs/iam/deploy-role-policy.json"):
+        assert owners(path) == platform, path
+    explicit = [pattern for pattern, _ in rules()]
+    assert {"/.github/", "/docs/iam/"} <= set(explicit)

@@ -82,11 +82,11 @@ def test_more_concurrent_batches_than_the_reserved_concurrency_fails_the_plan_na
 
 
 def test_enough_reserved_concurrency_for_every_batch_passes():
-    fits = build_plan(
+    fits = build_plan(  # within the guardrails' reserved-concurrency cap (100), which the plan also applies
         "local",
         config_overrides={
-            "data": {"streamShardCount": 50},
-            "compute": {"parallelizationFactor": 10, "reservedConcurrency": {"ingest": 500}},
+            "data": {"streamShardCount": 10},
+            "compute": {"parallelizationFactor": 10, "reservedConcurrency": {"ingest": 100}},
         },
     )
     assert fits.problems == []

@@ -107,3 +107,91 @@ def test_documents_are_found_inside_role_inline_policies():
         ("assumeRolePolicy", True),
         ("inlinePolicies[].policy", False),
     ]
+
+
+def statement_document(**statement):
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", **statement}]}
+
+
+@pytest.mark.parametrize(
+    ("principal", "condition", "open_to_anyone"),
+    [
+        ("*", None, True),
+        ({"AWS": "*"}, None, True),
+        ({"AWS": ["arn:aws:iam::123456789012:root", "*"]}, None, True),
+        ("*", {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}, False),
+        ("*", {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}, False),
+        ("*", {"StringEquals": {"kms:CallerAccount": "123456789012"}}, False),
+        ("*", {"StringEqualsIfExists": {"aws:PrincipalAccount": "123456789012"}}, True),
+        ("*", {"StringNotEquals": {"aws:PrincipalAccount": "999999999999"}}, True),
+        ("*", {"StringLike": {"aws:PrincipalAccount": "*"}}, True),
+        ("*", {"StringEquals": {"aws:ResourceAccount": "123456789012"}}, True),
+        ({"AWS": "arn:aws:iam::123456789012:root"}, None, False),
+    ],
+)
+def test_a_statement_open_to_any_principal_needs_a_limiting_condition(principal, condition, open_to_anyone):
+    extra = {"Condition": condition} if condition else {}
+    document = statement_document(Principal=principal, Resource="arn:aws:s3:::b/*", **extra)
+    assert bool(iam.open_principal_problems(document)) is open_to_anyone
+
+
+def test_not_principal_in_an_allow_is_open_to_every_other_principal():
+    document = statement_document(NotPrincipal={"AWS": "arn:aws:iam::123456789012:root"}, Resource="arn:aws:s3:::b/*")
+    assert "NotPrincipal" in iam.open_principal_problems(document)[0]
+
+
+@pytest.mark.parametrize(
+    ("property_name", "condition", "deputy"),
+    [
+        ("policy", None, True),
+        ("policy", {"StringEquals": {"aws:SourceAccount": "123456789012"}}, False),
+        ("policy", {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x-*"}}, False),
+        ("policy", {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}, True),
+        (
+            "policy",
+            {"StringEquals": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:x"}},
+            False,
+        ),
+        ("policy", {"StringEquals": {"kms:EncryptionContext:aws:logs:arn": "*"}}, True),
+        ("assumeRolePolicy", None, False),
+    ],
+)
+def test_a_service_principal_in_a_resource_policy_needs_a_source_condition(property_name, condition, deputy):
+    extra = {"Condition": condition} if condition else {}
+    document = statement_document(Principal={"Service": "cloudwatch.amazonaws.com"}, Resource="*", **extra)
+    topic_policy = iam.Document("aws:sns/topicPolicy:TopicPolicy", "t", property_name, True, document)
+    assert bool(iam.confused_deputy_problems(topic_policy)) is deputy
+
+
+@pytest.mark.parametrize(
+    ("arn", "broad"),
+    [
+        ("arn:aws:iam::aws:policy/AdministratorAccess", True),
+        ("arn:aws:iam::aws:policy/PowerUserAccess", True),
+        ("arn:aws:iam::aws:policy/AmazonS3FullAccess", True),
+        ("arn:aws:iam::aws:policy/AWSLambda_FullAccess", True),
+        ("arn:aws:iam::aws:policy/IAMFullAccess", True),
+        ("arn:aws:iam::aws:policy/ReadOnlyAccess", True),
+        ("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess", True),
+        ("arn:aws-us-gov:iam::aws:policy/AdministratorAccess", True),
+        ("arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess", False),
+        ("arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole", False),
+        ("arn:aws:iam::123456789012:policy/AdministratorAccess", False),
+    ],
+)
+def test_broad_aws_managed_policies_are_named(arn, broad):
+    assert bool(iam.broad_managed_policy(arn)) is broad
+
+
+def test_managed_policies_are_read_from_attachments_and_the_role_itself():
+    assert iam.managed_policy_arns("aws:iam/role:Role", {"managedPolicyArns": ["arn:a", "arn:b"]}) == ["arn:a", "arn:b"]
+    attachment = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+    assert iam.managed_policy_arns(attachment, {"policyArn": "arn:a"}) == ["arn:a"]
+    assert iam.managed_policy_arns("aws:s3/bucket:Bucket", {"policyArn": "arn:a"}) == []
+
+
+def test_an_endpoint_policy_is_read_as_a_document_and_its_resources_must_be_named():
+    open_policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}
+    [document] = iam.documents("aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy", "e", {"policy": json.dumps(open_policy)})
+    assert iam.wildcard_problems(document.document) == []  # a resource policy: Resource is the resource itself
+    assert "Resource '*' for s3:GetObject" in iam.wildcard_problems(document.document, principal_statements=True)[0]

@@ -1,4 +1,7 @@
-"""The GitHub Actions workflows, offline: GitHub's schema, zizmor's audit, and what they must do."""
+"""The GitHub Actions workflows, offline: GitHub's schema, zizmor's audit, and what they must do.
+
+The security properties (docs/security.md) are functions returning the problems they find, each
+checked on the repository's workflows and on a workflow crafted to break it."""
 
 from __future__ import annotations
 
@@ -118,11 +121,12 @@ def test_a_pull_request_runs_the_checks_and_for_each_affected_layer_its_tests_pl
         "nox -s contract-check -- --base",
         'nox -s tests -- "stacks/$LAYER"',
         "nox -s plan",
-        'nox -s preview -- "$LAYER"',
+        'nox -s preview --no-install -- "$LAYER"',
         "nox -s lint",
     ):
         assert command in scripts, command
-    assert document["jobs"]["layer"]["strategy"]["matrix"]["layer"] == "${{ fromJSON(needs.affected.outputs.layers) }}"
+    for job in ("layer", "preview"):
+        assert document["jobs"][job]["strategy"]["matrix"]["layer"] == "${{ fromJSON(needs.affected.outputs.layers) }}"
     assert "GITHUB_STEP_SUMMARY" in scripts
 
 
@@ -149,7 +153,7 @@ def test_two_merges_never_update_the_same_stack_at_once():
         "group": "deploy-${{ inputs.layer }}-${{ inputs.stack }}",
         "cancel-in-progress": False,
     }
-    assert 'nox -s deploy -- "$LAYER" --stack "$STACK" --readers-file' in job["steps"][-2]["run"]
+    assert 'nox -s deploy --no-install -- "$LAYER" --stack "$STACK" --readers-file' in job["steps"][-2]["run"]
 
 
 @pytest.mark.parametrize("name", ["pull-request.yml", "deploy-layer.yml", "drift.yml"])
@@ -169,3 +173,165 @@ def test_the_scheduled_job_fails_on_drift():
     document = load("drift.yml")
     assert document[True]["schedule"]  # PyYAML reads the key `on` as True
     assert any(step.get("run", "").startswith("nox -s drift") for step in steps(document))
+
+
+# -- security properties (docs/security.md) ----------------------------------------------------
+
+PULL_REQUEST_EVENTS = {"pull_request", "pull_request_target"}
+READ_ONLY_SECRETS = {"secrets.PULUMI_ACCESS_TOKEN"}
+"""The one secret a pull request's job may hold: the `preview` environment's read-only Pulumi token."""
+DEPLOY_CREDENTIALS = ("secrets.PULUMI_CONFIG_PASSPHRASE", "vars.AWS_DEPLOY_ROLE_ARN")
+PREVIEW_ENVIRONMENT = "preview"
+SECRET_REFERENCE = re.compile(r"\bsecrets\.[A-Za-z_][A-Za-z0-9_]*")
+AWS_CREDENTIALS = "aws-actions/configure-aws-credentials"
+
+
+def events(document: dict[Any, Any]) -> set[str]:
+    on = document[True]  # PyYAML reads the key `on` as True
+    return {on} if isinstance(on, str) else set(on)
+
+
+def job_text(job: dict[str, Any]) -> str:
+    return yaml.safe_dump(job)
+
+
+def pull_request_job_problems(document: dict[Any, Any]) -> list[str]:
+    """What a job that runs a pull request's code must not hold: a deploy role, the passphrase, any
+    secret but the preview environment's read-only token, a token that can write."""
+    if not events(document) & PULL_REQUEST_EVENTS:
+        return []
+    problems = [f"triggered by {event}" for event in sorted(events(document) & {"pull_request_target"})]
+    for name, job in document["jobs"].items():
+        text = job_text(job)
+        problems += [f"{name}: holds {credential}" for credential in DEPLOY_CREDENTIALS if credential in text]
+        secrets = set(SECRET_REFERENCE.findall(text))
+        if secrets - READ_ONLY_SECRETS or (secrets and job.get("environment") != PREVIEW_ENVIRONMENT):
+            problems.append(f"{name}: holds {', '.join(sorted(secrets))} outside the preview environment")
+        writes = {scope for scope, level in (job.get("permissions") or {}).items() if level == "write"}
+        if writes - {"id-token"}:
+            problems.append(f"{name}: a token that can write ({', '.join(sorted(writes))})")
+        if "id-token" in writes and job.get("environment") != PREVIEW_ENVIRONMENT:
+            problems.append(f"{name}: an OIDC token outside the preview environment")
+    return problems
+
+
+def install_order_problems(document: dict[Any, Any]) -> list[str]:
+    """In a job that assumes a role: every install comes before the credentials step, and every nox
+    session after it runs with --no-install, installed by an earlier --install-only step."""
+    problems = []
+    for name, job in document["jobs"].items():
+        steps_ = job.get("steps", [])
+        credentials = [index for index, step in enumerate(steps_) if AWS_CREDENTIALS in step.get("uses", "")]
+        if not credentials:
+            continue
+        before = "\n".join(step.get("run", "") for step in steps_[: credentials[0]])
+        installed = set(re.findall(r"nox -s ([\w-]+) --install-only", before))
+        for step in steps_[credentials[0] :]:
+            script = step.get("run", "")
+            if re.search(r"\bpip install\b|--install-only", script):
+                problems.append(f"{name}: installs after the credentials: {script.strip()}")
+            for session, flags in re.findall(r"nox -s ([\w-]+)((?: --[\w-]+)*)", script):
+                if "--no-install" not in flags.split():
+                    problems.append(f"{name}: nox -s {session} may install after the credentials (no --no-install)")
+                elif session not in installed:
+                    problems.append(f"{name}: nox -s {session} was not installed before the credentials")
+    return problems
+
+
+def secret_passing_problems(document: dict[Any, Any]) -> list[str]:
+    """Secrets live in environments: only a job with an environment reads one, and none is passed
+    between workflows (a reusable workflow's job reads its own environment's)."""
+    problems = []
+    if isinstance(document[True], dict) and (document[True].get("workflow_call") or {}).get("secrets"):
+        problems.append("workflow_call declares secrets")
+    for name, job in document["jobs"].items():
+        if "secrets" in job:
+            problems.append(f"{name}: passes secrets to {job.get('uses')}")
+        elif SECRET_REFERENCE.search(job_text(job)) and not job.get("environment"):
+            problems.append(f"{name}: reads a secret outside any environment")
+    return problems
+
+
+def every_workflow() -> dict[str, dict[Any, Any]]:
+    return {path.name: load(path.name) for path in sorted(WORKFLOWS.glob("*.yml"))}
+
+
+@pytest.mark.parametrize(
+    "check", [pull_request_job_problems, install_order_problems, secret_passing_problems], ids=lambda c: c.__name__
+)
+def test_the_workflows_hold_each_security_property(check):
+    assert {name: check(document) for name, document in every_workflow().items() if check(document)} == {}
+
+
+def test_the_pull_request_workflow_has_a_preview_job_to_check():
+    jobs = load("pull-request.yml")["jobs"]
+    assert jobs["preview"]["environment"] == PREVIEW_ENVIRONMENT
+    assert jobs["preview"]["permissions"] == {"contents": "read", "id-token": "write"}
+    assert "vars.AWS_PREVIEW_ROLE_ARN" in job_text(jobs["preview"])
+    assert "head.repo.full_name == github.repository" in jobs["preview"]["if"]
+    assert "vars.PULUMI_SECRETS_PROVIDER != 'passphrase'" in jobs["preview"]["if"]
+    assert "id-token" not in job_text(jobs["layer"]) and "secrets." not in job_text(jobs["layer"])
+
+
+CRAFTED = """
+on: pull_request
+jobs:
+  preview:
+    runs-on: ubuntu-24.04
+    environment: dev
+    permissions: {contents: write, id-token: write}
+    steps:
+      - uses: aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502
+        with: {role-to-assume: "${{ vars.AWS_DEPLOY_ROLE_ARN }}", aws-region: eu-west-1}
+      - run: python -m pip install "nox==2026.10.20"
+      - env: {PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"}
+        run: nox -s preview -- compute
+  call:
+    uses: ./.github/workflows/deploy-layer.yml
+    secrets: {PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}"}
+"""
+
+
+def test_each_security_property_catches_a_workflow_crafted_to_break_it():
+    crafted = yaml.safe_load(CRAFTED)
+    assert pull_request_job_problems(crafted) == [
+        "preview: holds secrets.PULUMI_CONFIG_PASSPHRASE",
+        "preview: holds vars.AWS_DEPLOY_ROLE_ARN",
+        "preview: holds secrets.PULUMI_CONFIG_PASSPHRASE outside the preview environment",
+        "preview: a token that can write (contents, id-token)",
+        "preview: an OIDC token outside the preview environment",
+        "call: holds secrets.PULUMI_ACCESS_TOKEN outside the preview environment",
+    ]
+    assert install_order_problems(crafted) == [
+        'preview: installs after the credentials: python -m pip install "nox==2026.10.20"',
+        "preview: nox -s preview may install after the credentials (no --no-install)",
+    ]
+    assert secret_passing_problems(crafted) == ["call: passes secrets to ./.github/workflows/deploy-layer.yml"]
+
+
+def test_the_deploy_runs_in_the_environment_named_like_the_stack_from_main_only():
+    deploy = load("deploy.yml")
+    assert events(deploy) == {"push"} and deploy[True]["push"] == {"branches": ["main"]}
+    assert load("deploy-layer.yml")["jobs"]["deploy"]["environment"] == "${{ inputs.stack }}"
+    assume = {
+        name: [job_name for job_name, job in document["jobs"].items() if "vars.AWS_DEPLOY_ROLE_ARN" in job_text(job)]
+        for name, document in every_workflow().items()
+    }
+    assert {name: jobs for name, jobs in assume.items() if jobs} == {"deploy-layer.yml": ["deploy"]}
+
+
+def test_the_drift_job_runs_in_its_own_environment_with_the_read_only_role():
+    job = load("drift.yml")["jobs"]["drift"]
+    assert job["environment"] == "drift"
+    assert "vars.AWS_PREVIEW_ROLE_ARN" in job_text(job) and "AWS_DEPLOY_ROLE_ARN" not in job_text(job)
+
+
+def test_nox_is_installed_from_its_hashed_lock():
+    installs = [
+        step["run"]
+        for document in every_workflow().values()
+        for step in steps(document)
+        if "pip install" in step.get("run", "")
+    ]
+    assert installs
+    assert set(installs) == {"python -m pip install --require-hashes -r requirements/nox.txt"}

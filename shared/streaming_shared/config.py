@@ -40,9 +40,9 @@ _RESERVED_TAGS = ("Environment", "Project", "ManagedBy", "Layer")
 DISPOSABLE_ENVIRONMENTS = ("local", "dev", "test", "ci", "sandbox")
 """Stacks named like these (or `<one of these>-<anything>`, such as `dev-alice`) hold nothing that
 must survive a `pulumi destroy`, and nothing a reviewer must be able to reconstruct later: the data
-layer leaves their data unprotected, the compute layer may log record contents there, and their
-roles get no permissions boundary unless configured. Every other stack (`staging`, `prod`) is
-treated as holding real data."""
+layer leaves their data unprotected, the compute layer may log record contents there, their roles
+get no permissions boundary unless configured, and the guardrails ask less of their logs. Every
+other stack (`staging`, `prod`) is treated as holding real data."""
 
 DISPOSABLE_RULE = (
     f"stacks named {', '.join(f'`{name}`' for name in DISPOSABLE_ENVIRONMENTS)} "

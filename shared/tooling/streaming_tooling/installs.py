@@ -1,4 +1,4 @@
-"""Reinstalling a session's requirements only when they changed (used by noxfile.py).
+"""How noxfile.py installs: from hashed locks only, and again only when they changed.
 
 Standard library only: the noxfile imports it before anything is installed.
 """
@@ -33,3 +33,14 @@ def install_when_changed(venv: Path, inputs: Iterable[Path], install: Callable[[
     install()
     stamp.write_text(digest)
     return True
+
+
+def locked_install(lock: Path, *local_packages: Path) -> list[list[str]]:
+    """The pip arguments that install a lock: every file checked against its hash (wheels only, so
+    no build fetches an unhashed build backend), then the repo's own packages, which are editable
+    and so cannot be hashed, without their dependencies and built with the lock's setuptools."""
+    editable = [arg for package in local_packages for arg in ("-e", str(package))]
+    return [
+        ["--require-hashes", "--only-binary", ":all:", "-r", str(lock)],
+        ["--no-deps", "--no-build-isolation", *editable],
+    ]

@@ -91,3 +91,127 @@ aws.s3.BucketPublicAccessBlock(
     restrict_public_buckets=True,
     opts=with_tags,
 )
+aws.s3.BucketVersioning(
+    "suspended-versioning", bucket=bucket.bucket, versioning_configuration={"status": "Suspended"}, opts=with_tags
+)
+aws.s3.BucketPolicy(
+    "open-bucket-policy",
+    bucket=bucket.bucket,
+    policy=bucket.arn.apply(
+        lambda arn: json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{arn}/*"}],
+            }
+        )
+    ),
+    opts=with_tags,
+)
+aws.kms.Key(
+    "open-key",
+    enable_key_rotation=True,
+    policy=json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}],
+        }
+    ),
+    opts=with_tags,
+)
+aws.kms.Key("unrotated-key", opts=with_tags)
+aws.iam.Role(
+    "open-trust-role",
+    assume_role_policy=json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}}],
+        }
+    ),
+    opts=with_tags,
+)
+topic = aws.sns.Topic("alarm-topic", kms_master_key_id="alias/aws/sns", opts=with_tags)
+aws.sns.TopicPolicy(
+    "deputy-topic-policy",
+    arn=topic.arn,
+    policy=topic.arn.apply(
+        lambda arn: json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                        "Action": "sns:Publish",
+                        "Resource": arn,
+                    }
+                ],
+            }
+        )
+    ),
+    opts=with_tags,
+)
+aws.iam.RolePolicyAttachment(
+    "admin-attachment",
+    role=role.name,
+    policy_arn="arn:aws:iam::aws:policy/AdministratorAccess",
+    opts=with_tags,
+)
+aws.iam.RolePolicy(
+    "mismatched-policy",
+    role=role.id,
+    policy=json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::streaming-dev-bare"}],
+        }
+    ),
+    opts=with_tags,
+)
+aws.cloudwatch.LogGroup("plain-log-group", retention_in_days=7, opts=with_tags)
+aws.sfn.StateMachine(
+    "silent-state-machine",
+    role_arn=role.arn,
+    type="EXPRESS",
+    definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+    opts=with_tags,
+)
+aws.ec2.VpcEndpointPolicy(
+    "open-endpoint-policy",
+    vpc_endpoint_id="vpce-0open",
+    policy=json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
+        }
+    ),
+    opts=with_tags,
+)
+# The counterpart every endpoint policy should look like: this one passes every policy.
+aws.ec2.VpcEndpointPolicy(
+    "scoped-endpoint-policy",
+    vpc_endpoint_id="vpce-0scoped",
+    policy=bucket.arn.apply(
+        lambda arn: json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": ["s3:GetObject", "s3:PutObject"],
+                        "Resource": f"{arn}/*",
+                        "Condition": {
+                            "StringEquals": {
+                                "aws:PrincipalAccount": "123456789012",
+                                "aws:ResourceAccount": "123456789012",
+                            }
+                        },
+                    }
+                ],
+            }
+        )
+    ),
+    opts=with_tags,
+)
+# Asymmetric keys cannot rotate: kms-key-rotation leaves this one alone.
+aws.kms.Key("signing-key", customer_master_key_spec="RSA_2048", key_usage="SIGN_VERIFY", opts=with_tags)

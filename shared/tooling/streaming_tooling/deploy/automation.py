@@ -2,7 +2,9 @@
 
 Kept thin on purpose: everything with logic (ordering, skipping, summaries, local-mode
 settings) lives elsewhere and is tested offline. This module needs the CLI, which CI does not
-have; `ensure_cli` installs a pinned one or stops with one sentence saying what to install.
+have; `ensure_cli` finds or installs the pinned one (`pulumi_cli`: a download whose SHA-256
+matches the recorded one, never an install script) or stops with one sentence saying what to
+install.
 """
 
 from __future__ import annotations
@@ -18,18 +20,16 @@ from semver import VersionInfo
 
 from streaming_shared.catalogue import LOCAL_STACK, Layer
 
+from . import pulumi_cli
 from .orchestrator import DeployError, Operation, Outcome
 from .policy_check import mandatory_violations
+from .pulumi_cli import install as install_cli
 from .secrets import secrets_problem, secrets_provider_for
-
-CLI_VERSION = "3.272.0"
-"""The Pulumi CLI the sessions install when none is on PATH: the release of the pinned SDK."""
 
 LOCAL_PASSPHRASE = "streaming-local-only"
 """Throwaway passphrase for the secrets of stack `local` (its state lives in .pulumi-state/)."""
 
 STATE_FOLDER = ".pulumi-state"
-CLI_FOLDER = ".pulumi-cli"
 
 
 def ensure_cli(
@@ -37,20 +37,17 @@ def ensure_cli(
     say: Callable[[str], None] = print,
     *,
     which: Callable[[str], str | None] = shutil.which,
-    install: Callable[..., auto.PulumiCommand] = auto.PulumiCommand.install,
+    install: Callable[[Path], Path] = install_cli,
 ) -> auto.PulumiCommand:
-    """The Pulumi CLI on PATH, or one installed under the repo; DeployError if neither works."""
-    if which("pulumi"):
-        return auto.PulumiCommand()
-    target = root / CLI_FOLDER
-    say(f"The Pulumi CLI is not on PATH; installing Pulumi {CLI_VERSION} into {target} ...")
+    """The pinned CLI under the repo, else `pulumi` on PATH, else the pinned one installed now with
+    its SHA-256 checked (`pulumi_cli.ensure`); DeployError (one sentence) if none can be had."""
     try:
-        return install(root=str(target), version=VersionInfo.parse(CLI_VERSION))
-    except Exception as error:
-        raise DeployError(
-            f"Could not install the Pulumi CLI ({type(error).__name__}): install Pulumi {CLI_VERSION} "
-            "or newer from https://www.pulumi.com/docs/install/ so that `pulumi` is on PATH, then run again."
-        ) from error
+        folder = pulumi_cli.ensure(root, say, which=which, install=install)
+    except pulumi_cli.CliInstallError as error:
+        raise DeployError(str(error)) from error
+    if folder is None:
+        return auto.PulumiCommand()
+    return auto.PulumiCommand(root=str(folder), version=VersionInfo.parse(pulumi_cli.CLI_VERSION))
 
 
 def stack_environment(root: Path, stack: str) -> dict[str, str]:

@@ -4,7 +4,8 @@ Every layer's real program runs in dependency order with its stack file's config
 (`stacks/<layer>/Pulumi.<stack>.yaml`); each layer's resolved exports feed its dependents'
 StackReferences. The plan lists what each layer would create, shows which export feeds which
 consumer, and fails when a consumer requires an export its upstream does not produce, when a
-layer uses anything pulumi-aws marks as deprecated, or when a rule that spans layers is broken
+layer uses anything pulumi-aws marks as deprecated, when a layer violates a guardrail policy
+(the policy pack and the IAM checks, `guardrails`), or when a rule that spans layers is broken
 (`cross_layer`: alarms for what compute deploys, concurrency for the shards, the stream key).
 It also renders a Mermaid diagram of the layers and their main resources, which README embeds.
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 from streaming_shared.catalogue import LAYERS, Layer, deploy_order, repo_root
 
+from ..guardrails.offline import evaluate
 from ..offline.program import ProgramFailed, ProgramRun, run_layer
 from . import cross_layer
 from .stack_files import StackFileError, read_stack_file
@@ -95,6 +97,8 @@ def build_plan(
         for message in run.warnings():
             if "deprecat" in message.lower():
                 plan.problem(item.project, f"logged a deprecation warning: {message}")
+        for violation in evaluate(run):
+            plan.problem(item.project, f"violates {violation}")
         missing_exports = [name for name in item.exports if name not in run.exports]
         if missing_exports:
             plan.problem(item.project, f"does not export {', '.join(missing_exports)} (the contract)")

@@ -31,10 +31,13 @@ from .policies import POLICIES, POLICY_CONFIG
 class Violation:
     policy: str
     resource: str
+    """The resource's logical name; empty for a stack-level violation that names no resource."""
     message: str
+    resource_type: str = ""
 
     def __str__(self) -> str:
-        return f"[{self.policy}] {self.resource}: {self.message}"
+        where = f"{self.resource_type} {self.resource!r}" if self.resource else "the stack"
+        return f"policy {self.policy} on {where}: {self.message}"
 
 
 def _options(resource: Resource) -> PolicyResourceOptions:
@@ -89,7 +92,9 @@ def evaluate(
     for policy in policies:
 
         def report(message: str, urn: str | None = None, policy_name: str = policy.name, default: str = "") -> None:
-            violations.append(Violation(policy_name, (urn or default).rsplit("::", 1)[-1], message))
+            where = urn or default
+            type_token = where.split("::")[-2].rsplit("$", 1)[-1] if where.count("::") >= 3 else ""
+            violations.append(Violation(policy_name, where.rsplit("::", 1)[-1] if where else "", message, type_token))
 
         if isinstance(policy, StackValidationPolicy):
             policy.validate(StackValidationArgs(resources, config.get(policy.name, {})), report)

@@ -1,9 +1,9 @@
 """The CrossGuard policies every preview and deploy runs, mandatory by default.
 
-The same policy objects run in two places: in the policy pack (`shared/policy_pack/`) that
-`nox -s preview-all` and `nox -s deploy-all` pass to Pulumi, and offline in the test suite
-against every resource of every layer (`offline.evaluate`). Each violation message says how to
-fix it.
+The same policy objects run in three places: in the policy pack (`shared/policy_pack/`) that
+every preview and deploy passes to Pulumi, in the offline plan of every layer (`nox -s plan`,
+which fails on a violation), and in the test suite (`offline.evaluate`). Each violation message
+says how to fix it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from streaming_shared.config import is_disposable
+
 from ..aws_types import args_class
 from . import iam
 
@@ -34,6 +36,10 @@ DEFAULT_RESERVED_CONCURRENCY_CAP = 100
 BUCKET = "aws:s3/bucket:Bucket"
 LAMBDA = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+KMS_KEY = "aws:kms/key:Key"
+STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
+ROTATABLE_KEY_SPEC = "SYMMETRIC_DEFAULT"
+STATE_MACHINE_LOG_LEVELS = ("ALL", "ERROR", "FATAL")
 
 
 def _json(value: Any) -> Any:
@@ -47,6 +53,11 @@ def _json(value: Any) -> Any:
 
 def _fix(report: Report, problem: str, fix: str, urn: str | None = None) -> None:
     report(f"{problem}. Fix: {fix}", urn)
+
+
+def stack_of(urn: str) -> str:
+    """The stack name in a resource URN (`urn:pulumi:<stack>::<project>::<type>::<name>`)."""
+    return urn.removeprefix("urn:pulumi:").split("::", 1)[0]
 
 
 def _resource_policy(
@@ -176,6 +187,44 @@ def _iam_no_wildcards(args: ResourceValidationArgs, report: Report) -> None:
             )
 
 
+def _iam_no_open_principals(args: ResourceValidationArgs, report: Report) -> None:
+    for document in iam.documents(args.resource_type, args.name, args.props):
+        for problem in iam.open_principal_problems(document.document):
+            _fix(report, f"{document.property}: {problem}", "name the principals, or limit them with a condition")
+
+
+def _iam_confused_deputy(args: ResourceValidationArgs, report: Report) -> None:
+    for document in iam.documents(args.resource_type, args.name, args.props):
+        for problem in iam.confused_deputy_problems(document):
+            _fix(
+                report,
+                f"{document.property}: {problem}",
+                "add Condition StringEquals aws:SourceAccount (this account) and ArnLike aws:SourceArn "
+                "(the resources that call)",
+            )
+
+
+def _iam_no_broad_managed_policies(args: ResourceValidationArgs, report: Report) -> None:
+    for arn in iam.managed_policy_arns(args.resource_type, args.props):
+        reason = iam.broad_managed_policy(arn)
+        if reason:
+            _fix(
+                report,
+                f"attaches the AWS managed policy {arn}, which {reason}",
+                "grant exactly the actions the code calls in an inline policy (or a narrow service-role policy)",
+            )
+
+
+def _iam_parliament(args: ResourceValidationArgs, report: Report) -> None:
+    for document in iam.documents(args.resource_type, args.name, args.props):
+        for finding in iam.lint(document):
+            _fix(
+                report,
+                f"{document.property}: parliament {finding}",
+                "correct the statement, or add an AcceptedFinding with its reason in guardrails/iam.py",
+            )
+
+
 def _taggable(resource_type: str) -> bool:
     args = args_class(resource_type)
     return args is not None and any(
@@ -213,6 +262,51 @@ def _alarm_has_actions_and_dimensions(args: ResourceValidationArgs, report: Repo
             "the alarm watches a metric without dimensions, which AWS never publishes for these services",
             "set dimensions naming the stream, function, queue, table or state machine",
         )
+
+
+# -- keys, logs, state machines, endpoints --------------------------------------------------------
+
+
+def _key_rotation(args: ResourceValidationArgs, report: Report) -> None:
+    spec = args.props.get("customerMasterKeySpec") or ROTATABLE_KEY_SPEC
+    if spec == ROTATABLE_KEY_SPEC and args.props.get("enableKeyRotation") is not True:
+        _fix(report, "the customer-managed KMS key does not rotate", "set enable_key_rotation=True")
+
+
+def _log_group_encrypted(args: ResourceValidationArgs, report: Report) -> None:
+    stack = stack_of(args.urn)
+    if not is_disposable(stack) and not args.props.get("kmsKeyId"):
+        _fix(
+            report,
+            f"the log group is not encrypted with a KMS key on stack {stack!r}, which is not disposable",
+            "set kms_key_id to a customer-managed key whose policy lets logs.<region>.amazonaws.com use it",
+        )
+
+
+def _state_machine_logging(args: ResourceValidationArgs, report: Report) -> None:
+    logging = args.props.get("loggingConfiguration") or {}
+    if logging.get("level") not in STATE_MACHINE_LOG_LEVELS or not logging.get("logDestination"):
+        _fix(
+            report,
+            "the state machine does not log its executions",
+            "set logging_configuration with level ERROR (or FATAL, ALL) and a log_destination log group",
+        )
+
+
+def _vpc_endpoint_policy_scoped(args: ResourceValidationArgs, report: Report) -> None:
+    documents = iam.documents(args.resource_type, args.name, args.props)
+    if args.resource_type == "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy" and not documents:
+        _fix(report, "the endpoint policy resource sets no policy", "set policy to a JSON policy document")
+    for document in documents:
+        problems = iam.wildcard_problems(document.document, principal_statements=True)
+        problems += iam.open_principal_problems(document.document)
+        for problem in problems:
+            _fix(
+                report,
+                f"the VPC endpoint policy is not limited: {problem}",
+                "allow only the actions the functions call, on this stack's resource ARNs, with "
+                "aws:PrincipalAccount and aws:ResourceAccount conditions",
+            )
 
 
 # -- stack-level: controls that are separate resources -----------------------------------------
@@ -255,11 +349,16 @@ def _denies_insecure_transport(control: PolicyResource) -> bool:
     return False
 
 
+def _versioned(control: PolicyResource) -> bool:
+    return (control.props.get("versioningConfiguration") or {}).get("status") == "Enabled"
+
+
 def _lambda_log_group_with_retention(args: StackValidationArgs, report: Report) -> None:
     groups = [r for r in args.resources if r.resource_type == LOG_GROUP]
     for function in (r for r in args.resources if r.resource_type == LAMBDA):
         logging = function.props.get("loggingConfig") or {}
-        target = [g for g in groups if g.props.get("name") == logging.get("logGroup")] or [
+        named = logging.get("logGroup")
+        target = [g for g in groups if named and g.props.get("name") == named] or [
             dep for dep in function.property_dependencies.get("loggingConfig", []) if dep.resource_type == LOG_GROUP
         ]
         if not target:
@@ -315,6 +414,57 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         list(iam.DOCUMENT_PROPERTIES),
         _iam_no_wildcards,
     ),
+    _resource_policy(
+        "iam-no-open-principals",
+        "Resource, trust and endpoint policies allow no principal `*` (or NotPrincipal) unless a condition limits "
+        "it to an account, organization or source.",
+        list(iam.DOCUMENT_PROPERTIES),
+        _iam_no_open_principals,
+    ),
+    _resource_policy(
+        "iam-confused-deputy",
+        "A service principal in a resource policy is limited by aws:SourceAccount or aws:SourceArn.",
+        list(iam.DOCUMENT_PROPERTIES),
+        _iam_confused_deputy,
+    ),
+    _resource_policy(
+        "iam-no-broad-managed-policies",
+        "No role attaches AdministratorAccess, PowerUserAccess, a *FullAccess, ReadOnlyAccess or a job-function "
+        "AWS managed policy.",
+        list(iam.MANAGED_POLICY_PROPERTIES),
+        _iam_no_broad_managed_policies,
+    ),
+    _resource_policy(
+        "iam-parliament",
+        "parliament finds nothing above LOW severity in any IAM document (accepted findings aside).",
+        list(iam.DOCUMENT_PROPERTIES),
+        _iam_parliament,
+    ),
+    _resource_policy(
+        "kms-key-rotation",
+        "Every symmetric customer-managed KMS key rotates.",
+        [KMS_KEY],
+        _key_rotation,
+    ),
+    _resource_policy(
+        "log-group-encrypted",
+        "On stacks that are not disposable, every log group is encrypted with a KMS key.",
+        [LOG_GROUP],
+        _log_group_encrypted,
+    ),
+    _resource_policy(
+        "step-functions-logging",
+        "Every state machine logs its executions (level ERROR, FATAL or ALL, to a log group).",
+        [STATE_MACHINE],
+        _state_machine_logging,
+    ),
+    _resource_policy(
+        "vpc-endpoint-policy-scoped",
+        "Every VPC endpoint policy a stack sets names the actions, the resources and the account; that every "
+        "endpoint has one is the offline plan's cross-layer rule.",
+        sorted(iam.ENDPOINT_POLICY_TYPES),
+        _vpc_endpoint_policy_scoped,
+    ),
     _resource_policy("required-tags", f"Taggable resources carry {', '.join(REQUIRED_TAGS)}.", [], _required_tags),
     _resource_policy(
         "alarm-has-actions-and-dimensions",
@@ -350,6 +500,16 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
             _denies_insecure_transport,
             "requests without TLS are not denied",
             "add a bucket policy statement denying s3:* when aws:SecureTransport is false",
+        ),
+    ),
+    StackValidationPolicy(
+        name="s3-bucket-versioning",
+        description="Every S3 bucket has versioning enabled.",
+        validate=_bucket_check(
+            "aws:s3/bucketVersioning:BucketVersioning",
+            _versioned,
+            "versioning is not enabled",
+            "add an s3.BucketVersioning with versioning_configuration status 'Enabled'",
         ),
     ),
     StackValidationPolicy(
