@@ -355,10 +355,10 @@ def test_config_overrides_price_the_seeds_configuration(capsys):
     seed = [
         "--config", "streaming-data:streamShardCount=10",
         "--config", "streaming-data:tableBillingMode=PROVISIONED",
-        "--config", "streaming-data:tableReadCapacity=5000",
-        "--config", "streaming-data:tableWriteCapacity=5000",
-        "--config", "streaming-data:indexReadCapacity=2500",
-        "--config", "streaming-data:indexWriteCapacity=2500",
+        "--config", "streaming-data:tableReadCapacity={min: 5000, max: 5000}",
+        "--config", "streaming-data:tableWriteCapacity={min: 5000, max: 5000}",
+        "--config", "streaming-data:indexReadCapacity={min: 2500, max: 2500}",
+        "--config", "streaming-data:indexWriteCapacity={min: 2500, max: 2500}",
     ]  # fmt: skip
     assert main(["--stack", "local", "--records-per-second", "0", "--record-kb", "1", "--json", *seed]) == 0
     document = json.loads(capsys.readouterr().out)

@@ -22,10 +22,10 @@ SEED: dict[str, dict[str, Any]] = {
     "data": {
         "streaming-data:streamShardCount": 10,
         "streaming-data:tableBillingMode": "PROVISIONED",
-        "streaming-data:tableReadCapacity": 5000,
-        "streaming-data:tableWriteCapacity": 5000,
-        "streaming-data:indexReadCapacity": 2500,
-        "streaming-data:indexWriteCapacity": 2500,
+        "streaming-data:tableReadCapacity": {"min": 5000, "max": 5000},
+        "streaming-data:tableWriteCapacity": {"min": 5000, "max": 5000},
+        "streaming-data:indexReadCapacity": {"min": 2500, "max": 2500},
+        "streaming-data:indexWriteCapacity": {"min": 2500, "max": 2500},
     },
     "compute": {
         "streaming-compute:batchSize": 100,
