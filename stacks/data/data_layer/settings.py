@@ -31,6 +31,8 @@ capacity units ("Service, account, and table quotas in Amazon DynamoDB")."""
 
 MIN_TARGET_UTILIZATION, MAX_TARGET_UTILIZATION = 20, 90
 """The target values Application Auto Scaling accepts for DynamoDB's predefined utilization metrics."""
+DEFAULT_TARGET_UTILIZATION = 70
+"""The console's default: room for the load to grow by 40% while a scale-up (minutes) catches up."""
 
 CAPACITY_DIMENSIONS = ("table_read_capacity", "table_write_capacity", "index_read_capacity", "index_write_capacity")
 DEFAULT_CAPACITY: dict[str, dict[str, int]] = {
@@ -186,13 +188,14 @@ class DataSettings(LayerSettings):
         "PAY_PER_REQUEST.",
         json_schema_extra={"allowed": _CAPACITY_ALLOWED, "default": _capacity_default("index_write_capacity")},
     )
-    table_target_utilization: int = Field(
-        70,
+    table_target_utilization: int | None = Field(
+        None,
         ge=MIN_TARGET_UTILIZATION,
         le=MAX_TARGET_UTILIZATION,
         description="Percent of the provisioned capacity auto scaling aims to use, for the table and "
-        "the index, reads and writes; the rest is headroom for the minutes a scale-up takes. Only "
-        "with PROVISIONED.",
+        "the index, reads and writes; the rest is headroom for the minutes a scale-up takes. Not "
+        "allowed with PAY_PER_REQUEST.",
+        json_schema_extra={"default": f"`{DEFAULT_TARGET_UTILIZATION}` with PROVISIONED"},
     )
     table_deletion_protection: bool | None = Field(
         None,
@@ -370,6 +373,10 @@ class DataSettings(LayerSettings):
     def access_logs(self) -> bool:
         return self._unless_disposable(self.archive_access_logs)
 
+    @property
+    def target_utilization(self) -> int:
+        return self.table_target_utilization or DEFAULT_TARGET_UTILIZATION
+
     def capacity(self, dimension: str) -> CapacityRange:
         """The auto scaling range of `dimension` (one of CAPACITY_DIMENSIONS): configured bounds over defaults."""
         configured: dict[str, int] = getattr(self, dimension) or {}
@@ -389,7 +396,7 @@ class DataSettings(LayerSettings):
             problems += [
                 self.problem(name, "is only for PROVISIONED tables; remove it or set tableBillingMode to PROVISIONED")
                 for name in (*CAPACITY_DIMENSIONS, "table_target_utilization")
-                if name in self.model_fields_set
+                if getattr(self, name) is not None
             ]
         else:
             problems += [

@@ -100,7 +100,7 @@ class TableSpec:
             environment=settings.environment.name,
             billing_mode=settings.table_billing_mode,
             capacity={d.setting: settings.capacity(d.setting) for d in SCALED_DIMENSIONS} if provisioned else {},
-            target_utilization=settings.table_target_utilization,
+            target_utilization=settings.target_utilization,
             deletion_protection=settings.deletion_protection,
             protect=settings.protects_data,
         )
