@@ -353,11 +353,10 @@ def monthly_line_items(
     invocations = {"ingest": use.batches} | {stage: use.executions for stage in STAGES_IN_RUN}
     seconds = {"ingest": batch.ingest_seconds, **batch.stage_seconds}
     records_per_execution = batch.records / batch.executions
-    record_bytes = workload.record_kb * 1024
-    payload_bytes = records_per_execution * measured.stored.sync_request_bytes(record_bytes)
-    sync_bytes_per_record = measured.stored.sync_request_bytes(record_bytes) + measured.stored.sync_answer_bytes(
-        record_bytes
-    )
+    stored = measured.stored
+    inline_bytes = stored.smallest_record_bytes if batch.staged else workload.record_kb * 1024
+    payload_bytes = records_per_execution * stored.sync_request_bytes(inline_bytes)
+    sync_bytes_per_record = stored.sync_request_bytes(inline_bytes) + stored.sync_answer_bytes(inline_bytes)
     through_sync_endpoint = use.records * sync_bytes_per_record / GB if facts.sync_states_endpoint else 0.0
     if not use.records:
         invocations = dict.fromkeys(invocations, 0.0)

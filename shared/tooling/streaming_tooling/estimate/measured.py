@@ -84,6 +84,11 @@ class StoredSizes:
     sync_answer_bytes: Line
     """StartSyncExecution answer bytes per record (the answer repeats the input and adds the output)."""
 
+    @property
+    def smallest_record_bytes(self) -> float:
+        """The smaller record size measured: about what a staged record's reference takes inline."""
+        return self.sync_request_bytes.at[0][0]
+
 
 @dataclass(frozen=True)
 class ClaimCheck:

@@ -209,7 +209,8 @@ def assumptions(
     full = limits.full_batch
     archive = facts.archive
     object_bytes = stored.archived_bytes(record_bytes) * full.records / full.executions
-    sync_bytes = stored.sync_request_bytes(record_bytes) + stored.sync_answer_bytes(record_bytes)
+    inline_bytes = stored.smallest_record_bytes if full.staged else record_bytes
+    sync_bytes = stored.sync_request_bytes(inline_bytes) + stored.sync_answer_bytes(inline_bytes)
     transition = transition_applies(archive, object_bytes)
     table = (
         "PAY_PER_REQUEST table: one write request unit per item write, half a read unit per item read"
@@ -288,7 +289,8 @@ def assumptions(
         + (
             "each record stored under staging/ and read by the stages: "
             + ", ".join(f"{api} {n:g}" for api, n in sorted(measured.claim_check.s3_requests_by_api.items()))
-            + " per record (measured), three versions kept about a day and a half"
+            + " per record (measured), three versions kept about a day and a half; the handlers' CPU per record "
+            "as measured on small records (reading and writing a large staged record takes more)"
             if is_staged(workload.record_kb, facts.max_payload_bytes)
             else f"none: records of {workload.record_kb:g} KB pass the state machine inline"
         ),
