@@ -195,7 +195,7 @@ def run(
     facts = stack_facts_of(stack, overrides)
     prices = load_prices(facts.region)
     result = estimate(stack, facts, measured, prices, workload, latencies=latencies, month=months)
-    comparison, _ = compare_tables(facts, measured, latencies, workload, prices, month=months)
+    comparison = compare_tables(facts, measured, latencies, workload, prices, month=months)
     result = dataclasses.replace(result, assumptions=[*result.assumptions, comparison.sentence()])
     if not with_recommendation:
         return result

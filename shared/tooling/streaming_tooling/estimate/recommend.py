@@ -41,6 +41,7 @@ from streaming_shared.catalogue import repo_root
 from ..deploy.cross_layer import ACCOUNT_CONCURRENCY
 from .capacity import (
     ENVELOPE_BYTES,
+    BatchTiming,
     batch_limit,
     batch_timing,
     concurrent_batches,
@@ -108,201 +109,6 @@ class Choice:
     facts: StackFacts
 
 
-def stream_choice(
-    facts: StackFacts, measured: MeasuredWork, latencies: Mapping[str, float], workload: Workload
-) -> Choice:
-    """PROVISIONED shards for the peak: within 80% of their write limit and of their consumer, as many
-    as the partition keys can reach."""
-    peak = workload.peak_records_per_second
-    limit = shard_write_limit(workload.record_kb)
-    provisioned = dataclasses.replace(facts, stream_mode="PROVISIONED")
-    most = min(MAX_SHARDS_PER_STREAM, workload.partition_keys or MAX_SHARDS_PER_STREAM)
-    shards = min(most, max(1, math.ceil(peak / (SHARD_WRITE_WARNING_SHARE * limit))))
-    while shards < most and not headroom_kept(
-        dataclasses.replace(provisioned, shard_count=shards), measured, latencies, workload
-    ):
-        shards += 1
-    config: dict[str, Any] = {f"{DATA}:streamMode": "PROVISIONED", f"{DATA}:streamShardCount": shards}
-    factor = facts.parallelization_factor
-    if shards * factor > ACCOUNT_CONCURRENCY:
-        # The plan refuses more concurrent batches than the account's default pool; the estimate of
-        # these settings then says the load is out of reach.
-        shards = min(shards, ACCOUNT_CONCURRENCY)
-        factor = max(1, ACCOUNT_CONCURRENCY // shards)
-        config |= {f"{DATA}:streamShardCount": shards, f"{COMPUTE}:parallelizationFactor": factor}
-    return Choice(config, dataclasses.replace(provisioned, shard_count=shards, parallelization_factor=factor))
-
-
-def table_choices(facts: StackFacts, measured: MeasuredWork, workload: Workload) -> dict[str, Choice]:
-    """The table on demand, and PROVISIONED with auto scaling (the stack's ranges, or the data
-    layer's defaults, each maximum raised where the peak needs it)."""
-    unset = {f"{DATA}:{key}": None for key in PROVISIONED_ONLY} if facts.table_billing_mode == "PROVISIONED" else {}
-    on_demand = Choice(
-        {f"{DATA}:tableBillingMode": "PAY_PER_REQUEST", **unset},
-        dataclasses.replace(facts, table_billing_mode="PAY_PER_REQUEST", table_capacity={}),
-    )
-    if facts.table_billing_mode == "PROVISIONED":
-        ranges, target = dict(facts.table_capacity), facts.table_target_utilization
-    else:
-        ranges, target = provisioned_defaults()
-    needed = table_units(measured, workload.peak_records_per_second)
-    quota = TABLE_QUOTA_UNITS
-    config: dict[str, Any] = {f"{DATA}:tableBillingMode": "PROVISIONED"}
-    for name, (low, high) in sorted(ranges.items()):
-        least = math.ceil(needed[name] / (target / 100) - 1e-9)
-        if least > high and high < quota:
-            ranges[name] = (low, min(quota, math.ceil(least * MAX_HEADROOM)))
-            config[f"{DATA}:{CAPACITY_KEYS[name]}"] = {"min": low, "max": ranges[name][1]}
-    provisioned = Choice(
-        config,
-        dataclasses.replace(
-            facts, table_billing_mode="PROVISIONED", table_capacity=ranges, table_target_utilization=target
-        ),
-    )
-    return {"PAY_PER_REQUEST": on_demand, "PROVISIONED": provisioned}
-
-
-def headroom_kept(
-    facts: StackFacts, measured: MeasuredWork, latencies: Mapping[str, float], workload: Workload
-) -> bool:
-    """Whether each shard the keys reach sustains its share of the peak with the headroom kept."""
-    shards = loaded_shards(facts.shard_count, workload.partition_keys)
-    full = batch_timing(facts, measured, latencies, batch_limit(facts, workload.record_kb), workload.record_kb)
-    consumer = consumer_per_shard(concurrent_batches(facts, facts.shard_count, workload.partition_keys), full)
-    return workload.peak_records_per_second / shards <= CONSUMER_HEADROOM * consumer
-
-
-def chunk_choice(
-    facts: StackFacts,
-    measured: MeasuredWork,
-    latencies: Mapping[str, float],
-    workload: Workload,
-    prices: Prices,
-    *,
-    month: int,
-) -> Choice:
-    """The largest state machine input and a batch of EXECUTIONS_PER_BATCH full ones, if cheaper."""
-    per_record = inline_bytes_per_record(workload.record_kb)
-    if is_staged(workload.record_kb, LARGEST_PAYLOAD_BYTES):
-        return Choice({}, facts)
-    fit = (LARGEST_PAYLOAD_BYTES - ENVELOPE_BYTES) // per_record
-    batch = min(EXECUTIONS_PER_BATCH * fit, records_per_invocation(workload.record_kb), MAX_BATCH_SIZE)
-    candidate = dataclasses.replace(facts, max_payload_bytes=LARGEST_PAYLOAD_BYTES, batch_size=batch)
-    if total(candidate, measured, latencies, workload, prices, month=month) >= total(
-        facts, measured, latencies, workload, prices, month=month
-    ) or not headroom_kept(candidate, measured, latencies, workload):
-        return Choice({}, facts)
-    return Choice({f"{COMPUTE}:maxPayloadBytes": LARGEST_PAYLOAD_BYTES, f"{COMPUTE}:batchSize": batch}, candidate)
-
-
-def memory_choice(
-    facts: StackFacts,
-    measured: MeasuredWork,
-    latencies: Mapping[str, float],
-    workload: Workload,
-    prices: Prices,
-    *,
-    month: int,
-) -> Choice:
-    """Each stage's memory from MEMORY_CHOICES, stage after stage until none changes, at the least
-    cost that keeps the consumer's headroom."""
-    current = facts
-    for _ in range(3):
-        changed = False
-        for stage, function in current.functions.items():
-            options = {}
-            for memory in MEMORY_CHOICES:
-                functions = {**current.functions, stage: dataclasses.replace(function, memory_mb=memory)}
-                candidate = dataclasses.replace(current, functions=functions)
-                if headroom_kept(candidate, measured, latencies, workload):
-                    options[memory] = total(candidate, measured, latencies, workload, prices, month=month)
-            best = min(
-                options,
-                key=lambda memory: (round(options[memory], 2), memory != function.memory_mb, memory),
-                default=function.memory_mb,
-            )
-            if best != current.functions[stage].memory_mb:
-                functions = {**current.functions, stage: dataclasses.replace(function, memory_mb=best)}
-                current = dataclasses.replace(current, functions=functions)
-                changed = True
-        if not changed:
-            break
-    if current == facts:
-        return Choice({}, facts)
-    return Choice({f"{COMPUTE}:memoryMb": {stage: f.memory_mb for stage, f in current.functions.items()}}, current)
-
-
-def log_choice(
-    facts: StackFacts,
-    measured: MeasuredWork,
-    latencies: Mapping[str, float],
-    workload: Workload,
-    prices: Prices,
-    *,
-    month: int,
-) -> Choice:
-    functions = {stage: dataclasses.replace(f, log_level="WARNING") for stage, f in facts.functions.items()}
-    candidate = dataclasses.replace(facts, functions=functions)
-    if total(candidate, measured, latencies, workload, prices, month=month) >= total(
-        facts, measured, latencies, workload, prices, month=month
-    ):
-        return Choice({}, facts)
-    return Choice({f"{COMPUTE}:logLevel": "WARNING"}, candidate)
-
-
-def endpoint_choice(facts: StackFacts) -> Choice:
-    """Only the interface endpoint the functions call, in the same zones."""
-    if not facts.sync_states_endpoint or not facts.interface_endpoint_azs:
-        return Choice({}, facts)
-    zones = facts.interface_endpoint_azs // max(1, facts.interface_endpoints)
-    if facts.interface_endpoints <= 1:
-        return Choice({}, facts)
-    return Choice(
-        {f"{NETWORK}:interfaceEndpoints": [SYNC_STATES]},
-        dataclasses.replace(facts, interface_endpoint_azs=zones, interface_endpoints=1),
-    )
-
-
-def total(
-    facts: StackFacts,
-    measured: MeasuredWork,
-    latencies: Mapping[str, float],
-    workload: Workload,
-    prices: Prices,
-    *,
-    month: int,
-) -> float:
-    return sum(monthly_by_service(facts, measured, latencies, workload, prices, month=month).values())
-
-
-def object_bytes(
-    facts: StackFacts, measured: MeasuredWork, latencies: Mapping[str, float], workload: Workload
-) -> float:
-    """The size of one chunk's archive object at this load's full batches."""
-    full = batch_timing(facts, measured, latencies, batch_limit(facts, workload.record_kb), workload.record_kb)
-    return measured.stored.archived_bytes(workload.record_kb * 1024) * full.records / full.executions
-
-
-def transition_choice(
-    facts: StackFacts, measured: MeasuredWork, latencies: Mapping[str, float], workload: Workload, prices: Prices
-) -> Choice:
-    size = object_bytes(facts, measured, latencies, workload)
-    best = best_transition(prices, size, facts.archive.retention_days)
-    current = transition_applies(facts.archive, size)
-    if best == current or (best is None and current is None):
-        return Choice({}, facts)
-    if best is None:
-        config: dict[str, Any] = {f"{DATA}:archiveTransitionStorageClass": None}
-    else:
-        config = {
-            f"{DATA}:archiveTransitionStorageClass": best.storage_class,
-            f"{DATA}:archiveTransitionDays": best.days,
-            f"{DATA}:archiveTransitionMinObjectKb": best.min_object_bytes // 1024,
-        }
-    archive: ArchiveFacts = dataclasses.replace(facts.archive, transition=best)
-    return Choice(config, dataclasses.replace(facts, archive=archive))
-
-
 @dataclass(frozen=True)
 class TableComparison:
     """What the table costs a month in each mode at this load, and which is cheaper."""
@@ -325,6 +131,170 @@ class TableComparison:
         )
 
 
+@dataclass(frozen=True)
+class Search:
+    """What every choice is weighed on: the bench's work, the latencies, the load, the prices, the month."""
+
+    measured: MeasuredWork
+    latencies: Mapping[str, float]
+    workload: Workload
+    prices: Prices
+    month: int
+
+    def total(self, facts: StackFacts) -> float:
+        bill = monthly_by_service(facts, self.measured, self.latencies, self.workload, self.prices, month=self.month)
+        return sum(bill.values())
+
+    def full_batch(self, facts: StackFacts) -> BatchTiming:
+        kb = self.workload.record_kb
+        return batch_timing(facts, self.measured, self.latencies, batch_limit(facts, kb), kb)
+
+    def headroom_kept(self, facts: StackFacts) -> bool:
+        """Whether each shard the keys reach sustains its share of the peak with the headroom kept."""
+        keys = self.workload.partition_keys
+        consumer = consumer_per_shard(concurrent_batches(facts, facts.shard_count, keys), self.full_batch(facts))
+        return self.workload.peak_records_per_second / loaded_shards(facts.shard_count, keys) <= (
+            CONSUMER_HEADROOM * consumer
+        )
+
+    def cheaper(self, facts: StackFacts, candidate: StackFacts) -> bool:
+        return self.total(candidate) < self.total(facts) and self.headroom_kept(candidate)
+
+    def stream(self, facts: StackFacts) -> Choice:
+        """PROVISIONED shards for the peak: within 80% of their write limit and of their consumer, as
+        many as the partition keys can reach."""
+        peak = self.workload.peak_records_per_second
+        limit = shard_write_limit(self.workload.record_kb)
+        provisioned = dataclasses.replace(facts, stream_mode="PROVISIONED")
+        most = min(MAX_SHARDS_PER_STREAM, self.workload.partition_keys or MAX_SHARDS_PER_STREAM)
+        shards = min(most, max(1, math.ceil(peak / (SHARD_WRITE_WARNING_SHARE * limit))))
+        while shards < most and not self.headroom_kept(dataclasses.replace(provisioned, shard_count=shards)):
+            shards += 1
+        config: dict[str, Any] = {f"{DATA}:streamMode": "PROVISIONED", f"{DATA}:streamShardCount": shards}
+        factor = facts.parallelization_factor
+        if shards * factor > ACCOUNT_CONCURRENCY:
+            # The plan refuses more concurrent batches than the account's default pool; the estimate
+            # of these settings then says the load is out of reach.
+            shards = min(shards, ACCOUNT_CONCURRENCY)
+            factor = max(1, ACCOUNT_CONCURRENCY // shards)
+            config |= {f"{DATA}:streamShardCount": shards, f"{COMPUTE}:parallelizationFactor": factor}
+        return Choice(config, dataclasses.replace(provisioned, shard_count=shards, parallelization_factor=factor))
+
+    def tables(self, facts: StackFacts) -> dict[str, Choice]:
+        """The table on demand, and PROVISIONED with auto scaling (the stack's ranges, or the data
+        layer's defaults, each maximum raised where the peak needs it, within the quota)."""
+        unset = (
+            {f"{DATA}:{key}": None for key in PROVISIONED_ONLY} if facts.table_billing_mode == "PROVISIONED" else {}
+        )
+        on_demand = Choice(
+            {f"{DATA}:tableBillingMode": "PAY_PER_REQUEST", **unset},
+            dataclasses.replace(facts, table_billing_mode="PAY_PER_REQUEST", table_capacity={}),
+        )
+        if facts.table_billing_mode == "PROVISIONED":
+            ranges, target = dict(facts.table_capacity), facts.table_target_utilization
+        else:
+            ranges, target = provisioned_defaults()
+        needed = table_units(self.measured, self.workload.peak_records_per_second)
+        config: dict[str, Any] = {f"{DATA}:tableBillingMode": "PROVISIONED"}
+        for name, (low, high) in sorted(ranges.items()):
+            least = math.ceil(needed[name] / (target / 100) - 1e-9)
+            if least > high and high < TABLE_QUOTA_UNITS:
+                ranges[name] = (low, min(TABLE_QUOTA_UNITS, math.ceil(least * MAX_HEADROOM)))
+                config[f"{DATA}:{CAPACITY_KEYS[name]}"] = {"min": low, "max": ranges[name][1]}
+        provisioned = Choice(
+            config,
+            dataclasses.replace(
+                facts, table_billing_mode="PROVISIONED", table_capacity=ranges, table_target_utilization=target
+            ),
+        )
+        return {"PAY_PER_REQUEST": on_demand, "PROVISIONED": provisioned}
+
+    def compare_tables(self, facts: StackFacts) -> tuple[TableComparison, dict[str, Choice]]:
+        choices = self.tables(facts)
+        usd = {
+            mode: monthly_by_service(
+                choice.facts, self.measured, self.latencies, self.workload, self.prices, month=self.month
+            )["dynamodb"]
+            for mode, choice in choices.items()
+        }
+        return TableComparison(usd), choices
+
+    def chunks(self, facts: StackFacts) -> Choice:
+        """The largest state machine input and a batch of EXECUTIONS_PER_BATCH full ones, if cheaper."""
+        kb = self.workload.record_kb
+        if is_staged(kb, LARGEST_PAYLOAD_BYTES):
+            return Choice({}, facts)
+        fit = (LARGEST_PAYLOAD_BYTES - ENVELOPE_BYTES) // inline_bytes_per_record(kb)
+        batch = min(EXECUTIONS_PER_BATCH * fit, records_per_invocation(kb), MAX_BATCH_SIZE)
+        candidate = dataclasses.replace(facts, max_payload_bytes=LARGEST_PAYLOAD_BYTES, batch_size=batch)
+        if not self.cheaper(facts, candidate):
+            return Choice({}, facts)
+        return Choice({f"{COMPUTE}:maxPayloadBytes": LARGEST_PAYLOAD_BYTES, f"{COMPUTE}:batchSize": batch}, candidate)
+
+    def memory(self, facts: StackFacts) -> Choice:
+        """Each stage's memory from MEMORY_CHOICES, stage after stage until none changes, at the least
+        cost that keeps the consumer's headroom (a tie keeps what the stage has)."""
+        current = facts
+        for _ in range(3):
+            changed = False
+            for stage, function in current.functions.items():
+                options = {}
+                for memory in MEMORY_CHOICES:
+                    functions = {**current.functions, stage: dataclasses.replace(function, memory_mb=memory)}
+                    candidate = dataclasses.replace(current, functions=functions)
+                    if self.headroom_kept(candidate):
+                        options[memory] = self.total(candidate)
+                best = min(
+                    options,
+                    key=lambda memory: (round(options[memory], 2), memory != function.memory_mb, memory),
+                    default=function.memory_mb,
+                )
+                if best != function.memory_mb:
+                    functions = {**current.functions, stage: dataclasses.replace(function, memory_mb=best)}
+                    current = dataclasses.replace(current, functions=functions)
+                    changed = True
+            if not changed:
+                break
+        if current == facts:
+            return Choice({}, facts)
+        return Choice({f"{COMPUTE}:memoryMb": {stage: f.memory_mb for stage, f in current.functions.items()}}, current)
+
+    def logs(self, facts: StackFacts) -> Choice:
+        functions = {stage: dataclasses.replace(f, log_level="WARNING") for stage, f in facts.functions.items()}
+        candidate = dataclasses.replace(facts, functions=functions)
+        if not self.cheaper(facts, candidate):
+            return Choice({}, facts)
+        return Choice({f"{COMPUTE}:logLevel": "WARNING"}, candidate)
+
+    def transition(self, facts: StackFacts) -> Choice:
+        full = self.full_batch(facts)
+        size = self.measured.stored.archived_bytes(self.workload.record_kb * 1024) * full.records / full.executions
+        best = best_transition(self.prices, size, facts.archive.retention_days)
+        if best == transition_applies(facts.archive, size):
+            return Choice({}, facts)
+        if best is None:
+            config: dict[str, Any] = {f"{DATA}:archiveTransitionStorageClass": None}
+        else:
+            config = {
+                f"{DATA}:archiveTransitionStorageClass": best.storage_class,
+                f"{DATA}:archiveTransitionDays": best.days,
+                f"{DATA}:archiveTransitionMinObjectKb": best.min_object_bytes // 1024,
+            }
+        archive: ArchiveFacts = dataclasses.replace(facts.archive, transition=best)
+        return Choice(config, dataclasses.replace(facts, archive=archive))
+
+
+def endpoints(facts: StackFacts) -> Choice:
+    """Only the interface endpoint the functions call, in the same zones."""
+    if not facts.sync_states_endpoint or facts.interface_endpoints <= 1:
+        return Choice({}, facts)
+    zones = facts.interface_endpoint_azs // facts.interface_endpoints
+    return Choice(
+        {f"{NETWORK}:interfaceEndpoints": [SYNC_STATES]},
+        dataclasses.replace(facts, interface_endpoint_azs=zones, interface_endpoints=1),
+    )
+
+
 def compare_tables(
     facts: StackFacts,
     measured: MeasuredWork,
@@ -333,13 +303,10 @@ def compare_tables(
     prices: Prices,
     *,
     month: int,
-) -> tuple[TableComparison, dict[str, Choice]]:
-    choices = table_choices(facts, measured, workload)
-    usd = {
-        mode: monthly_by_service(choice.facts, measured, latencies, workload, prices, month=month)["dynamodb"]
-        for mode, choice in choices.items()
-    }
-    return TableComparison(usd), choices
+) -> TableComparison:
+    """Both table modes priced for the load on `facts`."""
+    comparison, _ = Search(measured, latencies, workload, prices, month).compare_tables(facts)
+    return comparison
 
 
 def recommend(
@@ -351,19 +318,15 @@ def recommend(
     *,
     month: int,
 ) -> dict[str, Any]:
-    """The recommended settings for `workload`, as `PROJECT:KEY` -> value."""
-    config: dict[str, Any] = {}
-    choice = stream_choice(facts, measured, latencies, workload)
-    config |= choice.config
-    comparison, tables = compare_tables(choice.facts, measured, latencies, workload, prices, month=month)
+    """The recommended settings for `workload`, as `PROJECT:KEY` -> value, each choice made on the ones before."""
+    search = Search(measured, latencies, workload, prices, month)
+    choice = search.stream(facts)
+    config = dict(choice.config)
+    comparison, tables = search.compare_tables(choice.facts)
     choice = tables[comparison.cheaper]
     config |= choice.config
-    if workload.records_per_second:
-        for step in (chunk_choice, memory_choice, log_choice):
-            choice = step(choice.facts, measured, latencies, workload, prices, month=month)
-            config |= choice.config
-    choice = endpoint_choice(choice.facts)
-    config |= choice.config
-    choice = transition_choice(choice.facts, measured, latencies, workload, prices)
-    config |= choice.config
+    steps = [search.chunks, search.memory, search.logs] if workload.records_per_second else []
+    for step in [*steps, endpoints, search.transition]:
+        choice = step(choice.facts)
+        config |= choice.config
     return config
