@@ -1,23 +1,25 @@
 """The documentation's generated cost sections, by the estimate itself: `estimate:summary`,
-`estimate:<layer>`, `estimate:floor` and `estimate:tiering`.
+`estimate:<layer>`, `estimate:floor`, `estimate:levers`, `estimate:tried` and `estimate:tiering`.
 
 Three configurations at 1,000 records a second of 1 KB, each planned once per run: the dev example
 stack, every default (stack `local`), and `local` with the settings the estimate recommends for that
-load; each in month 1 and month 12.
+load; each in month 1 and month 12. The levers and the variants tried are the recommended settings'
+facts with one thing changed, estimated the same way (not planned again: each change is one fact).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cache
 
 from .capacity import LATENCY_MS
-from .cli import merged, run
+from .cli import merged, run, stack_facts_of
 from .cost import Workload
-from .measured import load_measured
+from .measured import MeasuredWork, load_measured
 from .prices import Prices, load_prices
-from .report import Estimate, as_yaml
-from .stack import Transition
+from .report import Estimate, as_yaml, estimate
+from .stack import ArchiveFacts, StackFacts, Transition
 from .tiering import TRANSITION_DAY_CHOICES, TRANSITION_PRICE, YEAR_DAYS, lifetime_usd
 
 WORKLOAD = Workload(1000.0, 1.0)
@@ -29,6 +31,8 @@ SERVICES_OF_LAYER = {
     "observability": ("cloudwatch", "kms"),
 }
 TEN_YEARS_DAYS = 3650
+REDUNDANT_ITEM_BYTES = len("ShardId") + len("shardId-000000000000") + len("SequenceNumber") + 56
+"""What a state item's `ShardId` and `SequenceNumber` take: both are in its `PipelineId`."""
 
 
 @dataclass(frozen=True)
@@ -236,9 +240,148 @@ def _pays_from(prices: Prices, transition: Transition) -> str:
     return f"{high / 1024:,.0f} KB"
 
 
+@cache
+def recommended_facts() -> StackFacts:
+    recommended = columns()[1].result.recommended
+    assert recommended is not None
+    return stack_facts_of("local", merged(None, recommended.config))
+
+
+def _variant(facts: StackFacts, measured: MeasuredWork | None = None) -> Estimate:
+    work = measured or load_measured()
+    return estimate("local", facts, work, load_prices(facts.region), WORKLOAD, latencies=dict(LATENCY_MS), month=MONTH)
+
+
+def _log_levels(facts: StackFacts, *, application: str | None = None, system: str | None = None) -> StackFacts:
+    functions = {
+        stage: dataclasses.replace(
+            f, log_level=application or f.log_level, system_log_level=system or f.system_log_level
+        )
+        for stage, f in facts.functions.items()
+    }
+    return dataclasses.replace(facts, functions=functions)
+
+
+def _default_memory(facts: StackFacts) -> StackFacts:
+    """`facts` with each function's memory as the compute layer's defaults have it."""
+    defaults = stack_facts_of("local", None).functions
+    functions = {
+        stage: dataclasses.replace(f, memory_mb=defaults[stage].memory_mb) for stage, f in facts.functions.items()
+    }
+    return dataclasses.replace(facts, functions=functions)
+
+
+def _with_transition(facts: StackFacts, storage_class: str, days: int) -> StackFacts:
+    archive: ArchiveFacts = dataclasses.replace(facts.archive, transition=Transition(storage_class, days, 0))
+    return dataclasses.replace(facts, archive=archive)
+
+
+def tried_table() -> str:
+    """Month 12 of the recommended settings with one thing changed, per million records and idle."""
+    facts = recommended_facts()
+    transitions = [
+        ("DEEP_ARCHIVE", 0, "a transition request per object, and 40 KB of overhead each"),
+        ("GLACIER", 30, "the same"),
+        ("GLACIER_IR", 30, "a transition request per object, billed as 128 KB"),
+        ("STANDARD_IA", 30, "the same"),
+    ]
+    both_endpoints = dataclasses.replace(
+        facts,
+        interface_endpoints=2 * facts.interface_endpoints,
+        interface_endpoint_azs=2 * facts.interface_endpoint_azs,
+    )
+    variants: list[tuple[str, Estimate, str]] = [
+        ("the recommended settings", _variant(facts), ""),
+        *(
+            (f"archive to {storage_class} after {days} days", _variant(_with_transition(facts, name, days)), why)
+            for storage_class, days, why in transitions
+            for name in (storage_class,)
+        ),
+        ("ON_DEMAND stream", _variant(dataclasses.replace(facts, stream_mode="ON_DEMAND")), "per GB in and out"),
+        (
+            "one shard",
+            _variant(dataclasses.replace(facts, shard_count=1)),
+            "the load at 100% of the shard's write limit: a burst throttles producers",
+        ),
+        (
+            "`tableTargetUtilization` 80",
+            _variant(dataclasses.replace(facts, table_target_utilization=80)),
+            "25% left for a burst while a scale-up takes minutes",
+        ),
+        (
+            "`tableTargetUtilization` 90",
+            _variant(dataclasses.replace(facts, table_target_utilization=90)),
+            "11% left: throttled writes go back to the stream, past `maximumRetryAttempts` to the dead-letter queue",
+        ),
+        (
+            "PAY_PER_REQUEST table",
+            _variant(dataclasses.replace(facts, table_billing_mode="PAY_PER_REQUEST", table_capacity={})),
+            "a write request unit per item write",
+        ),
+        (
+            "`maxPayloadBytes` 200,000 and `batchSize` 180",
+            _variant(dataclasses.replace(facts, max_payload_bytes=200_000, batch_size=180)),
+            "fewer records an execution",
+        ),
+        ("the compute layer's default memory", _variant(_default_memory(facts)), "ingest billed while it waits"),
+        ("`logLevel` INFO", _variant(_log_levels(facts, application="INFO")), "the summary lines"),
+        ("`kinesis-streams` endpoint kept", _variant(both_endpoints), "an endpoint-hour per AZ; idle above $50"),
+        (
+            "`recordTtlDays` 30",
+            _variant(dataclasses.replace(facts, record_ttl_days=30)),
+            "more items stored and under point-in-time recovery",
+        ),
+    ]
+    lines = [
+        _row(["tried, on the recommended settings", "per million records", "idle, a month", "why not"]),
+        _row(["---", "---:", "---:", "---"]),
+    ]
+    lines += [
+        _row([label, f"${result.usd_per_million_records:.3f}", _usd(result.idle_total), why])
+        for label, result, why in variants
+    ]
+    return "\n".join(lines)
+
+
+def levers_table() -> str:
+    """What changes that are not settings would take off month 12 of the recommended settings."""
+    facts = recommended_facts()
+    work = load_measured()
+    base = _variant(facts).usd_per_million_records
+    smaller_items = dataclasses.replace(
+        work,
+        stored=dataclasses.replace(work.stored, state_item_bytes=work.stored.state_item_bytes - REDUNDANT_ITEM_BYTES),
+    )
+    no_reads = dataclasses.replace(
+        work,
+        requests_per_1000_records_by_api={
+            api: n for api, n in work.requests_per_1000_records_by_api.items() if api != "BatchGetItem"
+        },
+    )
+    levers = [
+        ("the table's capacity at 100% utilization (no headroom left)",
+         _variant(dataclasses.replace(facts, table_target_utilization=100))),
+        ("state items without `ShardId` and `SequenceNumber` (both in `PipelineId`)", _variant(facts, smaller_items)),
+        ("no read of every record's state before the work", _variant(facts, no_reads)),
+        ("the functions' system log level at WARN", _variant(_log_levels(facts, system="WARN"))),
+    ]  # fmt: skip
+    lines = [
+        _row(["lever (a change of the data plane, not a setting)", "per million records, month 12", "saves"]),
+        _row(["---", "---:", "---:"]),
+        _row(["the recommended settings", f"${base:.4f}", ""]),
+    ]
+    lines += [
+        _row([label, f"${result.usd_per_million_records:.4f}", f"${base - result.usd_per_million_records:.4f}"])
+        for label, result in levers
+    ]
+    return "\n".join(lines)
+
+
 def sections() -> dict[str, str]:
     return {
         "estimate:summary": summary_table(),
         "estimate:floor": floor_table(),
+        "estimate:levers": levers_table(),
+        "estimate:tried": tried_table(),
         "estimate:tiering": tiering_table(),
     } | {f"estimate:{layer}": layer_table(layer) for layer in SERVICES_OF_LAYER}
