@@ -183,9 +183,7 @@ class Search:
     def tables(self, facts: StackFacts) -> dict[str, Choice]:
         """The table on demand, and PROVISIONED with auto scaling (the stack's ranges, or the data
         layer's defaults, each maximum raised where the peak needs it, within the quota)."""
-        unset = (
-            {f"{DATA}:{key}": None for key in PROVISIONED_ONLY} if facts.table_billing_mode == "PROVISIONED" else {}
-        )
+        unset = {f"{DATA}:{key}": None for key in PROVISIONED_ONLY} if facts.table_billing_mode == "PROVISIONED" else {}
         on_demand = Choice(
             {f"{DATA}:tableBillingMode": "PAY_PER_REQUEST", **unset},
             dataclasses.replace(facts, table_billing_mode="PAY_PER_REQUEST", table_capacity={}),
