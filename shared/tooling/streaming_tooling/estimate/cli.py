@@ -4,7 +4,7 @@ Runs the offline plan of the four layers with the stack's configuration (and any
 overrides), then prints the bill of month N (default 12) by service at that load and idle, with month
 1 beside it, the cost per million records, the settings it recommends for the load (planned and
 estimated the same way), the capacity and which limit binds, the assumptions and the warnings. With
-`--json`, stdout holds the JSON object only (warnings in it, and on stderr too).
+`--json`, the JSON object only (the warnings in it).
 """
 
 from __future__ import annotations
@@ -242,9 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"estimate: {error}", file=sys.stderr)
         return 2
     if args.json:
+        # The warnings are in the object: nox runs a session's command with stderr into stdout.
         print(json.dumps(result.as_json(), indent=2))
-        for line in result.warnings:
-            print(f"WARNING: {line}", file=sys.stderr)
     else:
         print(render_text(result))
     return 0

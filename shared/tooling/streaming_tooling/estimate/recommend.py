@@ -38,7 +38,6 @@ from typing import Any
 
 from streaming_shared.catalogue import repo_root
 
-from ..deploy.cross_layer import ACCOUNT_CONCURRENCY
 from .capacity import (
     ENVELOPE_BYTES,
     BatchTiming,
@@ -56,7 +55,14 @@ from .cost import Workload, monthly_by_service, table_units
 from .errors import EstimateError
 from .measured import MeasuredWork
 from .prices import Prices
-from .report import CAPACITY_KEYS, MAX_SHARDS_PER_STREAM, SHARD_WRITE_WARNING_SHARE, TABLE_QUOTA_UNITS
+from .report import (
+    CAPACITY_KEYS,
+    CONCURRENT_FUNCTIONS_PER_BATCH,
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    MAX_SHARDS_PER_STREAM,
+    SHARD_WRITE_WARNING_SHARE,
+    TABLE_QUOTA_UNITS,
+)
 from .stack import ArchiveFacts, StackFacts
 from .tiering import best_transition, transition_applies
 
@@ -172,11 +178,12 @@ class Search:
             shards += 1
         config: dict[str, Any] = {f"{DATA}:streamMode": "PROVISIONED", f"{DATA}:streamShardCount": shards}
         factor = facts.parallelization_factor
-        if shards * factor > ACCOUNT_CONCURRENCY:
-            # The plan refuses more concurrent batches than the account's default pool; the estimate
-            # of these settings then says the load is out of reach.
-            shards = min(shards, ACCOUNT_CONCURRENCY)
-            factor = max(1, ACCOUNT_CONCURRENCY // shards)
+        functions = CONCURRENT_FUNCTIONS_PER_BATCH
+        if shards * factor * functions > DEFAULT_ACCOUNT_CONCURRENCY:
+            # No more batches in flight than the account's default quota serves (the plan refuses
+            # more); the estimate of these settings then says what load is out of reach.
+            shards = min(shards, DEFAULT_ACCOUNT_CONCURRENCY // functions)
+            factor = max(1, DEFAULT_ACCOUNT_CONCURRENCY // (shards * functions))
             config |= {f"{DATA}:streamShardCount": shards, f"{COMPUTE}:parallelizationFactor": factor}
         return Choice(config, dataclasses.replace(provisioned, shard_count=shards, parallelization_factor=factor))
 

@@ -319,7 +319,7 @@ def warnings(facts: StackFacts, measured: MeasuredWork, workload: Workload, limi
     if rate > limits.stream_write_limit_records_per_second:
         found.append(
             f"{_records(rate)} records/s exceeds the stream's write limit of "
-            f"{limits.stream_write_limit_records_per_second:g}/s ({SHARD_WRITE_RECORDS:,} records or 1 MB a "
+            f"{_records(limits.stream_write_limit_records_per_second)}/s ({SHARD_WRITE_RECORDS:,} records or 1 MB a "
             f"second per shard): raise streaming-data:streamShardCount to at least {needed}, or use "
             "streaming-data:streamMode ON_DEMAND"
         )
