@@ -1,6 +1,6 @@
 """streaming-data: the stream records arrive on, the table that tracks them, the bucket they end in."""
 
-from data_layer.archive import ArchiveBucket, ArchiveSpec, archive_bucket_name
+from data_layer.archive import ArchiveBucket, ArchiveSpec, bucket_names
 from data_layer.settings import DataSettings
 from data_layer.stream import IngestStream, StreamSpec
 from data_layer.table import StateTable, TableSpec
@@ -11,11 +11,11 @@ from streaming_shared.upstream import export_contract
 
 settings = DataSettings.load()
 provider = aws_provider(settings)
-bucket_name = archive_bucket_name(settings, provider)  # a bad name fails here, before any resource
+names = bucket_names(settings, provider)  # a bad name fails here, before any resource
 
 stream = IngestStream("stream", StreamSpec.of(settings), opts=layer_options(provider))
 table = StateTable("state", TableSpec.of(settings), opts=layer_options(provider))
-archive = ArchiveBucket("archive", ArchiveSpec.of(settings, bucket_name), opts=layer_options(provider))
+archive = ArchiveBucket("archive", ArchiveSpec.of(settings, names), opts=layer_options(provider))
 
 # The key ARNs exist only when a customer-managed key is configured: with the AWS-managed
 # Kinesis key or SSE-S3, consumers need no KMS permission, so there is nothing to export.

@@ -5,7 +5,7 @@ the files `documentation_files` lists: `config:common` (keys every layer accepts
 `config:<layer>` (from the layer's settings model, in `stacks/<layer>/README.md`),
 `exports:<layer>` and `contract:exports`, `contract:reads`, `contract:waves` (from the
 catalogue, in the layer's README and `docs/contract.md`), `alarms:observability` (from the
-alarm catalogue) and `estimate:summary` and `estimate:<layer>` (from `nox -s estimate`, see
+alarm catalogue) and the `estimate:` sections (from `nox -s estimate`, see
 `estimate/docs.py`). `nox -s docs` rewrites them; a test fails when one is stale or missing.
 """
 

@@ -24,7 +24,13 @@
    CPU into its steps (PHASES). The item writes per record, 25 to a BatchWriteItem, times the
    SDK's CPU per BatchWriteItem, give the least SDK work the final states alone can take: the
    floor of a state model with one item per record, whatever else changes.
-3. The floor under any SDK here: this thread's CPU for one bare HTTP POST (urllib3, keep-alive) of
+3. What the records leave stored and what crosses the network, for the cost estimate: the bytes of
+   the archive's gzip objects per record, at the bench's events and at events of about 1 KB
+   (STORED_SIZES_KB); the size of a state item as DynamoDB bills it (attribute names and values
+   plus 100 bytes of overhead); the bytes of each StartSyncExecution request and answer (what the
+   `sync-states` endpoint carries); and the S3 requests per record of a record too large to pass
+   the state machine inline (claim check: staged, read and rewritten by the stages, deleted).
+4. The floor under any SDK here: this thread's CPU for one bare HTTP POST (urllib3, keep-alive) of
    a BatchWriteItem body the pipeline sent, to a server in its own process that answers at once
    or after the wait DynamoDB and moto take. On this machine the code that runs after a wait is
    slower than the same code run without one, so the second figure is the one to compare.
@@ -40,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -94,6 +101,34 @@ def producer_event(number: int) -> dict[str, Any]:
     }
 
 
+WORDS = (
+    "red", "blue", "large", "small", "cotton", "steel", "organic", "express", "standard", "gift",
+    "shirt", "lamp", "chair", "kettle", "battery", "notebook", "cable", "bottle", "candle", "towel",
+)  # fmt: skip
+
+
+def producer_event_of_kb(number: int, record_kb: float) -> dict[str, Any]:
+    """`producer_event` with line items (a SKU digest, a name of catalogue words, a quantity, a price)
+    appended until its JSON is about `record_kb`: numbers, ids and words as an order's JSON holds them.
+    How well an archive compresses depends on the producers' data; these compress about 3:1."""
+    event = producer_event(number)
+    items: list[dict[str, Any]] = []
+    size = len(json.dumps(event)) + len(', "items": []')
+    while size < record_kb * 1024:
+        digest = hashlib.sha1(f"{number}:{len(items)}".encode()).hexdigest()
+        item = {
+            "sku": f"SKU-{digest[:10].upper()}",
+            "name": " ".join(WORDS[int(digest[i : i + 2], 16) % len(WORDS)] for i in (10, 12, 14)),
+            "qty": 1 + int(digest[16:18], 16) % 5,
+            "price": round(int(digest[18:24], 16) % 100_000 / 100, 2),
+        }
+        size += len(json.dumps(item)) + 2
+        items.append(item)
+    if items:
+        event["data"]["items"] = items
+    return event
+
+
 def workload(mixed: bool) -> list[bytes]:
     events = [json.dumps(producer_event(n)).encode() for n in range(RECORDS)]
     if mixed:
@@ -130,6 +165,97 @@ def count_requests(mixed: bool, region: str = TEST_REGION) -> dict[str, Any]:
         "sends": sum(pipeline.requests.sends.values()),
         "table_item_writes": pipeline.requests.item_writes["table"],
         "index_item_writes": pipeline.requests.item_writes["index"],
+    }
+
+
+STORED_SIZES_KB = (0.25, 1.0)
+"""Record sizes whose stored bytes are measured; the estimate draws a line through them."""
+STAGED_RECORD_KB = 300
+STAGED_RECORDS = 10
+"""Records this large go by claim check (more than a state machine input holds); ten fit one batch
+under Lambda's 6 MB invocation payload."""
+ITEM_OVERHEAD_BYTES = 100
+"""DynamoDB bills each item's storage at its attributes plus 100 bytes (developer guide, "Item sizes")."""
+
+
+def attribute_bytes(name: str, value: dict[str, Any]) -> int:
+    """An attribute's size as DynamoDB counts it: the name, and a string's UTF-8 bytes or a number's
+    one byte per two significant digits plus one ("Item sizes and formats")."""
+    [(kind, content)] = value.items()
+    if kind == "N":
+        digits = content.lstrip("-").replace(".", "").strip("0") or "0"
+        return len(name.encode()) + (len(digits) + 1) // 2 + 1
+    return len(name.encode()) + len(str(content).encode())
+
+
+class WireBytes:
+    """Item sizes of the final states written, and the bytes of each StartSyncExecution request and
+    answer, read from the functions' clients at botocore's events."""
+
+    def __init__(self, clients: dict[str, Any]) -> None:
+        self.item_bytes: list[int] = []
+        self.requests: list[int] = []
+        self.answers: list[int] = []
+        clients["dynamodb"].meta.events.register_first(
+            "before-parameter-build.dynamodb.BatchWriteItem", self._items, unique_id="bench-item-bytes"
+        )
+        clients["stepfunctions"].meta.events.register_first(
+            "before-send.sfn.StartSyncExecution", self._request, unique_id="bench-sync-request"
+        )
+        clients["stepfunctions"].meta.events.register(
+            "after-call.sfn.StartSyncExecution", self._answer, unique_id="bench-sync-answer"
+        )
+
+    def _items(self, params: dict[str, Any], **_: Any) -> None:
+        for requests in params["RequestItems"].values():
+            for request in requests:
+                item = request["PutRequest"]["Item"]
+                self.item_bytes.append(ITEM_OVERHEAD_BYTES + sum(attribute_bytes(n, v) for n, v in item.items()))
+
+    def _request(self, request: Any, **_: Any) -> None:
+        self.requests.append(len(request.body))
+
+    def _answer(self, http_response: Any, **_: Any) -> None:
+        self.answers.append(len(http_response.content))
+
+
+def stored(record_kb: float, region: str = TEST_REGION) -> dict[str, float]:
+    """For RECORDS valid events of about `record_kb`: the archive's bytes per record, the state item's
+    bytes, and the StartSyncExecution bytes per execution (request, answer) and records per execution."""
+    pipeline = runner.Pipeline(region=region, environment="bench")
+    wire = WireBytes(pipeline.function_clients)
+    pipeline.put([json.dumps(producer_event_of_kb(n, record_kb)).encode() for n in range(RECORDS)])
+    records = as_in_aws(pipeline.read())
+    for batch in runner.batches(records, BATCH_SIZE):
+        assert pipeline.invoke(pipeline.event(batch)) == {"batchItemFailures": []}
+    listed = pipeline.s3.list_objects_v2(Bucket=pipeline.bucket, Prefix="archive/")["Contents"]
+    executions = len(wire.requests)
+    return {
+        "record_bytes": statistics.mean(len(r["Data"]) for r in records),
+        "archived_bytes_per_record": sum(entry["Size"] for entry in listed) / RECORDS,
+        "state_item_bytes": statistics.mean(wire.item_bytes),
+        "records_per_execution": RECORDS / executions,
+        "sync_request_bytes_per_execution": statistics.mean(wire.requests),
+        "sync_answer_bytes_per_execution": statistics.mean(wire.answers),
+    }
+
+
+def claim_check(region: str = TEST_REGION) -> dict[str, Any]:
+    """S3 requests per staged record, by API, beyond the chunk objects: STAGED_RECORDS events of
+    STAGED_RECORD_KB in one batch."""
+    pipeline = runner.Pipeline(region=region, environment="bench")
+    pipeline.put([json.dumps(producer_event_of_kb(n, STAGED_RECORD_KB)).encode() for n in range(STAGED_RECORDS)])
+    records = as_in_aws(pipeline.read())
+    pipeline.requests.reset()
+    assert pipeline.invoke(pipeline.event(records)) == {"batchItemFailures": []}
+    calls = pipeline.requests.calls
+    executions = calls["StartSyncExecution"]
+    s3 = {api: n for api, n in calls.items() if api in ("PutObject", "GetObject", "DeleteObjects")}
+    s3["PutObject"] -= executions  # the chunk's archive object
+    return {
+        "record_kb": STAGED_RECORD_KB,
+        "records_per_execution": STAGED_RECORDS / executions,
+        "s3_requests_per_staged_record_by_api": {api: n / STAGED_RECORDS for api, n in sorted(s3.items())},
     }
 
 
@@ -319,7 +445,13 @@ def per_thousand(count: float) -> float:
 
 
 def figures(
-    counts: dict[str, Any], mixed: dict[str, Any], cpu: dict[str, Any], bare_post: dict[str, float] | None = None
+    counts: dict[str, Any],
+    mixed: dict[str, Any],
+    cpu: dict[str, Any],
+    *,
+    bare_post: dict[str, float] | None = None,
+    sizes: dict[float, dict[str, float]] | None = None,
+    staged: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     per_record = cpu["per_record"]
     total = sum(per_record[stage] for stage in STAGES)
@@ -349,6 +481,11 @@ def figures(
             item_writes / MAX_ITEMS_PER_REQUEST * cpu["sdk_per_request"].get("BatchWriteItem", 0.0), 1
         ),
         "json_between_stages_us_per_record": round(per_record["json"], 1),
+        "stored_by_record_kb": {
+            f"{kb:g}": {name: round(value, 1) for name, value in figures_of_size.items()}
+            for kb, figures_of_size in (sizes or {}).items()
+        },
+        "claim_check": staged or {},
         "cpu_clock": "time.thread_time of the thread running the handlers; moto server runs in other threads",
         "machine": machine(),
         "measured_on": f"{datetime.now(UTC):%Y-%m-%d}",
@@ -368,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
             counts = count_requests(mixed=False)
             mixed = count_requests(mixed=True)
             cpu = cpu_per_record(args.passes)
+            sizes = {kb: stored(kb) for kb in STORED_SIZES_KB}
+            staged = claim_check()
     finally:
         server.stop()
     wait_ms = round(SERVER_WAIT_SECONDS * 1000)
@@ -375,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
         "answered_at_once": bare_post_cpu(cpu["request_body"], 0.0),
         f"answered_after_{wait_ms}_ms": bare_post_cpu(cpu["request_body"], SERVER_WAIT_SECONDS),
     }
-    result = figures(counts, mixed, cpu, bare_post)
+    result = figures(counts, mixed, cpu, bare_post=bare_post, sizes=sizes, staged=staged)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
 
     requests = result["requests_per_1000_records"]
@@ -434,6 +573,22 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['json_between_stages_us_per_record']:.1f} us"
     )
     print(f"  (clock: {result['cpu_clock']}; not measured: TLS, the Lambda runtime around each invocation)")
+    print()
+    print("Stored and sent per record (for the cost estimate):")
+    for size in result["stored_by_record_kb"].values():
+        print(
+            f"  events of {size['record_bytes']:,.0f} bytes: {size['archived_bytes_per_record']:,.0f} bytes "
+            "archived (gzip), "
+            f"a {size['state_item_bytes']:,.0f}-byte state item, {size['records_per_execution']:g} records per "
+            f"execution, StartSyncExecution {size['sync_request_bytes_per_execution']:,.0f} bytes out and "
+            f"{size['sync_answer_bytes_per_execution']:,.0f} back"
+        )
+    staged_calls = result["claim_check"]["s3_requests_per_staged_record_by_api"]
+    print(
+        f"  a record of {STAGED_RECORD_KB} KB by claim check: "
+        + ", ".join(f"{api} {n:g}" for api, n in staged_calls.items())
+        + " per record"
+    )
     print(f"Figures written to {args.output}")
     return 0
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -23,11 +24,30 @@ MAX_TABLE_CAPACITY = 40_000
 """DynamoDB's default per-table (and per-index) throughput quota: 40,000 read and 40,000 write
 capacity units ("Service, account, and table quotas in Amazon DynamoDB")."""
 
-MIN_INFREQUENT_ACCESS_DAYS = 30
-"""S3 does not move objects younger than 30 days to STANDARD_IA; the lifecycle API rejects it."""
+MIN_TARGET_UTILIZATION, MAX_TARGET_UTILIZATION = 20, 90
+"""The target values Application Auto Scaling accepts for DynamoDB's predefined utilization metrics."""
+DEFAULT_TARGET_UTILIZATION = 70
+"""The console's default: room for the load to grow by 40% while a scale-up (minutes) catches up."""
 
-MIN_DAYS_IN_INFREQUENT_ACCESS = 30
-"""Objects must spend 30 days in STANDARD_IA before a lifecycle rule moves them on to GLACIER."""
+CAPACITY_DIMENSIONS = ("table_read_capacity", "table_write_capacity", "index_read_capacity", "index_write_capacity")
+DEFAULT_CAPACITY: dict[str, dict[str, int]] = {
+    "table_read_capacity": {"min": 5, "max": 2000},
+    "table_write_capacity": {"min": 5, "max": 4000},
+    "index_read_capacity": {"min": 1, "max": 100},
+    "index_write_capacity": {"min": 1, "max": 4000},
+}
+"""Auto scaling ranges with PROVISIONED. The minimums are what an idle stack pays for (a few dollars a
+month); the maximums cap the bill at about four saturated shards of 1 KB records.
+`StatusIndex` is sparse (only records that need attention carry `Status`), so it idles at one unit,
+but it may take every write of a burst of rejected records: a throttled index throttles the table's
+writes too, so its write maximum is the table's."""
+
+TransitionClass = Literal["STANDARD_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
+MIN_TRANSITION_DAYS: dict[str, int] = {"STANDARD_IA": 30, "GLACIER_IR": 0, "GLACIER": 0, "DEEP_ARCHIVE": 0}
+"""S3's lifecycle API refuses to move objects younger than 30 days to STANDARD_IA."""
+S3_DEFAULT_TRANSITION_MIN_OBJECT_KB = 128
+"""S3 transitions no object under 128 KB unless a rule's filter names a size (its default
+`transition_default_minimum_object_size`, `all_storage_classes_128K`)."""
 
 SHARD_LEVEL_METRICS = frozenset(
     {
@@ -45,10 +65,27 @@ against it, and an explicit list keeps the CloudWatch bill predictable."""
 
 BUCKET_NAME_PLACEHOLDERS = ("environment", "account", "region")
 DEFAULT_BUCKET_NAME = "streaming-{environment}-archive-{account}-{region}"
+DEFAULT_ACCESS_LOG_BUCKET_NAME = "streaming-{environment}-logs-{account}-{region}"
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 StreamMode = Literal["PROVISIONED", "ON_DEMAND"]
 BillingMode = Literal["PAY_PER_REQUEST", "PROVISIONED"]
+
+
+@dataclass(frozen=True)
+class CapacityRange:
+    """Capacity units Application Auto Scaling keeps a table or index between."""
+
+    min: int
+    max: int
+
+
+_CAPACITY_ALLOWED = f"map `{{min, max}}`, each 1..{MAX_TABLE_CAPACITY}, min <= max"
+
+
+def _capacity_default(dimension: str) -> str:
+    bounds = DEFAULT_CAPACITY[dimension]
+    return f"`{{min: {bounds['min']}, max: {bounds['max']}}}` with PROVISIONED"
 
 
 def render_bucket_name(template: str, *, environment: str, account: str, region: str) -> str:
@@ -63,9 +100,9 @@ class DataSettings(LayerSettings):
         None,
         description="Whether this stack holds nothing that must survive a destroy. Unset: true for "
         f"{DISPOSABLE_RULE}, false for every other stack. A stack that is not disposable gets "
-        "Pulumi's `protect` on the stream, the table, the bucket and the KMS keys (a destroy or "
-        "replacement of them fails), table deletion protection and no force-destroy, unless "
-        "`tableDeletionProtection` or `archiveForceDestroy` say otherwise.",
+        "Pulumi's `protect` on the stream, the table, the buckets and the KMS keys (a destroy or "
+        "replacement of them fails), table deletion protection, no force-destroy, customer-managed "
+        "keys and the archive's access logs, unless the keys for those say otherwise.",
     )
 
     # -- Kinesis stream ---------------------------------------------------------------------------
@@ -94,43 +131,55 @@ class DataSettings(LayerSettings):
         description="Shard-level (enhanced) CloudWatch metrics to turn on; each costs per shard "
         f"and metric. Known: {', '.join(sorted(SHARD_LEVEL_METRICS))}.",
     )
-    stream_customer_managed_key: bool = Field(
-        False,
+    stream_customer_managed_key: bool | None = Field(
+        None,
         description="Encrypt the stream with a customer-managed KMS key created by this layer "
-        "(rotation on, $1 a month) instead of the AWS-managed `alias/aws/kinesis`. Its ARN is "
-        "exported as `stream_kms_key_arn`.",
+        "(rotation on, $1 a month, $2 after its first yearly rotation) instead of the AWS-managed "
+        "`alias/aws/kinesis`; its ARN is exported as `stream_kms_key_arn`. Unset: on for stacks "
+        "that are not disposable (see `disposable`), off for disposable ones.",
     )
 
     # -- DynamoDB state table ------------------------------------------------------------------
     table_billing_mode: BillingMode = Field(
         "PAY_PER_REQUEST",
-        description="DynamoDB billing mode. PAY_PER_REQUEST (on-demand) costs nothing while idle; "
-        "PROVISIONED needs `tableReadCapacity` and `tableWriteCapacity`.",
+        description="DynamoDB capacity mode. PAY_PER_REQUEST (on-demand) bills each request and "
+        "nothing while idle. PROVISIONED bills capacity units by the hour and scales them with "
+        "the load (Application Auto Scaling, target tracking, within the `...Capacity` ranges): "
+        "cheaper for a steady load, `nox -s estimate` says by how much for yours.",
     )
-    table_read_capacity: int | None = Field(
+    table_read_capacity: dict[str, int] | None = Field(
         None,
-        ge=1,
-        description=f"Read capacity units of the table, at most {MAX_TABLE_CAPACITY:,}. Required "
-        "with PROVISIONED, not allowed with PAY_PER_REQUEST.",
+        description="Read capacity units of the table with PROVISIONED, as `{min, max}` for auto "
+        "scaling; a key left out keeps its default. Not allowed with PAY_PER_REQUEST.",
+        json_schema_extra={"allowed": _CAPACITY_ALLOWED, "default": _capacity_default("table_read_capacity")},
     )
-    table_write_capacity: int | None = Field(
+    table_write_capacity: dict[str, int] | None = Field(
         None,
-        ge=1,
-        description=f"Write capacity units of the table, at most {MAX_TABLE_CAPACITY:,}. Required "
-        "with PROVISIONED, not allowed with PAY_PER_REQUEST.",
+        description="Write capacity units of the table with PROVISIONED, as `{min, max}` for auto "
+        "scaling; a key left out keeps its default. Not allowed with PAY_PER_REQUEST.",
+        json_schema_extra={"allowed": _CAPACITY_ALLOWED, "default": _capacity_default("table_write_capacity")},
     )
-    index_read_capacity: int | None = Field(
+    index_read_capacity: dict[str, int] | None = Field(
         None,
-        ge=1,
-        description="Read capacity units of the `StatusIndex` GSI with PROVISIONED; unset means "
-        "the table's. Not allowed with PAY_PER_REQUEST.",
+        description="Read capacity units of the `StatusIndex` GSI with PROVISIONED, as `{min, max}`. "
+        "Not allowed with PAY_PER_REQUEST.",
+        json_schema_extra={"allowed": _CAPACITY_ALLOWED, "default": _capacity_default("index_read_capacity")},
     )
-    index_write_capacity: int | None = Field(
+    index_write_capacity: dict[str, int] | None = Field(
         None,
-        ge=1,
-        description="Write capacity units of the `StatusIndex` GSI with PROVISIONED; unset means "
-        "the table's (every table write that sets `Status` also writes the index). Not allowed "
-        "with PAY_PER_REQUEST.",
+        description="Write capacity units of the `StatusIndex` GSI with PROVISIONED, as `{min, max}` "
+        "(every write of an item that carries `Status` also writes the index). Not allowed with "
+        "PAY_PER_REQUEST.",
+        json_schema_extra={"allowed": _CAPACITY_ALLOWED, "default": _capacity_default("index_write_capacity")},
+    )
+    table_target_utilization: int | None = Field(
+        None,
+        ge=MIN_TARGET_UTILIZATION,
+        le=MAX_TARGET_UTILIZATION,
+        description="Percent of the provisioned capacity auto scaling aims to use, for the table and "
+        "the index, reads and writes; the rest is headroom for the minutes a scale-up takes. Not "
+        "allowed with PAY_PER_REQUEST.",
+        json_schema_extra={"default": f"`{DEFAULT_TARGET_UTILIZATION}` with PROVISIONED"},
     )
     table_deletion_protection: bool | None = Field(
         None,
@@ -145,33 +194,74 @@ class DataSettings(LayerSettings):
         "replaced by the stack name, the AWS account id and `aws:region`. Bucket names are "
         "global across all AWS accounts, hence account and region in the default.",
     )
-    archive_customer_managed_key: bool = Field(
-        False,
+    archive_customer_managed_key: bool | None = Field(
+        None,
         description="Encrypt archived objects with SSE-KMS under a customer-managed key created "
-        "by this layer (rotation on, $1 a month; exported as `archive_kms_key_arn`) instead of "
-        "SSE-S3. Either way with an S3 Bucket Key.",
+        "by this layer (rotation on, $1 a month, $2 after its first yearly rotation; exported as "
+        "`archive_kms_key_arn`) instead of SSE-S3, either way with an S3 Bucket Key. Unset: on for "
+        "stacks that are not disposable (see `disposable`), off for disposable ones.",
     )
     archive_force_destroy: bool | None = Field(
         None,
-        description="Let `pulumi destroy` delete the bucket with every object version in it. "
+        description="Let `pulumi destroy` delete the buckets with every object version in them. "
         "Unset: on for disposable stacks (see `disposable`), off for every other stack.",
     )
-    archive_infrequent_access_days: int = Field(
-        30,
-        ge=MIN_INFREQUENT_ACCESS_DAYS,
-        description="Days after creation when archived objects move to STANDARD_IA (S3 requires at least 30).",
-    )
-    archive_glacier_days: int = Field(
-        90,
+    archive_retention_days: int | None = Field(
+        None,
         ge=1,
-        description="Days after creation when archived objects move to GLACIER (Flexible "
-        "Retrieval); at least 30 days after `archiveInfrequentAccessDays`.",
+        description="Days after creation when archived records (`archive/`) expire; their last "
+        "version is then removed `archiveNoncurrentDays` later. Unset: kept forever.",
+    )
+    archive_transition_storage_class: TransitionClass | None = Field(
+        None,
+        description="Storage class archived objects larger than `archiveTransitionMinObjectKb` "
+        "move to after `archiveTransitionDays`. Unset: they stay in STANDARD. Each transition is a "
+        "billed request and the colder classes bill a minimum size or 40 KB of overhead per "
+        "object, so it pays only for large objects kept long: `nox -s estimate` prices it for "
+        "your records (docs/cost-and-capacity.md shows why the default is none).",
+    )
+    archive_transition_days: int = Field(
+        30,
+        ge=0,
+        description="Days after creation when `archiveTransitionStorageClass` applies (STANDARD_IA: "
+        "at least 30); fewer than `archiveRetentionDays`.",
+    )
+    archive_transition_min_object_kb: int = Field(
+        S3_DEFAULT_TRANSITION_MIN_OBJECT_KB,
+        ge=0,
+        description="Only archived objects larger than this many KB transition (the rule's size "
+        "filter; S3's own default is 128 KB, the least STANDARD_IA and GLACIER_IR bill an object for).",
     )
     archive_noncurrent_days: int = Field(
         30,
         ge=1,
         description="Days after an object is overwritten or deleted when its previous (noncurrent) "
         "version is removed for good.",
+    )
+    quarantine_retention_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Days after creation when quarantined records (`quarantine/`: producers' raw "
+        "bytes, with the reason) are deleted, their previous versions a day later. Long enough to "
+        "look at a bad producer's records and replay them; the state items that name them live "
+        "`recordTtlDays` (compute).",
+    )
+    archive_access_logs: bool | None = Field(
+        None,
+        description="S3 server access logs of the archive bucket, delivered to a bucket of their own "
+        "(`accessLogBucketName`). Unset: on for stacks that are not disposable (see `disposable`), "
+        "off for disposable ones.",
+    )
+    access_log_bucket_name: str = Field(
+        DEFAULT_ACCESS_LOG_BUCKET_NAME,
+        description="Name of the access log bucket, with the placeholders of `archiveBucketName`.",
+    )
+    access_log_retention_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Days the access log bucket keeps each log object.",
     )
 
     @field_validator("stream_shard_count")
@@ -197,17 +287,25 @@ class DataSettings(LayerSettings):
             raise ValueError("lists a metric more than once")
         return metrics
 
-    @field_validator("table_read_capacity", "table_write_capacity", "index_read_capacity", "index_write_capacity")
+    @field_validator(*CAPACITY_DIMENSIONS, mode="before")
     @classmethod
-    def _capacity_within_the_table_quota(cls, value: int | None) -> int | None:
-        if value is not None and value > MAX_TABLE_CAPACITY:
-            raise ValueError(
-                f"is above DynamoDB's default quota of {MAX_TABLE_CAPACITY:,} capacity units per "
-                "table and index; raise the quota first, or use PAY_PER_REQUEST"
-            )
+    def _capacity_range(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError("must be a map such as {min: 5, max: 1000}")
+        unknown = sorted(set(value) - {"min", "max"})
+        if unknown:
+            raise ValueError(f"{', '.join(map(repr, unknown))}: only `min` and `max` are allowed")
+        for bound, units in value.items():
+            if not isinstance(units, int) or isinstance(units, bool) or not 1 <= units <= MAX_TABLE_CAPACITY:
+                raise ValueError(
+                    f"{bound} = {units!r}: must be a whole number of capacity units from 1 to "
+                    f"{MAX_TABLE_CAPACITY:,} (DynamoDB's default quota per table and index)"
+                )
         return value
 
-    @field_validator("archive_bucket_name")
+    @field_validator("archive_bucket_name", "access_log_bucket_name")
     @classmethod
     def _only_known_placeholders(cls, template: str) -> str:
         unknown = [name for name in _PLACEHOLDER.findall(template) if name not in BUCKET_NAME_PLACEHOLDERS]
@@ -232,28 +330,41 @@ class DataSettings(LayerSettings):
 
     @property
     def protects_data(self) -> bool:
-        """Whether the stream, table, bucket and KMS keys get Pulumi's `protect`."""
+        """Whether the stream, table, buckets and KMS keys get Pulumi's `protect`."""
         return not self.is_disposable_stack
+
+    def _unless_disposable(self, setting: bool | None) -> bool:
+        """`setting` when set, else on exactly for stacks that are not disposable."""
+        return (not self.is_disposable_stack) if setting is None else setting
 
     @property
     def deletion_protection(self) -> bool:
-        if self.table_deletion_protection is not None:
-            return self.table_deletion_protection
-        return not self.is_disposable_stack
+        return self._unless_disposable(self.table_deletion_protection)
 
     @property
     def force_destroy(self) -> bool:
-        if self.archive_force_destroy is not None:
-            return self.archive_force_destroy
-        return self.is_disposable_stack
+        return self.is_disposable_stack if self.archive_force_destroy is None else self.archive_force_destroy
 
     @property
-    def index_capacity(self) -> tuple[int | None, int | None]:
-        """(read, write) capacity of the GSI: its own if set, else the table's."""
-        return (
-            self.index_read_capacity or self.table_read_capacity,
-            self.index_write_capacity or self.table_write_capacity,
-        )
+    def stream_key(self) -> bool:
+        return self._unless_disposable(self.stream_customer_managed_key)
+
+    @property
+    def archive_key(self) -> bool:
+        return self._unless_disposable(self.archive_customer_managed_key)
+
+    @property
+    def access_logs(self) -> bool:
+        return self._unless_disposable(self.archive_access_logs)
+
+    @property
+    def target_utilization(self) -> int:
+        return self.table_target_utilization or DEFAULT_TARGET_UTILIZATION
+
+    def capacity(self, dimension: str) -> CapacityRange:
+        """The auto scaling range of `dimension` (one of CAPACITY_DIMENSIONS): configured bounds over defaults."""
+        configured: dict[str, int] = getattr(self, dimension) or {}
+        return CapacityRange(**(DEFAULT_CAPACITY[dimension] | configured))
 
     def check(self) -> list[Problem]:
         problems = []
@@ -265,27 +376,37 @@ class DataSettings(LayerSettings):
                     "so remove the key or set streamMode to PROVISIONED",
                 )
             )
-        capacities = ("table_read_capacity", "table_write_capacity", "index_read_capacity", "index_write_capacity")
         if self.table_billing_mode == "PAY_PER_REQUEST":
             problems += [
                 self.problem(name, "is only for PROVISIONED tables; remove it or set tableBillingMode to PROVISIONED")
-                for name in capacities
+                for name in (*CAPACITY_DIMENSIONS, "table_target_utilization")
                 if getattr(self, name) is not None
             ]
         else:
             problems += [
-                self.problem(name, "is required when tableBillingMode is PROVISIONED")
-                for name in capacities[:2]
-                if getattr(self, name) is None
+                self.problem(name, f"min ({bounds.min:,}) is above max ({bounds.max:,})")
+                for name in CAPACITY_DIMENSIONS
+                if (bounds := self.capacity(name)).min > bounds.max
             ]
-        earliest_glacier = self.archive_infrequent_access_days + MIN_DAYS_IN_INFREQUENT_ACCESS
-        if self.archive_glacier_days < earliest_glacier:
+        storage_class = self.archive_transition_storage_class
+        if storage_class is not None and self.archive_transition_days < MIN_TRANSITION_DAYS[storage_class]:
             problems.append(
                 self.problem(
-                    "archive_glacier_days",
-                    f"must be at least {earliest_glacier}: objects move to STANDARD_IA after "
-                    f"archiveInfrequentAccessDays ({self.archive_infrequent_access_days}) and must stay "
-                    f"there {MIN_DAYS_IN_INFREQUENT_ACCESS} days before S3 moves them to GLACIER",
+                    "archive_transition_days",
+                    f"must be at least {MIN_TRANSITION_DAYS[storage_class]} for {storage_class}: S3 refuses "
+                    "to move younger objects there",
+                )
+            )
+        if (
+            storage_class is not None
+            and self.archive_retention_days is not None
+            and self.archive_retention_days <= self.archive_transition_days
+        ):
+            problems.append(
+                self.problem(
+                    "archive_retention_days",
+                    f"must be more than archiveTransitionDays ({self.archive_transition_days}): S3 refuses a rule "
+                    "that expires objects before or when it moves them",
                 )
             )
         return problems

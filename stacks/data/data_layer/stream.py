@@ -39,7 +39,7 @@ class StreamSpec:
             shard_count=settings.shard_count,
             retention_hours=settings.stream_retention_hours,
             shard_level_metrics=tuple(settings.stream_shard_level_metrics),
-            customer_managed_key=settings.stream_customer_managed_key,
+            customer_managed_key=settings.stream_key,
             protect=settings.protects_data,
         )
 

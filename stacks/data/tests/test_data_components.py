@@ -10,6 +10,7 @@ import sys
 
 sys.path.insert(0, {folder!r})
 from data_layer.stream import IngestStream, StreamSpec
+from data_layer.settings import CapacityRange
 from data_layer.table import StateTable, TableSpec
 
 IngestStream(
@@ -29,10 +30,13 @@ StateTable(
     TableSpec(
         environment="prod",
         billing_mode="PROVISIONED",
-        read_capacity=5,
-        write_capacity=7,
-        index_read_capacity=2,
-        index_write_capacity=3,
+        capacity=dict(
+            table_read_capacity=CapacityRange(5, 50),
+            table_write_capacity=CapacityRange(7, 70),
+            index_read_capacity=CapacityRange(2, 20),
+            index_write_capacity=CapacityRange(3, 30),
+        ),
+        target_utilization=80,
         deletion_protection=False,
         protect=False,
     ),
@@ -59,6 +63,15 @@ def test_a_stream_and_a_table_are_what_their_specs_say(tmp_path):
     assert (index["readCapacity"], index["writeCapacity"]) == (2, 3)
     assert table.inputs["deletionProtectionEnabled"] is False
     assert not table.protect
+    targets = {t.inputs["scalableDimension"]: t.inputs for t in run.of_type("aws:appautoscaling/target:Target")}
+    assert {dimension: (t["minCapacity"], t["maxCapacity"]) for dimension, t in targets.items()} == {
+        "dynamodb:table:ReadCapacityUnits": (5, 50),
+        "dynamodb:table:WriteCapacityUnits": (7, 70),
+        "dynamodb:index:ReadCapacityUnits": (2, 20),
+        "dynamodb:index:WriteCapacityUnits": (3, 30),
+    }
+    policies = run.of_type("aws:appautoscaling/policy:Policy")
+    assert {p.inputs["targetTrackingScalingPolicyConfiguration"]["targetValue"] for p in policies} == {80}
 
 
 def test_children_are_named_after_their_component(tmp_path):
@@ -70,3 +83,6 @@ def test_children_are_named_after_their_component(tmp_path):
     assert run.one("aws:kinesis/stream:Stream").name == "clicks"
     assert run.one("aws:kms/key:Key").name == "clicks-key"
     assert run.one("aws:dynamodb/table:Table").name == "clicks-state"
+    assert {t.name for t in run.of_type("aws:appautoscaling/target:Target")} == {
+        f"clicks-state-{part}" for part in ("table-read", "table-write", "index-read", "index-write")
+    }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
 
 import pytest
 
-from streaming_shared.catalogue import COMPUTE, DATA, OBSERVABILITY
+from streaming_shared.catalogue import COMPUTE, DATA, OBSERVABILITY, repo_root
 from streaming_tooling.testing import ACCOUNT_ID, ProgramRun, run_layer
 
 STREAM = "aws:kinesis/stream:Stream"
@@ -22,8 +24,16 @@ OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 BUCKET_CONTROLS = (ENCRYPTION, VERSIONING, LIFECYCLE, PUBLIC_ACCESS_BLOCK, OWNERSHIP, POLICY)
 
+SCALABLE_TARGET = "aws:appautoscaling/target:Target"
+SCALING_POLICY = "aws:appautoscaling/policy:Policy"
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+
 CUSTOMER_KEYS = {"streamCustomerManagedKey": True, "archiveCustomerManagedKey": True}
-PROVISIONED_TABLE = {"tableBillingMode": "PROVISIONED", "tableReadCapacity": 10, "tableWriteCapacity": 20}
+PROVISIONED_TABLE = {
+    "tableBillingMode": "PROVISIONED",
+    "tableReadCapacity": {"min": 10},
+    "tableWriteCapacity": {"max": 20},
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +59,16 @@ def status_index(run: ProgramRun) -> dict:
     return index
 
 
-def lifecycle_rules(run: ProgramRun) -> dict[str, dict]:
-    return {rule["id"]: rule for rule in run.one(LIFECYCLE).inputs["rules"]}
+def lifecycle_rules(run: ProgramRun, bucket: str = "archive") -> dict[str, dict]:
+    return {rule["id"]: rule for rule in run.one(LIFECYCLE, bucket).inputs["rules"]}
 
 
-def policy_statements(run: ProgramRun) -> list[dict]:
-    return json.loads(run.one(POLICY).inputs["policy"])["Statement"]
+def policy_statements(run: ProgramRun, bucket: str = "archive") -> list[dict]:
+    return json.loads(run.one(POLICY, bucket).inputs["policy"])["Statement"]
 
 
 def default_encryption(run: ProgramRun) -> dict:
-    [rule] = run.one(ENCRYPTION).inputs["rules"]
+    [rule] = run.one(ENCRYPTION, "archive").inputs["rules"]
     return rule
 
 
@@ -79,10 +89,33 @@ def test_stream_is_encrypted_with_the_aws_managed_kinesis_key_by_default(run):
     assert stream(run).inputs["kmsKeyId"] == "alias/aws/kinesis"
 
 
-def test_no_customer_managed_key_and_no_key_export_by_default(run):
+def test_no_customer_managed_key_and_no_key_export_by_default_on_a_disposable_stack(run):
     assert run.of_type(KEY) == []
     assert "stream_kms_key_arn" not in run.exports
     assert "archive_kms_key_arn" not in run.exports
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_stacks_that_are_not_disposable_get_both_customer_managed_keys_by_default(stack):
+    run = run_layer("data", stack=stack)
+    keys = {key.name: key for key in run.of_type(KEY)}
+    assert sorted(keys) == ["archive-key", "stream-key"]
+    assert stream(run).inputs["kmsKeyId"] == keys["stream-key"].outputs["arn"]
+    assert (
+        default_encryption(run)["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+        == keys["archive-key"].outputs["arn"]
+    )
+    assert run.exports["stream_kms_key_arn"] == keys["stream-key"].outputs["arn"]
+    assert run.exports["archive_kms_key_arn"] == keys["archive-key"].outputs["arn"]
+
+
+def test_the_customer_managed_keys_stay_overridable_on_a_stack_that_is_not_disposable():
+    run = run_layer(
+        "data", stack="prod", config={"streamCustomerManagedKey": False, "archiveCustomerManagedKey": False}
+    )
+    assert run.of_type(KEY) == []
+    assert stream(run).inputs["kmsKeyId"] == "alias/aws/kinesis"
+    assert default_encryption(run)["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
 
 
 def test_stream_customer_managed_key_rotates_and_encrypts_the_stream():
@@ -177,20 +210,69 @@ def test_table_is_on_demand_without_capacities_by_default(run):
     assert "readCapacity" not in status_index(run) and "writeCapacity" not in status_index(run)
 
 
-def test_provisioned_table_gets_its_capacities():
-    run = run_layer("data", config=PROVISIONED_TABLE)
-    inputs = table(run).inputs
-    assert (inputs["billingMode"], inputs["readCapacity"], inputs["writeCapacity"]) == ("PROVISIONED", 10, 20)
+@pytest.fixture(scope="module")
+def provisioned() -> ProgramRun:
+    return run_layer("data", region="eu-west-1", config=PROVISIONED_TABLE)
 
 
-def test_provisioned_index_capacity_defaults_to_the_table_capacity():
-    index = status_index(run_layer("data", config=PROVISIONED_TABLE))
-    assert (index["readCapacity"], index["writeCapacity"]) == (10, 20)
+def scaling(run: ProgramRun) -> dict[str, tuple[dict, dict]]:
+    """Each scalable dimension's target and policy inputs."""
+    targets = {t.inputs["scalableDimension"]: t.inputs for t in run.of_type(SCALABLE_TARGET)}
+    policies = {p.inputs["scalableDimension"]: p.inputs for p in run.of_type(SCALING_POLICY)}
+    assert set(targets) == set(policies)
+    return {dimension: (targets[dimension], policies[dimension]) for dimension in targets}
 
 
-def test_provisioned_index_capacity_is_configurable():
-    run = run_layer("data", config={**PROVISIONED_TABLE, "indexReadCapacity": 3, "indexWriteCapacity": 4})
-    assert (status_index(run)["readCapacity"], status_index(run)["writeCapacity"]) == (3, 4)
+def test_an_on_demand_table_has_no_auto_scaling_and_ignores_nothing(run):
+    assert run.of_type(SCALABLE_TARGET) == run.of_type(SCALING_POLICY) == []
+    assert table(run).ignore_changes == ()
+
+
+def test_a_provisioned_table_starts_at_each_ranges_minimum(provisioned):
+    inputs = table(provisioned).inputs
+    assert (inputs["billingMode"], inputs["readCapacity"], inputs["writeCapacity"]) == ("PROVISIONED", 10, 5)
+    assert (status_index(provisioned)["readCapacity"], status_index(provisioned)["writeCapacity"]) == (1, 1)
+
+
+def test_auto_scaling_covers_reads_and_writes_of_the_table_and_the_index_within_the_ranges(provisioned):
+    name = table(provisioned).outputs["name"]
+    assert {
+        dimension: (target["resourceId"], target["minCapacity"], target["maxCapacity"])
+        for dimension, (target, _) in scaling(provisioned).items()
+    } == {
+        "dynamodb:table:ReadCapacityUnits": (f"table/{name}", 10, 2000),
+        "dynamodb:table:WriteCapacityUnits": (f"table/{name}", 5, 20),
+        "dynamodb:index:ReadCapacityUnits": (f"table/{name}/index/StatusIndex", 1, 100),
+        "dynamodb:index:WriteCapacityUnits": (f"table/{name}/index/StatusIndex", 1, 4000),
+    }
+    assert {target["serviceNamespace"] for target, _ in scaling(provisioned).values()} == {"dynamodb"}
+
+
+def test_auto_scaling_tracks_the_matching_utilization_metric_at_the_target(provisioned):
+    for dimension, (target, policy) in scaling(provisioned).items():
+        assert policy["policyType"] == "TargetTrackingScaling"
+        assert (policy["resourceId"], policy["serviceNamespace"]) == (target["resourceId"], "dynamodb")
+        configuration = policy["targetTrackingScalingPolicyConfiguration"]
+        unit = "Read" if "Read" in dimension else "Write"
+        assert configuration["predefinedMetricSpecification"] == {
+            "predefinedMetricType": f"DynamoDB{unit}CapacityUtilization"
+        }
+        assert configuration["targetValue"] == 70
+
+
+def test_the_target_utilization_is_configurable():
+    run = run_layer("data", config={**PROVISIONED_TABLE, "tableTargetUtilization": 85})
+    assert {p["targetTrackingScalingPolicyConfiguration"]["targetValue"] for _, p in scaling(run).values()} == {85}
+
+
+def test_a_provisioned_table_leaves_the_capacity_auto_scaling_moves_to_it(provisioned):
+    assert set(table(provisioned).ignore_changes) == {
+        "readCapacity",
+        "writeCapacity",
+        "globalSecondaryIndexes[*].readCapacity",
+        "globalSecondaryIndexes[*].writeCapacity",
+    }
+    assert all(provisioned.depends_on(t, table(provisioned)) for t in provisioned.of_type(SCALABLE_TARGET))
 
 
 @pytest.mark.parametrize(
@@ -221,7 +303,7 @@ def test_deletion_protection_setting_overrides_the_stack_rule(stack, setting):
 
 
 def test_bucket_name_defaults_to_environment_account_and_region(run):
-    assert run.one(BUCKET).inputs["bucket"] == f"streaming-dev-archive-{ACCOUNT_ID}-eu-west-1"
+    assert run.one(BUCKET, "archive").inputs["bucket"] == f"streaming-dev-archive-{ACCOUNT_ID}-eu-west-1"
 
 
 def test_bucket_name_account_comes_from_the_caller_identity(run):
@@ -229,14 +311,14 @@ def test_bucket_name_account_comes_from_the_caller_identity(run):
 
 
 def test_bucket_name_template_is_configurable():
-    run = run_layer("data", stack="prod", config={"archiveBucketName": "acme-{environment}-pipeline-archive"})
-    assert run.one(BUCKET).inputs["bucket"] == "acme-prod-pipeline-archive"
+    run = run_layer("data", stack="test", config={"archiveBucketName": "acme-{environment}-pipeline-archive"})
+    assert run.one(BUCKET, "archive").inputs["bucket"] == "acme-test-pipeline-archive"
     assert run.invokes == []
 
 
 @pytest.mark.parametrize("control", BUCKET_CONTROLS)
 def test_every_bucket_control_targets_the_archive_bucket(run, control):
-    assert run.one(control).inputs["bucket"] == run.one(BUCKET).id
+    assert run.one(control, "archive").inputs["bucket"] == run.one(BUCKET, "archive").id
 
 
 def test_bucket_has_no_inline_configuration(run):
@@ -251,7 +333,7 @@ def test_bucket_has_no_inline_configuration(run):
         "versioning",
         "website",
     }
-    assert inline.isdisjoint(run.one(BUCKET).inputs)
+    assert inline.isdisjoint(run.one(BUCKET, "archive").inputs)
 
 
 def test_default_encryption_is_sse_s3_with_a_bucket_key(run):
@@ -279,23 +361,66 @@ def test_stream_and_archive_keys_are_separate(keyed):
 
 
 def test_versioning_is_enabled(run):
-    assert run.one(VERSIONING).inputs["versioningConfiguration"]["status"] == "Enabled"
+    assert run.one(VERSIONING, "archive").inputs["versioningConfiguration"]["status"] == "Enabled"
 
 
-def test_lifecycle_moves_objects_to_infrequent_access_at_30_and_glacier_at_90_days(run):
-    transitions = lifecycle_rules(run)["tier-down-archived-records"]["transitions"]
-    assert [(t["storageClass"], t["days"]) for t in transitions] == [("STANDARD_IA", 30), ("GLACIER", 90)]
+def test_lifecycle_moves_nothing_and_expires_no_archived_record_by_default(run):
+    assert not any("transitions" in rule for rule in lifecycle_rules(run).values())
+    assert "expire-archived-records" not in lifecycle_rules(run)
 
 
-def test_lifecycle_transition_days_are_configurable():
-    run = run_layer("data", config={"archiveInfrequentAccessDays": 60, "archiveGlacierDays": 365})
-    transitions = lifecycle_rules(run)["tier-down-archived-records"]["transitions"]
-    assert [(t["storageClass"], t["days"]) for t in transitions] == [("STANDARD_IA", 60), ("GLACIER", 365)]
+def test_archive_retention_expires_archived_records_only():
+    run = run_layer("data", config={"archiveRetentionDays": 400})
+    rule = lifecycle_rules(run)["expire-archived-records"]
+    assert (rule["filter"], rule["expiration"]) == ({"prefix": "archive/"}, {"days": 400})
 
 
-def test_lifecycle_expires_noncurrent_versions(run):
+def test_a_transition_names_its_class_age_and_the_smallest_object_it_moves():
+    run = run_layer(
+        "data",
+        config={
+            "archiveTransitionStorageClass": "DEEP_ARCHIVE",
+            "archiveTransitionDays": 90,
+            "archiveTransitionMinObjectKb": 256,
+            "archiveRetentionDays": 3650,
+        },
+    )
+    rule = lifecycle_rules(run)["transition-archived-records"]
+    assert rule["filter"] == {"and": {"prefix": "archive/", "objectSizeGreaterThan": 256 * 1024}}
+    assert rule["transitions"] == [{"days": 90, "storageClass": "DEEP_ARCHIVE"}]
+
+
+def test_quarantined_records_expire_after_30_days_and_their_last_version_a_day_later(run):
+    rule = lifecycle_rules(run)["expire-quarantined-records"]
+    assert rule["filter"] == {"prefix": "quarantine/"}
+    assert rule["expiration"] == {"days": 30}
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 1}
+
+
+def test_quarantine_retention_is_configurable():
+    run = run_layer("data", config={"quarantineRetentionDays": 7})
+    assert lifecycle_rules(run)["expire-quarantined-records"]["expiration"] == {"days": 7}
+
+
+def test_the_lifecycle_prefixes_are_the_data_planes_layout(run):
+    functions = str(repo_root() / "stacks" / "compute" / "functions")
+    if functions not in sys.path:
+        sys.path.insert(0, functions)
+    claimcheck = importlib.import_module("pipeline_core.claimcheck")
+    storage = importlib.import_module("pipeline_core.storage")
+    prefixes = {rule["filter"].get("prefix") for rule in lifecycle_rules(run).values()} - {""}
+    assert prefixes == {f"{claimcheck.STAGING_PREFIX}/", f"{storage.QUARANTINE_PREFIX}/"}
+    with_retention = run_layer("data", config={"archiveRetentionDays": 400})
+    assert (
+        lifecycle_rules(with_retention)["expire-archived-records"]["filter"]["prefix"] == f"{storage.ARCHIVE_PREFIX}/"
+    )
+
+
+def test_lifecycle_expires_noncurrent_versions_and_the_delete_markers_left(run):
     rule = lifecycle_rules(run)["expire-noncurrent-versions"]
+    assert rule["filter"] == {"prefix": ""}
     assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+    assert rule["expiration"] == {"expiredObjectDeleteMarker": True}
 
 
 def test_lifecycle_aborts_incomplete_multipart_uploads(run):
@@ -310,32 +435,34 @@ def test_lifecycle_expires_staged_records_and_their_versions_after_a_day(run):
     assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 1}
 
 
-def test_every_lifecycle_rule_is_enabled_with_an_explicit_prefix_filter(run):
+def test_every_lifecycle_rule_is_enabled_with_an_explicit_filter(run):
     rules = lifecycle_rules(run)
-    assert len(rules) == 4
-    assert all(rule["status"] == "Enabled" and "prefix" in rule["filter"] for rule in rules.values())
-    assert {name: rule["filter"]["prefix"] for name, rule in rules.items() if rule["filter"]["prefix"]} == {
-        "expire-staged-records": "staging/"
-    }
+    assert sorted(rules) == [
+        "abort-incomplete-multipart-uploads",
+        "expire-noncurrent-versions",
+        "expire-quarantined-records",
+        "expire-staged-records",
+    ]
+    assert all(rule["status"] == "Enabled" and rule["filter"] for rule in rules.values())
     assert all("prefix" not in rule for rule in rules.values())
 
 
 def test_lifecycle_is_applied_after_versioning(run):
-    assert run.depends_on(run.one(LIFECYCLE), run.one(VERSIONING))
+    assert run.depends_on(run.one(LIFECYCLE, "archive"), run.one(VERSIONING, "archive"))
 
 
 def test_public_access_block_sets_all_four_flags(run):
-    block = run.one(PUBLIC_ACCESS_BLOCK).inputs
+    block = run.one(PUBLIC_ACCESS_BLOCK, "archive").inputs
     flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     assert [block.get(flag) for flag in flags] == [True, True, True, True]
 
 
 def test_ownership_controls_enforce_bucket_owner(run):
-    assert run.one(OWNERSHIP).inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    assert run.one(OWNERSHIP, "archive").inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
 
 
 def test_bucket_policy_denies_every_request_without_tls(run):
-    bucket_arn = run.one(BUCKET).outputs["arn"]
+    bucket_arn = run.one(BUCKET, "archive").outputs["arn"]
     [statement] = policy_statements(run)
     assert statement["Effect"] == "Deny"
     assert statement["Principal"] == "*"
@@ -345,18 +472,84 @@ def test_bucket_policy_denies_every_request_without_tls(run):
 
 
 def test_bucket_policy_is_put_after_the_public_access_block(run):
-    assert run.depends_on(run.one(POLICY), run.one(PUBLIC_ACCESS_BLOCK))
+    assert run.depends_on(run.one(POLICY, "archive"), run.one(PUBLIC_ACCESS_BLOCK, "archive"))
+
+
+# -- S3 access logs of the archive bucket -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def logged() -> ProgramRun:
+    return run_layer("data", stack="prod", region="eu-west-1")
+
+
+def test_a_disposable_stack_has_no_access_logs(run):
+    assert run.of_type(BUCKET_LOGGING) == []
+    assert [bucket.name for bucket in run.of_type(BUCKET)] == ["archive"]
+
+
+def test_a_stack_that_is_not_disposable_logs_the_archive_buckets_requests_to_a_bucket_of_its_own(logged):
+    logging = logged.one(BUCKET_LOGGING).inputs
+    assert logging["bucket"] == logged.one(BUCKET, "archive").id
+    assert logging["targetBucket"] == logged.one(BUCKET, "archive-logs").id
+    assert logging["targetObjectKeyFormat"] == {"partitionedPrefix": {"partitionDateSource": "EventTime"}}
+    assert logged.one(BUCKET, "archive-logs").inputs["bucket"] == f"streaming-prod-logs-{ACCOUNT_ID}-eu-west-1"
+
+
+def test_access_logs_can_be_switched_either_way():
+    assert run_layer("data", stack="prod", config={"archiveAccessLogs": False}).of_type(BUCKET_LOGGING) == []
+    assert len(run_layer("data", config={"archiveAccessLogs": True}).of_type(BUCKET_LOGGING)) == 1
+
+
+def test_only_s3_log_delivery_for_this_archive_bucket_and_account_may_write_the_logs(logged):
+    log_arn = logged.one(BUCKET, "archive-logs").outputs["arn"]
+    statements = {s["Sid"]: s for s in policy_statements(logged, "archive-logs")}
+    assert statements["DenyInsecureTransport"]["Resource"] == [log_arn, f"{log_arn}/*"]
+    delivery = statements["AllowServerAccessLogDelivery"]
+    assert (delivery["Principal"], delivery["Action"], delivery["Resource"]) == (
+        {"Service": "logging.s3.amazonaws.com"},
+        "s3:PutObject",
+        f"{log_arn}/*",
+    )
+    assert delivery["Condition"] == {
+        "ArnLike": {"aws:SourceArn": logged.one(BUCKET, "archive").outputs["arn"]},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+    }
+
+
+@pytest.mark.parametrize("control", BUCKET_CONTROLS)
+def test_the_log_bucket_has_every_control_of_the_archive_bucket(logged, control):
+    assert logged.one(control, "archive-logs").inputs["bucket"] == logged.one(BUCKET, "archive-logs").id
+
+
+def test_the_log_bucket_uses_sse_s3_and_expires_logs_after_90_days(logged):
+    [rule] = logged.one(ENCRYPTION, "archive-logs").inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    expiry = lifecycle_rules(logged, "archive-logs")["expire-access-logs"]
+    assert (expiry["expiration"], expiry["noncurrentVersionExpiration"]) == ({"days": 90}, {"noncurrentDays": 1})
+    assert run_layer("data", stack="prod", config={"accessLogRetentionDays": 30}).one(LIFECYCLE, "archive-logs").inputs[
+        "rules"
+    ][0]["expiration"] == {"days": 30}
+
+
+def test_logging_is_switched_on_after_the_log_buckets_policy(logged):
+    assert logged.depends_on(logged.one(BUCKET_LOGGING), logged.one(POLICY, "archive-logs"))
+
+
+def test_the_log_bucket_is_protected_like_the_archive(logged):
+    assert logged.one(BUCKET, "archive-logs").protect
+    assert logged.one(BUCKET, "archive-logs").inputs["forceDestroy"] is False
 
 
 @pytest.mark.parametrize(("stack", "destroyable"), [("local", True), ("dev", True), ("dev-bob", True), ("prod", False)])
 def test_force_destroy_defaults_by_stack_name(stack, destroyable):
-    assert run_layer("data", stack=stack).one(BUCKET).inputs["forceDestroy"] is destroyable
+    assert run_layer("data", stack=stack).one(BUCKET, "archive").inputs["forceDestroy"] is destroyable
 
 
 @pytest.mark.parametrize(("stack", "setting"), [("dev", False), ("prod", True)])
 def test_force_destroy_setting_overrides_the_stack_rule(stack, setting):
     run = run_layer("data", stack=stack, config={"archiveForceDestroy": setting})
-    assert run.one(BUCKET).inputs["forceDestroy"] is setting
+    assert run.one(BUCKET, "archive").inputs["forceDestroy"] is setting
 
 
 # -- The layer as a whole -------------------------------------------------------------------------
@@ -370,8 +563,8 @@ def test_every_contract_export_exists_and_resolves(run):
     assert run.exports["stream_arn"] == stream(run).outputs["arn"]
     assert run.exports["table_name"] == table(run).outputs["name"]
     assert run.exports["table_arn"] == table(run).outputs["arn"]
-    assert run.exports["archive_bucket_name"] == run.one(BUCKET).outputs["bucket"]
-    assert run.exports["archive_bucket_arn"] == run.one(BUCKET).outputs["arn"]
+    assert run.exports["archive_bucket_name"] == run.one(BUCKET, "archive").outputs["bucket"]
+    assert run.exports["archive_bucket_arn"] == run.one(BUCKET, "archive").outputs["arn"]
 
 
 def test_arns_are_in_the_configured_region(run):

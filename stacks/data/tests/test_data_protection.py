@@ -18,6 +18,9 @@ DATA_HOLDERS = {
 }
 
 
+LOG_BUCKET = ("aws:s3/bucket:Bucket", "archive-logs")
+
+
 def protected(run: ProgramRun) -> set[tuple[str, str]]:
     return {(resource.type, resource.name) for resource in run.cloud_resources if resource.protect}
 
@@ -40,7 +43,7 @@ def test_the_data_holders_are_protected_exactly_on_stacks_that_are_not_disposabl
     run = run_layer("data", stack=stack, config={**WITH_KEYS, **config})
     assert {(r.type, r.name) for r in run.cloud_resources} >= DATA_HOLDERS
     assert protected(run) == (
-        DATA_HOLDERS | {("aws:kms/alias:Alias", "stream-key"), ("aws:kms/alias:Alias", "archive-key")}
+        DATA_HOLDERS | {LOG_BUCKET, ("aws:kms/alias:Alias", "stream-key"), ("aws:kms/alias:Alias", "archive-key")}
         if protects
         else set()
     )
@@ -49,12 +52,15 @@ def test_the_data_holders_are_protected_exactly_on_stacks_that_are_not_disposabl
 def test_marking_a_stack_disposable_also_relaxes_deletion_protection_and_force_destroy():
     run = run_layer("data", stack="prod", config={"disposable": True})
     assert run.one("aws:dynamodb/table:Table").inputs["deletionProtectionEnabled"] is False
-    assert run.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
+    assert {bucket.inputs["forceDestroy"] for bucket in run.of_type("aws:s3/bucket:Bucket")} == {True}
 
 
 def test_the_bucket_settings_around_it_stay_unprotected_so_they_can_change():
     run = run_layer("data", stack="prod")
-    assert not run.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").protect
+    assert not any(
+        lifecycle.protect
+        for lifecycle in run.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    )
     assert not any(resource.retain_on_delete for resource in run.cloud_resources)
 
 

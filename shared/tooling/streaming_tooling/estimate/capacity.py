@@ -1,11 +1,16 @@
 """How many records a second one shard's consumer sustains, and which limit binds.
 
 One batch goes through the event source mapping (`esm_invoke`), then `ingest`: its own CPU, its
-DynamoDB requests, and per chunk one synchronous Express run (`start_sync_execution`) of four Lambda
-hops (`lambda_hop` each), each stage's CPU, and archive's S3 PUTs. A shard runs
-`parallelizationFactor` such batches at once, so it sustains P x batch / (time per batch), at most
-what the shard can be read at (2 MB/s). CPU is the bench's CPU per record, divided by the share of
-a vCPU the function's memory buys (1,769 MB is one vCPU; Python uses one).
+DynamoDB reads, and per chunk one synchronous Express run (`start_sync_execution`) of four Lambda
+hops (`lambda_hop` each), each stage's CPU, archive's S3 PUT and DynamoDB writes. A record too large
+to pass the state machine inline travels by reference (claim check): ingest stores it, transform and
+enrich read and store it again, validate and archive read it. A shard runs `parallelizationFactor`
+such batches at once, but records of one partition key go to one of them (Lambda keeps each key in
+order), so a shard with fewer keys than the factor runs only as many: it sustains
+min(factor, keys per shard) x batch / (time per batch), at most what the shard can be read at
+(2 MB/s). A batch holds at most `batchSize` records and at most Lambda's 6 MB invocation payload.
+CPU is the bench's CPU per record, divided by the share of a vCPU the function's memory buys
+(1,769 MB is one vCPU; Python uses one).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 from streaming_shared.catalogue import repo_root
 
 from .errors import EstimateError
-from .measured import SERVICE_OF, MeasuredWork
+from .measured import CALLER, SERVICE_OF, MeasuredWork
 from .stack import StackFacts
 
 STAGES_IN_RUN = ("transform", "validate", "enrich", "archive")
@@ -38,12 +43,23 @@ traffic grows (Kinesis developer guide, "On-demand mode")."""
 BENCH_RECORD_KB = 0.2
 """The bench's producer events are about 210 bytes (bench_dataplane.producer_event). The handlers'
 CPU per record hardly moves with size (measured within 10% at 1 KB: their work is per item); the
-runtime's JSON between stages grows with it, so that part is scaled by record size."""
+runtime's JSON between stages grows with it, so that part is scaled by the size a record has in the
+state machine's payload (a staged record's is its reference: about 1 KB)."""
+INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024
+"""Lambda's limit on a synchronous invocation's payload: the mapping cuts a batch to fit it."""
+EVENT_BYTES_PER_RECORD = 600
+"""What the Kinesis event adds to each record's base64 data: its ids, ARNs and timestamps."""
+ENVELOPE_BYTES = 1024
+"""A chunk's own fields in the state machine input, besides its records."""
+CLAIM_CHECK_CALLER = {"PutObject": ("ingest", "transform", "enrich"), "GetObject": STAGES_IN_RUN}
+"""Who makes the S3 requests of a staged record (pipeline_core.claimcheck): ingest stores it,
+transform and enrich store it again, each stage reads it; archive deletes it (DeleteObjects)."""
 
 LATENCY_MS: dict[str, float] = {
     "esm_invoke": 20.0,
     "dynamodb": 10.0,
     "s3_put": 100.0,
+    "s3_get": 50.0,
     "start_sync_execution": 50.0,
     "lambda_hop": 25.0,
 }
@@ -54,6 +70,7 @@ LATENCY_SOURCES = {
     "(https://aws.amazon.com/dynamodb/features/), 10 ms for a 25-item BatchWriteItem",
     "s3_put": "per PUT; S3 performance guidelines give 100-200 ms for small objects "
     "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance-design-patterns.html)",
+    "s3_get": "per GET of a staged record, first byte to last; assumed from the same guidelines",
     "start_sync_execution": "per execution, beyond its states; assumed (no published figure), measure "
     "with X-Ray on a deployed stack",
     "lambda_hop": "per Task state invoking a Lambda function (warm), beyond the function's duration; "
@@ -93,10 +110,9 @@ KINESIS_SEQUENCE_DIGITS = 56
 """Kinesis sequence numbers are 56-digit strings; they travel in each record's identity."""
 
 
-def inline_bytes_per_record(record_kb: float, sequence_digits: int = KINESIS_SEQUENCE_DIGITS) -> int:
-    """What one record takes in the state machine's payload, by ingest's own sizing rule."""
+def _record(record_kb: float, sequence_digits: int) -> dict[str, Any]:
     sequence_number = "4" * sequence_digits
-    record: dict[str, Any] = {
+    return {
         "pipeline_id": f"shardId-000000000000:{sequence_number}",
         "shard_id": "shardId-000000000000",
         "sequence_number": sequence_number,
@@ -105,25 +121,60 @@ def inline_bytes_per_record(record_kb: float, sequence_digits: int = KINESIS_SEQ
         "size_bytes": int(record_kb * 1024),
         "event": {"data": "x" * max(0, int(record_kb * 1024) - 11)},
     }
-    return int(_chunking().record_cost(record))
+
+
+def inline_bytes_per_record(record_kb: float, sequence_digits: int = KINESIS_SEQUENCE_DIGITS) -> int:
+    """What one record takes in the state machine's payload, by ingest's own sizing rule."""
+    return int(_chunking().record_cost(_record(record_kb, sequence_digits)))
+
+
+def staged_bytes_per_record(sequence_digits: int = KINESIS_SEQUENCE_DIGITS) -> int:
+    """What a record that travels by reference takes inline: its identity and the staging object's key."""
+    reference = {name: value for name, value in _record(0, sequence_digits).items() if name != "event"}
+    reference["staged"] = {"key": f"staging/{reference['shard_id']}/{reference['sequence_number']}.json", "bytes": 0}
+    return int(_chunking().record_cost(reference))
+
+
+def is_staged(record_kb: float, max_payload_bytes: int, sequence_digits: int = KINESIS_SEQUENCE_DIGITS) -> bool:
+    """Whether ingest sends records of this size by claim check (they do not fit an execution alone)."""
+    return inline_bytes_per_record(record_kb, sequence_digits) + ENVELOPE_BYTES > max_payload_bytes
 
 
 def executions_per_batch(
     records: float, record_kb: float, max_payload_bytes: int, sequence_digits: int = KINESIS_SEQUENCE_DIGITS
 ) -> float:
-    """Chunks (Express executions) ingest splits a batch into; 1 KB of envelope per chunk."""
-    room = max_payload_bytes - 1024
-    return float(max(1, math.ceil(records * inline_bytes_per_record(record_kb, sequence_digits) / room)))
+    """Chunks (Express executions) ingest splits a batch into."""
+    room = max_payload_bytes - ENVELOPE_BYTES
+    per_record = (
+        staged_bytes_per_record(sequence_digits)
+        if is_staged(record_kb, max_payload_bytes, sequence_digits)
+        else inline_bytes_per_record(record_kb, sequence_digits)
+    )
+    return float(max(1, math.ceil(records * per_record / room)))
+
+
+def records_per_invocation(record_kb: float) -> int:
+    """The most records of this size a batch can hold under Lambda's 6 MB invocation payload (base64 data)."""
+    event_bytes = math.ceil(record_kb * 1024 / 3) * 4 + EVENT_BYTES_PER_RECORD
+    return max(1, INVOCATION_PAYLOAD_BYTES // event_bytes)
+
+
+def batch_limit(facts: StackFacts, record_kb: float) -> int:
+    return min(facts.batch_size, records_per_invocation(record_kb))
 
 
 @dataclass(frozen=True)
 class BatchTiming:
     records: float
     executions: float
+    staged: bool
+    """Whether the batch's records travel by claim check."""
     calls: Mapping[str, float]
+    """API calls of the batch, the claim check's S3 requests included."""
     stage_seconds: Mapping[str, float]
-    """Each stage's duration in one execution."""
+    """Each stage's duration in one execution: what Lambda bills (the hops around it are Step Functions')."""
     execution_seconds: float
+    """One execution, from its first hop to archive's answer: what Express bills."""
     ingest_seconds: float
     cycle_seconds: float
     """From the mapping taking the batch to ingest returning: what one slot of the shard spends on it."""
@@ -140,30 +191,48 @@ def batch_timing(
 ) -> BatchTiming:
     """Time for one batch of `records` (`sequence_digits`: moto's sequence numbers are shorter)."""
     shares = {stage: cpu_share(f.memory_mb) for stage, f in facts.functions.items()}
+    staged = is_staged(record_kb, facts.max_payload_bytes, sequence_digits)
     executions = executions_per_batch(records, record_kb, facts.max_payload_bytes, sequence_digits)
     calls = measured.calls_per_batch(records, executions)
+    claim_calls = {api: n * records for api, n in measured.claim_check.s3_requests_by_api.items()} if staged else {}
     seconds = {name: ms / 1000 for name, ms in latencies.items()}
     per_execution = records / executions
-    json_us = measured.json_between_stages_us_per_record * max(1.0, record_kb / BENCH_RECORD_KB)
+    inline_kb = staged_bytes_per_record(sequence_digits) / 1024 if staged else record_kb
+    json_us = measured.json_between_stages_us_per_record * max(1.0, inline_kb / BENCH_RECORD_KB)
     cpu = measured.cpu_us_per_record_by_handler
-    s3_per_execution = sum(n for api, n in calls.items() if SERVICE_OF.get(api) == "s3") / executions
+
+    def call_seconds(api: str) -> float:
+        if SERVICE_OF.get(api) == "dynamodb":
+            return seconds["dynamodb"]
+        return seconds["s3_put"] if api == "PutObject" else seconds["s3_get"]
+
+    def waits(stage: str) -> float:
+        """Seconds `stage` waits for its own calls in the whole batch."""
+        own = sum(n * call_seconds(api) for api, n in calls.items() if CALLER.get(api) == stage)
+        if staged:
+            own += records * seconds["s3_put"] * (stage in CLAIM_CHECK_CALLER["PutObject"])
+            own += records * seconds["s3_get"] * (stage in CLAIM_CHECK_CALLER["GetObject"])
+        return own
+
     stage_seconds = {
         stage: (cpu.get(stage, 0.0) + json_us / len(STAGES_IN_RUN)) * per_execution / 1e6 / shares[stage]
-        + seconds["lambda_hop"]
+        + waits(stage) / executions
         for stage in STAGES_IN_RUN
     }
-    stage_seconds["archive"] += s3_per_execution * seconds["s3_put"]
-    execution_seconds = sum(stage_seconds.values())
-    dynamodb_calls = sum(n for api, n in calls.items() if SERVICE_OF.get(api) == "dynamodb")
+    execution_seconds = sum(stage_seconds.values()) + len(STAGES_IN_RUN) * seconds["lambda_hop"]
     ingest_seconds = (
         cpu.get("ingest", 0.0) * records / 1e6 / shares["ingest"]
-        + dynamodb_calls * seconds["dynamodb"]
+        + waits("ingest")
         + executions * (seconds["start_sync_execution"] + execution_seconds)
     )
+    all_calls = dict(calls)
+    for api, n in claim_calls.items():
+        all_calls[api] = all_calls.get(api, 0.0) + n
     return BatchTiming(
         records=records,
         executions=executions,
-        calls=calls,
+        staged=staged,
+        calls=all_calls,
         stage_seconds=stage_seconds,
         execution_seconds=execution_seconds,
         ingest_seconds=ingest_seconds,
@@ -172,10 +241,10 @@ def batch_timing(
 
 
 def records_per_batch(facts: StackFacts, records_per_second_per_shard: float, full_batch: BatchTiming) -> float:
-    """A batch fills up to batchSize while the mapping waits (its window, at least its one-second poll)
+    """A batch fills up to its limit while the mapping waits (its window, at least its one-second poll)
     or while the shard's slots are busy with earlier batches."""
     wait = max(facts.batching_window_seconds, 1.0, full_batch.cycle_seconds / facts.parallelization_factor)
-    return float(min(facts.batch_size, max(1.0, records_per_second_per_shard * wait)))
+    return float(min(full_batch.records, max(1.0, records_per_second_per_shard * wait)))
 
 
 def shard_write_limit(record_kb: float) -> float:
@@ -188,9 +257,24 @@ def shards_for(facts: StackFacts, records_per_second: float, record_kb: float) -
     return facts.shard_count
 
 
+def loaded_shards(shards: int, partition_keys: int | None) -> int:
+    """The shards that get records: a partition key's records all go to one shard (None: many keys)."""
+    return shards if partition_keys is None else max(1, min(shards, partition_keys))
+
+
+def concurrent_batches(facts: StackFacts, shards: int, partition_keys: int | None) -> float:
+    """Batches a loaded shard runs at once: its factor, or as many as it has keys (None: many keys)."""
+    if partition_keys is None:
+        return float(facts.parallelization_factor)
+    return float(min(facts.parallelization_factor, partition_keys / loaded_shards(shards, partition_keys)))
+
+
 @dataclass(frozen=True)
 class Capacity:
     shards: int
+    loaded_shards: int
+    """The shards the partition keys reach."""
+    concurrent_batches: float
     per_shard_records_per_second: float
     stream_write_limit_records_per_second: float
     sustainable_records_per_second: float
@@ -199,11 +283,11 @@ class Capacity:
 
     @property
     def consumer_records_per_second(self) -> float:
-        return self.per_shard_records_per_second * self.shards
+        return self.per_shard_records_per_second * self.loaded_shards
 
 
-def consumer_per_shard(facts: StackFacts, timing: BatchTiming) -> float:
-    return facts.parallelization_factor * timing.records / timing.cycle_seconds
+def consumer_per_shard(concurrent: float, timing: BatchTiming) -> float:
+    return concurrent * timing.records / timing.cycle_seconds
 
 
 def capacity(
@@ -212,22 +296,28 @@ def capacity(
     latencies: Mapping[str, float],
     record_kb: float,
     records_per_second: float,
+    *,
+    partition_keys: int | None = None,
 ) -> Capacity:
-    full = batch_timing(facts, measured, latencies, facts.batch_size, record_kb)
+    full = batch_timing(facts, measured, latencies, batch_limit(facts, record_kb), record_kb)
     read_limit = SHARD_READ_KB / record_kb
-    consumer = consumer_per_shard(facts, full)
-    per_shard = min(consumer, read_limit)
     shards = shards_for(facts, records_per_second, record_kb)
-    write_limit = shards * shard_write_limit(record_kb)
-    if per_shard * shards >= write_limit:
+    loaded = loaded_shards(shards, partition_keys)
+    concurrent = concurrent_batches(facts, shards, partition_keys)
+    consumer = consumer_per_shard(concurrent, full)
+    per_shard = min(consumer, read_limit)
+    write_limit = loaded * shard_write_limit(record_kb)
+    if per_shard * loaded >= write_limit:
         bottleneck = "stream write limit"
     else:
         bottleneck = "consumer" if consumer <= read_limit else "stream read limit"
     return Capacity(
         shards=shards,
+        loaded_shards=loaded,
+        concurrent_batches=concurrent,
         per_shard_records_per_second=per_shard,
         stream_write_limit_records_per_second=write_limit,
-        sustainable_records_per_second=min(per_shard * shards, write_limit),
+        sustainable_records_per_second=min(per_shard * loaded, write_limit),
         bottleneck=bottleneck,
         full_batch=full,
     )

@@ -62,6 +62,8 @@ class Resource:
     """The `protect` resource option: Pulumi refuses to delete or replace the resource."""
     retain_on_delete: bool = False
     """The `retain_on_delete` resource option: a delete leaves the cloud resource in place."""
+    ignore_changes: tuple[str, ...] = ()
+    """The `ignore_changes` resource option: property paths an update keeps from the last state."""
 
     @property
     def id(self) -> Any:
@@ -193,6 +195,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                 "provider": (request.provider or "").rsplit("::", 1)[0] or None,
                 "protect": bool(getattr(request, "protect", False)),
                 "retain_on_delete": bool(getattr(request, "retainOnDelete", False)),
+                "ignore_changes": tuple(getattr(request, "ignoreChanges", ())),
             }
         )
 

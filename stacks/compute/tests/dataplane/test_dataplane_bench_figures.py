@@ -103,3 +103,29 @@ def test_every_timed_round_makes_the_counted_calls_and_the_sdk_clock_sees_each_o
         assert list(phases) == list(bench.PHASES.values())
         assert sum(phases.values()) == pytest.approx(cpu["sdk_per_request"][api], rel=1e-9), api
     assert json.loads(cpu["request_body"])["RequestItems"]
+
+
+def test_the_measured_file_has_what_the_cost_estimate_reads_of_sizes(measured, bench):
+    sizes = measured["stored_by_record_kb"]
+    assert sorted(float(kb) for kb in sizes) == list(bench.STORED_SIZES_KB)
+    small, large = (sizes[key] for key in sorted(sizes, key=float))
+    assert small["record_bytes"] < large["record_bytes"]
+    assert small["archived_bytes_per_record"] < large["archived_bytes_per_record"] < large["record_bytes"]
+    assert large["sync_answer_bytes_per_execution"] > large["sync_request_bytes_per_execution"]
+
+
+@pytest.mark.slow
+def test_the_measured_sizes_are_what_the_code_stores_and_sends(measured, bench):
+    """The bytes are measured on records with moto's sequence numbers made as long as Kinesis', so
+    they hardly move from run to run (the numbers themselves differ)."""
+    for kb, size in measured["stored_by_record_kb"].items():
+        again = bench.stored(float(kb), region=REGION)
+        for name, value in size.items():
+            assert again[name] == pytest.approx(value, rel=0.02), (kb, name)
+
+
+@pytest.mark.slow
+def test_the_claim_check_requests_are_what_the_code_makes(measured, bench):
+    again = bench.claim_check(region=REGION)
+    assert measured["claim_check"] == again
+    assert again["s3_requests_per_staged_record_by_api"] == {"DeleteObjects": 0.1, "GetObject": 4.0, "PutObject": 3.0}
