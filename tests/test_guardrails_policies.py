@@ -47,13 +47,6 @@ EXPECTED = {
 }
 CRAFTED_STACK = "prod"
 
-AWAITING_STACKS = {
-    "log-group-encrypted": {"compute": {"archive", "enrich", "ingest", "pipeline", "transform", "validate"}},
-}
-"""Violations of today's stacks on a stack that is not disposable, which the stacks' own change
-(log groups with a KMS key where the stack has customer-managed keys) removes. A test fails
-as soon as one of them no longer occurs, so the entry goes with the fix."""
-
 
 @pytest.fixture(scope="module")
 def crafted_run():
@@ -126,10 +119,10 @@ def prod_like_plan(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_real_stacks_that_are_not_disposable_pass_every_policy_but_the_awaited_fixes(prod_like_plan):
+def test_real_stacks_that_are_not_disposable_pass_every_policy(prod_like_plan):
     assert prod_like_plan.runs.keys() == set(LAYERS), prod_like_plan.problems
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for name, run in prod_like_plan.runs.items():
         for violation in evaluate(run):
             found[violation.policy][name].add(violation.resource)
-    assert {policy: dict(by_layer) for policy, by_layer in found.items()} == AWAITING_STACKS
+    assert {policy: dict(by_layer) for policy, by_layer in found.items()} == {}

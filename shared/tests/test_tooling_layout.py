@@ -72,8 +72,14 @@ def test_nox_tests_leaves_out_the_slow_set_which_tests_slow_runs_alone():
         for node in ast.walk(NOXFILE)
         if isinstance(node, ast.Call) and node.args and getattr(node.args[0], "value", None) == "pytest"
     ]
-    # `-m <selection>` comes before the arguments after --, so a `-m` given there wins.
-    assert [ast.unparse(arg) for arg in pytest_call.args] == ["'pytest'", "'-m'", "selection", "*session.posargs"]
+    # `-m <selection>` and the workers come before the arguments after --, so a `-m` or `-n` given there wins.
+    assert [ast.unparse(arg) for arg in pytest_call.args] == [
+        "'pytest'",
+        "'-m'",
+        "selection",
+        "*PARALLEL",
+        "*session.posargs",
+    ]
 
 
 def test_ci_runs_the_default_suite_first_then_the_slow_set():
