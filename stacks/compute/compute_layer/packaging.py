@@ -1,7 +1,8 @@
 """What Lambda runs: each stage's deployment package and the one dependency layer they share.
 
 A stage's package is its folder `functions/<stage>/` at the zip root plus `functions/pipeline_core/`
-as the package `pipeline_core/`. Third-party dependencies are installed by pip into a layer
+as the package `pipeline_core/` and the modules of `streaming_shared` the functions import
+(`SHARED_RUNTIME_FILES`) as the package `streaming_shared/`. Third-party dependencies are installed by pip into a layer
 (`python/` prefix, as Lambda expects) built for the functions' runtime and architecture, so
 `pulumi up` needs nothing but the virtualenv and a package index.
 
@@ -26,9 +27,15 @@ from pathlib import Path
 
 import pulumi
 
+import streaming_shared
+
 SHARED_PACKAGE = "pipeline_core"
 HANDLER = "handler.handler"
 REQUIREMENTS = "requirements.txt"
+SHARED_RUNTIME_FILES = ("__init__.py", "record_store.py")
+"""The modules of `streaming_shared` the functions import: `record_store`, the bucket's prefixes and the
+table's schema the data layer creates them with. They import nothing (a test holds it), so a function
+needs nothing else of the package, and the layers and the functions share one definition."""
 
 PLATFORMS = {
     # Lambda's Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34); manylinux2014 wheels
@@ -58,7 +65,8 @@ def _package_files(folder: Path) -> list[Path]:
 
 
 def function_code(functions_dir: Path, stage: str) -> pulumi.AssetArchive:
-    """The deployment package of `stage`: its folder at the root, plus the shared package."""
+    """The deployment package of `stage`: its folder at the root, plus `pipeline_core` and `streaming_shared`'s
+    runtime files."""
     stage_dir = functions_dir / stage
     shared_dir = functions_dir / SHARED_PACKAGE
     for required in (stage_dir / "handler.py", shared_dir / "__init__.py"):
@@ -69,10 +77,14 @@ def function_code(functions_dir: Path, stage: str) -> pulumi.AssetArchive:
     assets: dict[str, pulumi.Asset | pulumi.Archive] = {
         path.relative_to(stage_dir).as_posix(): pulumi.FileAsset(str(path)) for path in _package_files(stage_dir)
     }
-    if any(name == SHARED_PACKAGE or name.startswith(f"{SHARED_PACKAGE}/") for name in assets):
-        raise ValueError(f"{stage_dir} has its own {SHARED_PACKAGE}, which would clash with {shared_dir}")
+    for package in (SHARED_PACKAGE, streaming_shared.__name__):
+        if any(name == package or name.startswith(f"{package}/") for name in assets):
+            raise ValueError(f"{stage_dir} has its own {package}, which would clash with the one every function gets")
     for path in _package_files(shared_dir):
         assets[f"{SHARED_PACKAGE}/{path.relative_to(shared_dir).as_posix()}"] = pulumi.FileAsset(str(path))
+    runtime_dir = Path(streaming_shared.__file__).parent
+    for name in SHARED_RUNTIME_FILES:
+        assets[f"{streaming_shared.__name__}/{name}"] = pulumi.FileAsset(str(runtime_dir / name))
     return pulumi.AssetArchive(assets)
 
 

@@ -15,9 +15,10 @@ from pydantic import Field, field_validator
 from streaming_shared.catalogue import COMPUTE, STAGES
 from streaming_shared.config import DISPOSABLE_RULE, LogRetention, log_retention
 from streaming_shared.errors import Problem
+from streaming_shared.record_store import RECORD_TTL_DAYS
 from streaming_shared.roles import RoleSettings
 
-from .state_machine import STEPS
+from .state_machine_definition import STEPS
 
 Runtime = Literal["python3.12", "python3.13", "python3.14"]
 RUNTIMES: tuple[str, ...] = ("python3.12", "python3.13", "python3.14")
@@ -179,7 +180,7 @@ class ComputeSettings(RoleSettings):
         description="Days the dead-letter queue keeps failure records (SQS allows at most 14).",
     )
     record_ttl_days: int = Field(
-        7,
+        RECORD_TTL_DAYS,
         ge=1,
         le=3650,
         description="Days a record's state item lives in the table before DynamoDB's TTL removes it "

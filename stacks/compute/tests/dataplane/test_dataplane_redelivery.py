@@ -9,8 +9,8 @@ import time
 from collections import Counter
 from unittest import mock
 
-import dataplane_runner
 import pytest
+from dataplane_emulator.pipeline import Pipeline
 from dataplane_support import (
     REGION,
     Fault,
@@ -144,7 +144,7 @@ def test_a_delivery_starting_inside_an_archived_chunk_archives_none_of_its_recor
     next one starts at the second of them, as after a shorter delivery that acknowledged the first
     one alone, or a bisected batch: that record is final in the chunk's object already, so it is
     acknowledged without work instead of starting a chunk that archives it again."""
-    pipeline = dataplane_runner.Pipeline(region=REGION, max_payload_bytes=8_000)
+    pipeline = Pipeline(region=REGION, max_payload_bytes=8_000)
     pipeline.put(encoded(*(event(n) for n in range(20))))
     records = pipeline.read()
     assert failures(pipeline.invoke(pipeline.event(records[:14]))) == []
@@ -337,7 +337,7 @@ def test_no_order_of_deliveries_and_failures_turns_a_final_state_back(steps):
 
 
 def run_deliveries(steps):
-    pipeline = dataplane_runner.Pipeline(region=REGION, max_payload_bytes=8_000)
+    pipeline = Pipeline(region=REGION, max_payload_bytes=8_000)
     payloads = encoded(*(event(n) for n in range(20)))
     payloads[7] = b"not json"
     pipeline.put(payloads)
