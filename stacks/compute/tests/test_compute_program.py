@@ -197,7 +197,7 @@ def test_functions_run_in_the_private_subnets_with_the_lambda_security_group(def
         }
 
 
-def test_each_stage_gets_its_default_memory_and_the_seeds_timeouts_except_ingest_waits_for_the_run(default_run):
+def test_each_stage_gets_its_default_memory_and_timeout_and_ingest_waits_for_the_run(default_run):
     sizes = {f.name: (f.inputs["memorySize"], f.inputs["timeout"]) for f in default_run.of_type(FUNCTION)}
     assert sizes == {
         "ingest": (384, 360),

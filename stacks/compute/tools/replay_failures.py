@@ -297,8 +297,7 @@ class Replayer:
 
 
 def state_of(item: dict[str, Any]) -> str | None:
-    """The record's state: `State` (items written before it existed carry `Status` only)."""
-    value = item.get("State") or item.get(STATUS_ATTRIBUTE)
+    value = item.get("State")
     return value["S"] if value else None
 
 

@@ -51,12 +51,10 @@ Item = dict[str, dict[str, str]]
 _STATE_VALUES = {state: {"S": state} for state in (*FINAL_STATUSES, *ATTENTION_STATUSES)}
 """Attribute values built once: they are the same dicts in every item."""
 
-NOT_FINAL = (
-    "NOT (#state IN (:archived, :quarantined, :replayed)) AND NOT (#status IN (:archived, :quarantined, :replayed))"
-)
-"""The condition of a FAILED write. A missing attribute makes `IN` false, so a new item passes; `Status`
-is checked too for items written before `State` existed (they carried `Status` in every state)."""
-NOT_FINAL_NAMES = {"#state": STATE, "#status": STATUS_ATTRIBUTE}
+NOT_FINAL = "NOT (#state IN (:archived, :quarantined, :replayed))"
+"""The condition of a FAILED write. A missing attribute makes `IN` false, so a new item passes."""
+STATE_NAMES = {"#state": STATE}
+"""`State` is a DynamoDB reserved word: expressions name it through a placeholder."""
 NOT_FINAL_VALUES = {
     ":archived": {"S": "ARCHIVED"},
     ":quarantined": {"S": "QUARANTINED"},
@@ -88,12 +86,6 @@ def item(record: dict[str, Any], state: str, ttl_days: int, **attributes: str | 
             continue
         result[name] = {"N": str(attribute)} if isinstance(attribute, int) else {"S": attribute}
     return result
-
-
-def state_of(found: Item) -> str | None:
-    """The state an item read back holds (`Status` for items written before `State` existed)."""
-    value = found.get(STATE) or found.get(STATUS_ATTRIBUTE)
-    return value["S"] if value else None
 
 
 def unique(items: Sequence[Item]) -> list[Item]:
@@ -166,8 +158,8 @@ class StateTable:
             request: dict[str, Any] = {
                 self.name: {
                     "Keys": keys[start : start + MAX_KEYS_PER_READ],
-                    "ProjectionExpression": f"{HASH_KEY}, #state, #status, ObjectKey",
-                    "ExpressionAttributeNames": NOT_FINAL_NAMES,
+                    "ProjectionExpression": f"{HASH_KEY}, #state, ObjectKey",
+                    "ExpressionAttributeNames": STATE_NAMES,
                 }
             }
             for attempt in range(1, self.max_attempts + 1):
@@ -178,10 +170,9 @@ class StateTable:
                         raise
                 else:
                     for found_item in response.get("Responses", {}).get(self.name, ()):
-                        state = state_of(found_item)
-                        if state is not None:
+                        if STATE in found_item:
                             named = found_item.get("ObjectKey", {}).get("S")
-                            found[found_item[HASH_KEY]["S"]] = (state, named)
+                            found[found_item[HASH_KEY]["S"]] = (found_item[STATE]["S"], named)
                     request = response.get("UnprocessedKeys") or {}
                     if not request:
                         break
@@ -201,7 +192,7 @@ class StateTable:
                     TableName=self.name,
                     Item=failed,
                     ConditionExpression=NOT_FINAL,
-                    ExpressionAttributeNames=NOT_FINAL_NAMES,
+                    ExpressionAttributeNames=STATE_NAMES,
                     ExpressionAttributeValues=NOT_FINAL_VALUES,
                 )
                 written += 1
