@@ -131,3 +131,12 @@ def test_the_readme_is_a_front_door_that_lists_every_nox_session():
     listed = set(re.findall(r"^\| `nox -s ([\w-]+)", readme, re.MULTILINE))
     assert noxfile_sessions(ROOT) - listed == set()
     assert "plan" in listed and "deploy-all" in listed
+
+
+@pytest.mark.parametrize("readme", ["README.md", "stacks/compute/functions/README.md", "stacks/data/README.md"])
+def test_the_readmes_say_a_record_can_be_stored_twice_never_lost_and_the_key_to_de_duplicate_by(readme):
+    """What `test_a_bisected_redelivery_can_store_a_record_twice_never_lose_it...` (the data plane's
+    redelivery tests) reproduces: the promise of no loss says so, and names the archive line's key."""
+    text = " ".join((ROOT / readme).read_text().split())
+    assert "stored twice, never lost" in text
+    assert "de-duplicate" in text and "`pipeline.id`" in text
