@@ -17,12 +17,13 @@ import parliament
 import pytest
 
 from streaming_shared.naming import region_code
+from streaming_shared.roles import PERMISSIONS_BOUNDARY_NAME
 from streaming_tooling.deploy.plan import build_plan
 from streaming_tooling.guardrails import iam
 from streaming_tooling.testing import ACCOUNT_ID, repo_root
 
 IAM_DOCS = repo_root() / "docs" / "iam"
-BOUNDARY_NAME = "streaming-pipeline-permissions-boundary"
+BOUNDARY_NAME = PERMISSIONS_BOUNDARY_NAME
 PLAN_STACK = "dev"
 EXAMPLE = {
     "ACCOUNT_ID": ACCOUNT_ID,
