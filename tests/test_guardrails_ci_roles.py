@@ -243,7 +243,7 @@ def not_disposable_plan(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         if not all((repo_root() / layer.folder / stack_file).exists() for layer in LAYERS.values()):
             root = tmp_path_factory.mktemp("not-disposable")
-            ignored = shutil.ignore_patterns("tests", "node_modules")
+            ignored = shutil.ignore_patterns("tests", "node_modules", ".mypy_cache", "__pycache__")
             shutil.copytree(repo_root() / "stacks", root / "stacks", ignore=ignored)
             for dev_file in (root / "stacks").glob(f"*/Pulumi.{PLAN_STACK}.yaml"):
                 shutil.copy(dev_file, dev_file.with_name(stack_file))
@@ -279,8 +279,8 @@ def trust_services(role: Resource) -> set[str]:
 # -- what pulumi-aws calls for each kind of resource ------------------------------------------------
 
 ASSIGNED = "id-assigned-by-aws"
-"""An id AWS picks at creation and the plan cannot know (a scalable target's, a subscription's):
-the policies scope those resources by pattern, so any value stands for it."""
+"""An id AWS picks at creation and the plan cannot know (a scalable target's, a target tracking
+alarm's suffix): the policies scope those resources by pattern, so any value stands for it."""
 
 
 @dataclass(frozen=True)
@@ -789,7 +789,7 @@ class Planned:
         return {resource.type for resource in self.resources} - set(KINDS)
 
     def tags(self, resource: Resource) -> dict[str, str]:
-        if not aws_types.resource_class(resource.type) or "tags" not in _output_names(resource.type):
+        if "tags" not in _output_names(resource.type):
             return {}
         return {**self.default_tags.get(resource.provider or "", {}), **(resource.inputs.get("tags") or {})}
 
@@ -817,11 +817,13 @@ class Planned:
         if "+" in on:
             keys = on.split("+")
             want = [resource.outputs.get(key) for key in keys]
-            return [
+            same = [
                 other
                 for other in self.resources
                 if other is not resource and KINDS[other.type].arn and [other.outputs.get(k) for k in keys] == want
             ]
+            assert len(same) == 1, f"{resource.type} {resource.name}: {on}={want} names {len(same)} resources"
+            return list(same)
         found: list[Resource | str] = []
         values = iam.as_list(resource.outputs.get(on))
         for value in values:
