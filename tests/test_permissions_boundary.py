@@ -31,3 +31,13 @@ def test_no_role_carries_a_boundary_on_local():
     roles = [role for run in build_plan("local").runs.values() for role in run.of_type(ROLE)]
     assert roles
     assert [role.name for role in roles if "permissionsBoundary" in role.inputs] == []
+
+
+def test_every_role_ci_deploys_to_dev_carries_the_boundary_the_deploy_role_requires():
+    """dev is disposable, but CI's deploy role (docs/iam/deploy-role-policy.json) may create roles only
+    under the boundary, so the dev stack files turn it on."""
+    roles = [role for run in build_plan("dev").runs.values() for role in run.of_type(ROLE)]
+    assert roles
+    assert {role.inputs.get("permissionsBoundary") for role in roles} == {
+        f"arn:aws:iam::{ACCOUNT_ID}:policy/{PERMISSIONS_BOUNDARY_NAME}"
+    }
