@@ -2,9 +2,9 @@
 
 A stage's package is its folder `functions/<stage>/` at the zip root plus `functions/pipeline_core/`
 as the package `pipeline_core/` and the modules of `streaming_shared` the functions import
-(`SHARED_RUNTIME_FILES`) as the package `streaming_shared/`. Third-party dependencies are installed by pip into a layer
-(`python/` prefix, as Lambda expects) built for the functions' runtime and architecture, so
-`pulumi up` needs nothing but the virtualenv and a package index.
+(`SHARED_RUNTIME_FILES`) as the package `streaming_shared/`. Third-party dependencies are installed
+by pip into a layer (`python/` prefix, as Lambda expects) built for the functions' runtime and
+architecture, so `pulumi up` needs nothing but the virtualenv and a package index.
 
 The layer is reproducible: `functions/requirements.txt` is a lock (`nox -s lock` compiles it from
 `requirements.in`) pinning every package, transitive ones included, with the hashes of all their
@@ -34,8 +34,8 @@ HANDLER = "handler.handler"
 REQUIREMENTS = "requirements.txt"
 SHARED_RUNTIME_FILES = ("__init__.py", "record_store.py")
 """The modules of `streaming_shared` the functions import: `record_store`, the bucket's prefixes and the
-table's schema the data layer creates them with. They import nothing (a test holds it), so a function
-needs nothing else of the package, and the layers and the functions share one definition."""
+table's schema, by which the data layer creates the bucket's lifecycle and the table. They import
+nothing (a test holds it), so a function needs nothing else of the package."""
 
 PLATFORMS = {
     # Lambda's Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34); manylinux2014 wheels
