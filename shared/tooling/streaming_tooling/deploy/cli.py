@@ -35,7 +35,7 @@ from ..affected import render_text as render_affected
 from ..git import GitError
 from .arguments import UP_COMMANDS, parser
 from .automation import AutomationGateway, ensure_cli
-from .contract import DeployGuard
+from .contract import DeployGuard, planned_exports
 from .emulator import Emulator
 from .orchestrator import (
     DeployError,
@@ -145,7 +145,13 @@ def main(
         gateway = gateway_factory(args, root, say)
         if args.command in UP_COMMANDS:
             check_first_deploy(args.stack, targets or _layers_run_by(args), gateway, say)
-        guard = DeployGuard(gateway, args.stack, allow_break=getattr(args, "allow_contract_break", False), say=say)
+        guard = DeployGuard(
+            gateway,
+            args.stack,
+            allow_break=getattr(args, "allow_contract_break", False),
+            say=say,
+            plan=planned_exports(root),
+        )
         with _emulator_for(args.stack, args.emulator_endpoint, say):
             operation, results = _run(args, gateway, guard, targets, say)
     except (DeployError, GitError, RequirementFileError) as error:
