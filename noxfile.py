@@ -139,7 +139,7 @@ def deploy(session: nox.Session) -> None:
 
 @nox.session(name="deploy-changed")
 def deploy_changed(session: nox.Session) -> None:
-    """Deploy exactly the layers a change since `--base <git ref>` affects, in waves; args: --stack."""
+    """Deploy, in waves, each layer behind the version its stack runs; args: --stack, --layer, --base <git ref>."""
     deploy_command(session, "deploy-changed")
 
 

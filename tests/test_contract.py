@@ -6,8 +6,8 @@ program's exports come from the real offline plan; git operations are real.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,13 @@ from streaming_tooling.deploy.contract import DeployGuard, contract_check, group
 from streaming_tooling.deploy.orchestrator import DeployError, Operation, Outcome, run_layers
 from streaming_tooling.deploy.plan import PlanFailed, build_plan
 from streaming_tooling.deploy.tree_plan import CannotPlan, TreePlan, commit_tree, plan_tree
+from streaming_tooling.deploy.versions import StackVersion, Update, Version, stack_version
 from streaming_tooling.testing import repo_root
 from streaming_tooling.testing.git_repository import BASE_TAG, append, commit_all, edit
 
 STACK = "dev"
+CODE = "\nCHANGED = True\n"
+"""A line of code appended to a Python file: a change its program would run."""
 BY_STAGE = Shape.BY_STAGE.value
 
 
@@ -36,21 +39,60 @@ def planned() -> dict[str, dict[str, Any]]:
 
 
 class DeployedStacks:
-    """Stands in for the Automation API: the deployed stacks' outputs; an `up` of a layer
-    replaces its outputs with those given in `after_up`."""
+    """Stands in for the Automation API: the deployed stacks' outputs, what each stack's program read
+    from its upstream stacks at its last update (its state's StackReferences), and each stack's
+    update history. An `up` of a layer replaces its outputs with those in `after_up` (unless it is
+    `failing`), holds what it read then, and records the version in the history, as Pulumi does."""
 
-    def __init__(self, deployed: Mapping[str, Mapping[str, Any]], after_up: Mapping[str, Mapping[str, Any]] = {}):
-        self.deployed = {name: dict(outputs) for name, outputs in deployed.items()}
+    def __init__(
+        self,
+        deployed: Mapping[str, Mapping[str, Any]],
+        after_up: Mapping[str, Mapping[str, Any]] = {},
+        *,
+        history: Mapping[str, list[Update]] | None = None,
+        failing: tuple[str, ...] = (),
+    ):
+        self.stacks = {name: dict(outputs) for name, outputs in deployed.items()}
         self.after_up = after_up
+        self.held = {name: self.upstream_now(LAYERS[name]) for name in self.stacks}
+        self.history = {name: list(updates) for name, updates in (history or {}).items()}
+        self.failing = failing
         self.calls: list[tuple[str, str]] = []
 
-    def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
-        return self.deployed.get(layer.name)
+    def upstream_now(self, layer: Layer) -> dict[str, dict[str, Any]]:
+        return {LAYERS[name].project: dict(self.stacks.get(name, {})) for name in layer.upstream}
 
-    def run(self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None]) -> Outcome:
+    def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
+        return self.stacks.get(layer.name)
+
+    def reads(self, layer: Layer, stack: str) -> Mapping[str, Mapping[str, Any]]:
+        return self.held.get(layer.name, {})
+
+    def deployed(self, layer: Layer, stack: str) -> StackVersion | None:
+        return stack_version(self.history.get(layer.name, []))
+
+    def run(
+        self,
+        operation: Operation,
+        layer: Layer,
+        stack: str,
+        on_output: Callable[[str], None],
+        *,
+        version: Version | None = None,
+    ) -> Outcome:
         self.calls.append((operation.value, layer.name))
-        if operation is Operation.UP and layer.name in self.after_up:
-            self.deployed[layer.name] = dict(self.after_up[layer.name])
+        if operation is not Operation.UP:
+            return Outcome(changes={"update": 1})
+        updates = self.history.setdefault(layer.name, [])
+        started = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=sum(map(len, self.history.values())))
+        message = version.message() if version else ""
+        if layer.name in self.failing:
+            updates.append(Update("update", "failed", message, started))
+            raise RuntimeError(f"error: {layer.name} failed halfway")
+        if layer.name in self.after_up:
+            self.stacks[layer.name] = dict(self.after_up[layer.name])
+        self.held[layer.name] = self.upstream_now(layer)
+        updates.append(Update("update", "succeeded", message, started, started + timedelta(minutes=1)))
         return Outcome(changes={"update": 1})
 
 
@@ -296,7 +338,7 @@ def test_after_a_deploy_that_changed_a_read_export_the_summary_names_the_reader_
     checker = guard(deployed, planned)
     checker.check([COMPUTE])
     results = run_layers(Operation.UP, [COMPUTE], deployed, "dev", emit=lambda line: None)
-    text, readers = checker.after(results)
+    text, readers = checker.after(results, run={"compute"})
     assert readers == ["observability"]
     assert text.splitlines()[1] == (
         "  streaming-observability (stack 'dev') reads state_machine_arn from streaming-compute, which changed: "
@@ -311,7 +353,8 @@ def test_a_changed_export_no_deployed_reader_reads_asks_for_no_redeploy(planned)
     )
     checker = guard(deployed, planned)
     checker.check([COMPUTE])
-    assert checker.after(run_layers(Operation.UP, [COMPUTE], deployed, "dev", emit=lambda line: None)) == ("", [])
+    results = run_layers(Operation.UP, [COMPUTE], deployed, "dev", emit=lambda line: None)
+    assert checker.after(results, run={"compute"}) == ("", [])
 
 
 # -- the command line ------------------------------------------------------------------------------
@@ -365,14 +408,12 @@ def test_deploy_with_allow_contract_break_runs_the_up(planned):
     assert gateway.calls == [("preview", "compute"), ("up", "compute")]
 
 
-def test_deploy_summary_names_the_readers_and_writes_them_for_the_next_ci_job(planned, tmp_path):
+def test_deploy_summary_names_the_readers_that_hold_old_values(planned):
     changed = {**planned["compute"], "function_names": {**planned["compute"]["function_names"], "ingest": "new"}}
     gateway = DeployedStacks(planned, after_up={"compute": changed})
-    readers_file = tmp_path / "readers.json"
-    code, text = run_cli(["deploy", "compute", "--stack", "dev", "--readers-file", str(readers_file)], gateway)
+    code, text = run_cli(["deploy", "compute", "--stack", "dev"], gateway)
     assert code == 0
     assert "streaming-observability (stack 'dev') reads function_names from streaming-compute, which changed" in text
-    assert json.loads(readers_file.read_text()) == ["observability"]
 
 
 def test_preview_of_one_layer_previews_only_that_layer(planned):
@@ -383,7 +424,7 @@ def test_preview_of_one_layer_previews_only_that_layer(planned):
 
 
 def test_deploy_changed_deploys_exactly_the_affected_layers(repo, planned):
-    append(repo, "stacks/compute/compute_layer/iam.py", "\n")
+    append(repo, "stacks/compute/compute_layer/iam.py", CODE)
     commit_all(repo, "compute change")
     gateway = DeployedStacks({"network": planned["network"], "data": planned["data"]})
     code, text = run_cli(["deploy-changed", "--base", BASE_TAG, "--stack", "dev"], gateway, root=repo)
@@ -393,8 +434,8 @@ def test_deploy_changed_deploys_exactly_the_affected_layers(repo, planned):
 
 
 def test_deploy_changed_needs_no_outputs_of_an_upstream_it_deploys_first(repo, planned):
-    append(repo, "stacks/network/network_layer/settings.py", "\n")
-    append(repo, "stacks/compute/compute_layer/iam.py", "\n")
+    append(repo, "stacks/network/network_layer/settings.py", CODE)
+    append(repo, "stacks/compute/compute_layer/iam.py", CODE)
     gateway = DeployedStacks({"data": planned["data"]})
     code, text = run_cli(["deploy-changed", "--base", BASE_TAG, "--stack", "dev"], gateway, root=repo)
     assert code == 0, text
@@ -416,7 +457,7 @@ def test_deploy_changed_with_nothing_affected_deploys_nothing_and_needs_no_backe
 
 
 def test_deploy_changed_refuses_while_an_unchanged_upstream_is_not_deployed(repo):
-    append(repo, "stacks/compute/compute_layer/iam.py", "\n")
+    append(repo, "stacks/compute/compute_layer/iam.py", CODE)
     code, text = run_cli(["deploy-changed", "--base", BASE_TAG, "--stack", "dev"], DeployedStacks({}), root=repo)
     assert code == 1
     assert "stack 'dev' of streaming-network has no outputs yet" in text

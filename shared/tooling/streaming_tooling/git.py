@@ -52,6 +52,29 @@ def changed_files(root: Path, since: str) -> list[str]:
     return sorted({path for path in (*tracked, *untracked) if path})
 
 
+def is_clean(root: Path) -> bool:
+    """Whether the work tree is HEAD exactly: nothing modified, staged or untracked (ignored files aside)."""
+    return git(root, "status", "--porcelain", "--untracked-files=all").strip() == ""
+
+
+def has_commit(root: Path, commit: str) -> bool:
+    try:
+        git(root, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
+    except GitError:
+        return False
+    return True
+
+
+def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
+    """Whether `descendant` contains `ancestor` (a commit contains itself)."""
+    completed = subprocess.run(
+        ["git", "merge-base", "--is-ancestor", ancestor, descendant], cwd=root, capture_output=True, check=False
+    )
+    if completed.returncode not in (0, 1):
+        raise GitError(f"`git merge-base --is-ancestor {ancestor} {descendant}` failed in {root}")
+    return completed.returncode == 0
+
+
 def file_at(root: Path, commit: str, path: str) -> str | None:
     """A file's text at a commit, or None where it did not exist."""
     try:

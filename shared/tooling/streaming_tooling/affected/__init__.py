@@ -25,8 +25,8 @@ included) against the merge base of `<ref>` and HEAD, as a pull request shows it
 (`rules`) take the changed paths, the base's files and the stack plans; `cli` reads them from git.
 """
 
-from .cli import affected, main, render_text
+from .cli import affected, affected_since, main, render_text
 from .requirements import RequirementFileError
 from .rules import Affected
 
-__all__ = ["Affected", "RequirementFileError", "affected", "main", "render_text"]
+__all__ = ["Affected", "RequirementFileError", "affected", "affected_since", "main", "render_text"]

@@ -109,6 +109,26 @@ def contract_reads_of(reader: Layer, outputs: Mapping[str, Any], upstream: Layer
     return declared.get(upstream.project, {})
 
 
+def stale_reads(reader: Layer, gateway: Gateway, stack: str, *, only: Layer | None = None) -> list[str]:
+    """Each upstream export a deployed reader reads (its `contract_reads`) whose value its state
+    holds from its last update and its upstream stack no longer exports as such: the reader runs
+    with old values until it is deployed again. Empty for a reader that is not deployed."""
+    outputs = gateway.outputs(reader, stack)
+    if not outputs:
+        return []
+    held = gateway.reads(reader, stack)
+    found = []
+    for upstream in (only,) if only is not None else [LAYERS[name] for name in reader.upstream]:
+        now = gateway.outputs(upstream, stack) or {}
+        then = held.get(upstream.project, {})
+        changed = [
+            name for name in contract_reads_of(reader, outputs, upstream, stack) if then.get(name) != now.get(name)
+        ]
+        if changed:
+            found.append(f"reads {', '.join(changed)} from {upstream.project}, which changed")
+    return found
+
+
 # -- the deploy guard -----------------------------------------------------------------------------
 
 
@@ -197,36 +217,26 @@ class DeployGuard:
             f"Fix the plan (`nox -s plan -- --stack {self.stack}`), or pass --allow-contract-break."
         )
 
-    def readers_to_redeploy(self, results: Sequence[LayerResult]) -> dict[str, list[str]]:
-        """Each deployed reader (not part of this run) of an export this run changed, with why."""
+    def readers_to_redeploy(self, results: Sequence[LayerResult], *, run: Collection[str]) -> dict[str, list[str]]:
+        """Each deployed reader (not among the layers of this `run`) that holds values of an export
+        this run changed, with why."""
         notes: dict[str, list[str]] = {}
         for result in results:
             if result.status is not Status.SUCCEEDED or result.layer.name not in self.before_up:
                 continue
-            before = self.before_up[result.layer.name]
             after = self.gateway.outputs(result.layer, self.stack) or {}
-            changed = {
-                name
-                for name in before.keys() | after.keys()
-                if name != CONTRACT_READS and before.get(name) != after.get(name)
-            }
-            if not changed:
+            if after == self.before_up[result.layer.name]:
                 continue
             for reader in readers_of(result.layer):
-                outputs = self.gateway.outputs(reader, self.stack)
-                if reader.name in self.deploying or not outputs:
-                    continue
-                names = contract_reads_of(reader, outputs, result.layer, self.stack)
-                read_and_changed = [name for name in names if name in changed]
-                if read_and_changed:
-                    notes.setdefault(reader.name, []).append(
-                        f"reads {', '.join(read_and_changed)} from {result.layer.project}, which changed"
+                if reader.name not in run:
+                    notes.setdefault(reader.name, []).extend(
+                        stale_reads(reader, self.gateway, self.stack, only=result.layer)
                     )
-        return notes
+        return {name: reasons for name, reasons in notes.items() if reasons}
 
-    def after(self, results: Sequence[LayerResult]) -> tuple[str, list[str]]:
+    def after(self, results: Sequence[LayerResult], *, run: Collection[str]) -> tuple[str, list[str]]:
         """The summary lines about readers to redeploy, and their layer names."""
-        notes = self.readers_to_redeploy(results)
+        notes = self.readers_to_redeploy(results, run=run)
         if not notes:
             return "", []
         lines = ["Exports changed; these deployed stacks read them and still hold the old values:"]
