@@ -4,8 +4,11 @@ The commands and their options are in `arguments.py` (`--help` lists them).
 
 Before any `up`, the deployed readers of each layer are checked: a layer whose new program
 drops or reshapes an export a deployed reader reads is refused (`--allow-contract-break`
-overrides). After it, the summary names the readers of exports that changed. Before compute's
-first `up`, `preflight` checks the account's Lambda concurrency against the stack's plan.
+overrides). Every `up` records the commit it deploys on the stack (`versions`). After it, the
+summary names the deployed readers that hold old values of what changed. `deploy-changed`
+without `--base` deploys each layer that is behind the version its stack runs (`catch_up`).
+Before compute's first `up`, `preflight` checks the account's Lambda concurrency against the
+stack's plan.
 """
 
 from __future__ import annotations

@@ -110,9 +110,9 @@ def contract_reads_of(reader: Layer, outputs: Mapping[str, Any], upstream: Layer
 
 
 def stale_reads(reader: Layer, gateway: Gateway, stack: str, *, only: Layer | None = None) -> list[str]:
-    """Each upstream export a deployed reader reads (its `contract_reads`) whose value its state
-    holds from its last update and its upstream stack no longer exports as such: the reader runs
-    with old values until it is deployed again. Empty for a reader that is not deployed."""
+    """Each upstream export a deployed reader reads (its `contract_reads`) whose value in the
+    reader's state, as read at its last update, differs from what the upstream stack exports now:
+    the reader runs with the old value until it is deployed again. Empty for a reader not deployed."""
     outputs = gateway.outputs(reader, stack)
     if not outputs:
         return []
