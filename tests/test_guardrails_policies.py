@@ -110,7 +110,11 @@ def test_a_violation_names_the_policy_the_resource_type_and_the_resource(crafted
 def prod_like_plan(tmp_path_factory):
     """The plan of every layer as stack `prod` (not disposable), with the dev stacks' settings."""
     root = tmp_path_factory.mktemp("prod-like")
-    shutil.copytree(repo_root() / "stacks", root / "stacks", ignore=shutil.ignore_patterns("tests", "node_modules", ".mypy_cache", "__pycache__"))
+    shutil.copytree(
+        repo_root() / "stacks",
+        root / "stacks",
+        ignore=shutil.ignore_patterns("tests", "node_modules", ".mypy_cache", "__pycache__"),
+    )
     for stack_file in (root / "stacks").glob("*/Pulumi.dev.yaml"):
         shutil.copy(stack_file, stack_file.with_name("Pulumi.prod.yaml"))
     with pytest.MonkeyPatch.context() as patch:
