@@ -13,7 +13,7 @@ ROOT = Path(__file__).parent
 sys.path[:0] = [str(ROOT / "shared"), str(ROOT / "shared" / "tooling")]
 from streaming_tooling.deploy.arguments import argument_problem  # noqa: E402
 from streaming_tooling.deploy.pulumi_cli import CliInstallError, record_checksums  # noqa: E402
-from streaming_tooling.installs import install_when_changed, locked_install  # noqa: E402
+from streaming_tooling.installs import PROGRAMS_LOCK, install_when_changed, locked_install  # noqa: E402
 
 REQUIREMENTS = ROOT / "requirements"
 PACKAGE_METADATA = [ROOT / "shared" / "pyproject.toml", ROOT / "shared" / "tooling" / "pyproject.toml"]
@@ -112,7 +112,7 @@ def prepare_program_environment(session: nox.Session) -> None:
     """The virtualenvs the Pulumi.yaml files point at: `.venv` for the four programs (their
     requirements.txt files, locked in program.txt) and `.venv-policy-pack` for the policy pack
     (the tooling, locked in base.txt)."""
-    install_into_virtualenv(session, ROOT / ".venv", "program", ROOT / "shared")
+    install_into_virtualenv(session, ROOT / ".venv", PROGRAMS_LOCK, ROOT / "shared")
     install_into_virtualenv(session, ROOT / ".venv-policy-pack", "base", ROOT / "shared", ROOT / "shared" / "tooling")
 
 
@@ -140,7 +140,7 @@ def deploy(session: nox.Session) -> None:
 
 @nox.session(name="deploy-changed")
 def deploy_changed(session: nox.Session) -> None:
-    """Deploy exactly the layers a change since `--base <git ref>` affects, in waves; args: --stack."""
+    """Deploy, in waves, each layer behind the version its stack runs; args: --stack, --layer, --base <git ref>."""
     deploy_command(session, "deploy-changed")
 
 

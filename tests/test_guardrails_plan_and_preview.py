@@ -96,7 +96,9 @@ class EngineGateway:
         self.runs = runs
         self.calls: list[tuple[str, str]] = []
 
-    def run(self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None]) -> Outcome:
+    def run(
+        self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None], **_: Any
+    ) -> Outcome:
         self.calls.append((operation.value, layer.name))
         if operation is not Operation.PREVIEW:
             return Outcome(changes={"create": 1})

@@ -239,5 +239,5 @@ def downstream_of(name: str) -> list[Layer]:
 
 
 def readers_of(upstream: Layer) -> list[Layer]:
-    """The layers that read `upstream` directly, in deploy order."""
-    return [item for item in deploy_order() if upstream.name in item.reads]
+    """The layers that read `upstream` directly (optional reads included), in deploy order."""
+    return [item for item in deploy_order() if upstream.name in (*item.reads, *item.optional_reads)]

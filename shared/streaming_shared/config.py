@@ -106,7 +106,8 @@ class LayerSettings(BaseModel):
     LAYER: ClassVar[Layer]
     SECRET_FIELDS: ClassVar[tuple[str, ...]] = ()
     """Fields whose value must be a Pulumi secret (`pulumi config set --secret`): a config error
-    names such a key but never prints its value."""
+    names such a key but never prints its value. Each declares `examples=[...]`: the offline plan,
+    which cannot decrypt a stack's secrets, gives the program the first example instead."""
 
     org: str | None = Field(
         None,

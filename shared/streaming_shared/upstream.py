@@ -9,6 +9,7 @@ missing key or a region mismatch is an `UpstreamError` naming the stack, the key
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -19,7 +20,7 @@ import pulumi
 # running loop); `_sync_await` pumps that loop, as Pulumi's own synchronous invokes do.
 from pulumi.runtime.sync_await import _sync_await
 
-from .catalogue import LAYERS, Layer, layer
+from .catalogue import LAYERS, Layer, Shape, layer
 from .config import REGION_KEY, LayerSettings
 from .errors import UpstreamError
 
@@ -110,12 +111,61 @@ class Upstream:
 
 
 CONTRACT_READS = "contract_reads"
-"""The export through which a deployed layer says what it reads, for the deploy of its upstream."""
+"""The export through which a deployed layer says what it reads, for the deploy of its upstream:
+`{upstream project: {export: {"shape": <Shape value>, "optional": bool}}}`."""
 
 
-def contract_reads(layer_: Layer) -> dict[str, list[str]]:
-    """Each upstream project the layer reads, with the export names it reads: from the catalogue."""
-    return {LAYERS[name].project: list(keys) for name, keys in layer_.reads.items()}
+@dataclass(frozen=True)
+class Read:
+    """One export a layer reads: the shape its program expects, and whether it reads it only when
+    the upstream stack has it (`Upstream.optional`)."""
+
+    shape: Shape
+    optional: bool
+
+    def as_export(self) -> dict[str, object]:
+        return {"shape": self.shape.value, "optional": self.optional}
+
+
+def reads_of(layer_: Layer) -> dict[str, dict[str, Read]]:
+    """Each upstream project the layer reads, with every export it reads, optional ones included:
+    from the catalogue."""
+    found: dict[str, dict[str, Read]] = {}
+    for name in dict.fromkeys([*layer_.reads, *layer_.optional_reads]):
+        upstream = LAYERS[name]
+        reads = found.setdefault(upstream.project, {})
+        reads.update({key: Read(upstream.exports[key], optional=False) for key in layer_.reads.get(name, ())})
+        reads.update(
+            {key: Read(upstream.optional_exports[key], optional=True) for key in layer_.optional_reads.get(name, ())}
+        )
+    return found
+
+
+def contract_reads(layer_: Layer) -> dict[str, dict[str, dict[str, object]]]:
+    """The value of the layer's `contract_reads` export."""
+    return {
+        project: {key: read.as_export() for key, read in reads.items()} for project, reads in reads_of(layer_).items()
+    }
+
+
+def parse_contract_reads(value: object) -> dict[str, dict[str, Read]] | None:
+    """A `contract_reads` export read back (from a deployed stack or a plan), or None when the value
+    is not of that form."""
+    if not isinstance(value, Mapping):
+        return None
+    parsed: dict[str, dict[str, Read]] = {}
+    for project, reads in value.items():
+        if not isinstance(reads, Mapping):
+            return None
+        parsed[str(project)] = {}
+        for key, read in reads.items():
+            if not isinstance(read, Mapping) or not isinstance(read.get("optional"), bool):
+                return None
+            try:
+                parsed[str(project)][str(key)] = Read(Shape(read.get("shape")), read["optional"])
+            except ValueError:
+                return None
+    return parsed
 
 
 def export_contract(layer_: Layer, outputs: Mapping[str, Any]) -> None:

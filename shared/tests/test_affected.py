@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 from streaming_tooling.affected import affected, main
+from streaming_tooling.affected.rules import affected_by
 from streaming_tooling.git import GitError
 from streaming_tooling.testing.git_repository import append, commit_all, edit, git
+
+CODE = "\nCHANGED = True\n"
+"""A line of code appended to a Python file: a change its program would run."""
 
 
 def layers(repo: Path, base: str = "base") -> list[str]:
@@ -22,7 +26,7 @@ def test_nothing_changed_affects_nothing(repo):
 
 
 def test_a_file_of_a_layer_affects_that_layer_only(repo):
-    append(repo, "stacks/data/data_layer/table.py", "\n# a change\n")
+    append(repo, "stacks/data/data_layer/table.py", CODE)
     commit_all(repo, "data change")
     found = affected(repo, "base")
     assert found.as_json() == {"layers": ["data"], "reasons": {"data": ["stacks/data/data_layer/table.py changed"]}}
@@ -30,7 +34,7 @@ def test_a_file_of_a_layer_affects_that_layer_only(repo):
 
 def test_uncommitted_and_untracked_files_count(repo):
     append(repo, "stacks/network/network_layer/extra.py", "VALUE = 1\n")
-    append(repo, "stacks/compute/Pulumi.dev.yaml", "  streaming-compute:batchSize: 50\n")
+    append(repo, "stacks/compute/compute_layer/iam.py", CODE)
     assert layers(repo) == ["network", "compute"]
 
 
@@ -95,7 +99,7 @@ def test_the_runtime_module_data_and_observability_do_not_import_affects_only_ne
 
 
 def test_a_runtime_module_imported_through_another_affects_every_program(repo):
-    append(repo, "shared/streaming_shared/errors.py", "\n")
+    append(repo, "shared/streaming_shared/errors.py", CODE)
     commit_all(repo, "errors")
     assert layers(repo) == ["network", "data", "compute", "observability"]
 
@@ -177,10 +181,10 @@ def test_a_pin_every_program_installs_affects_every_layer(repo):
 
 def test_a_branch_is_compared_with_its_merge_base_not_with_the_tip_of_main(repo):
     git(repo, "checkout", "--quiet", "-b", "feature")
-    append(repo, "stacks/network/network_layer/settings.py", "\n")
+    append(repo, "stacks/network/network_layer/settings.py", CODE)
     commit_all(repo, "feature work")
     git(repo, "checkout", "--quiet", "main")
-    append(repo, "stacks/data/data_layer/stream.py", "\n")
+    append(repo, "stacks/data/data_layer/stream.py", CODE)
     commit_all(repo, "someone else's merge")
     git(repo, "checkout", "--quiet", "feature")
     assert layers(repo, "main") == ["network"]
@@ -192,7 +196,7 @@ def test_an_unknown_base_is_one_clear_sentence(repo):
 
 
 def test_json_output_is_the_documented_shape_and_nothing_else(repo, capsys):
-    append(repo, "stacks/compute/compute_layer/iam.py", "\n")
+    append(repo, "stacks/compute/compute_layer/iam.py", CODE)
     assert main(["--base", "base", "--json"], root=repo) == 0
     printed = capsys.readouterr().out
     assert json.loads(printed) == {
@@ -203,8 +207,8 @@ def test_json_output_is_the_documented_shape_and_nothing_else(repo, capsys):
 
 
 def test_text_output_lists_layers_in_deploy_order_with_their_reasons(repo, capsys):
-    append(repo, "stacks/observability/observability_layer/alarms.py", "\n")
-    append(repo, "stacks/network/network_layer/settings.py", "\n")
+    append(repo, "stacks/observability/observability_layer/alarms.py", CODE)
+    append(repo, "stacks/network/network_layer/settings.py", CODE)
     assert main(["--base", "base"], root=repo) == 0
     printed = capsys.readouterr().out
     assert re.search(r"network\n.*settings.py changed\n  observability\n", printed)
@@ -229,3 +233,92 @@ def test_pins_are_compared_by_canonical_name(repo):
     edit(repo, "requirements/constraints.txt", "pulumi-aws==7.51.1", "pulumi_aws==7.51.2")
     found = affected(repo, "base")
     assert found.reasons["network"] == ["requirements/constraints.txt: pulumi-aws 7.51.1 -> 7.51.2"]
+
+
+# -- what ships, what is only words, what pins a program's environment -----------------------------
+
+
+def test_every_file_that_ships_in_a_functions_package_affects_compute_whatever_its_kind(repo):
+    append(repo, "stacks/compute/functions/validate/event.schema.json", "\n")
+    append(repo, "stacks/compute/functions/transform/NOTES.md", "Shipped beside the handler.\n")
+    append(repo, "stacks/compute/functions/pipeline_core/defaults.txt", "batch=100\n")
+    found = affected(repo, "base")
+    assert found.as_json() == {
+        "layers": ["compute"],
+        "reasons": {
+            "compute": [
+                f"stacks/compute/functions/{path} changed (it ships to Lambda)"
+                for path in ("pipeline_core/defaults.txt", "transform/NOTES.md", "validate/event.schema.json")
+            ]
+        },
+    }
+
+
+def test_the_dependency_layers_lock_ships_and_files_beside_the_stages_do_not(repo):
+    append(repo, "stacks/compute/functions/requirements.txt", "\n")
+    append(repo, "stacks/compute/functions/requirements.in", "\n")
+    append(repo, "stacks/compute/functions/README.md", "\nMore words.\n")
+    found = affected(repo, "base")
+    assert found.reasons == {"compute": ["stacks/compute/functions/requirements.txt changed (it ships to Lambda)"]}
+    assert found.unaffecting == ["stacks/compute/functions/README.md", "stacks/compute/functions/requirements.in"]
+
+
+def test_a_comment_or_docstring_change_to_a_runtime_module_affects_no_layer(repo):
+    edit(repo, "shared/streaming_shared/errors.py", '"""', '"""Errors, in other words. ')
+    append(repo, "shared/streaming_shared/naming.py", "# a comment\n")
+    edit(repo, "stacks/data/data_layer/table.py", "\n\n", "\n\n# why the table looks as it does\n")
+    found = affected(repo, "base")
+    assert found.layers == []
+    assert found.unaffecting == [
+        "shared/streaming_shared/errors.py",
+        "shared/streaming_shared/naming.py",
+        "stacks/data/data_layer/table.py",
+    ]
+
+
+def test_a_pin_of_the_programs_lock_affects_the_layers_whose_environment_holds_it(repo):
+    text = (repo / "requirements/program.txt").read_text()
+    [pin] = [line.split(" ")[0] for line in text.splitlines() if line.startswith("pydantic==")]
+    edit(repo, "requirements/program.txt", pin, "pydantic==2.99.0")
+    found = affected(repo, "base")
+    assert [item.name for item in found.layers] == ["network", "data", "compute", "observability"]
+    assert found.reasons["data"] == [f"requirements/program.txt: pydantic {pin.split('==')[1]} -> 2.99.0"]
+
+
+def test_a_stack_file_of_a_layer_nobody_reads_plans_nothing(repo):
+    append(repo, "stacks/observability/Pulumi.dev.yaml", "  streaming-observability:tableOperations: [PutItem]\n")
+    found = affected_by(repo, ["stacks/observability/Pulumi.dev.yaml"], lambda path: None, plans=None)
+    assert found.as_json() == {
+        "layers": ["observability"],
+        "reasons": {"observability": ["stacks/observability/Pulumi.dev.yaml changed"]},
+    }
+
+
+# -- bases git cannot compare with ----------------------------------------------------------------------
+
+
+def test_a_base_on_unrelated_history_is_one_sentence_naming_the_fix(repo):
+    git(repo, "checkout", "--quiet", "--orphan", "elsewhere")
+    commit_all(repo, "another history")
+    git(repo, "checkout", "--quiet", "main")
+    with pytest.raises(GitError) as failure:
+        affected(repo, "elsewhere")
+    assert str(failure.value) == (
+        f"'elsewhere' and HEAD share no history in {repo} (an unrelated branch): pass a --base that HEAD grew "
+        "from, such as origin/main"
+    )
+
+
+def test_a_shallow_clone_is_one_sentence_naming_the_fix(repo, tmp_path):
+    for number in range(2):
+        append(repo, "docs/history.md", f"{number}\n")
+        commit_all(repo, f"docs {number}")
+    git(repo, "branch", "feature", "HEAD~1")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", "--no-single-branch", f"file://{repo}", str(clone))
+    with pytest.raises(GitError) as failure:
+        affected(clone, "origin/feature")
+    assert str(failure.value) == (
+        f"this clone of {clone} is shallow, so git cannot find where 'origin/feature' and HEAD meet: fetch the "
+        "whole history (`git fetch --unshallow`; in CI, check out with `fetch-depth: 0`)"
+    )

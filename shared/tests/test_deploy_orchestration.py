@@ -21,6 +21,7 @@ from streaming_tooling.deploy.orchestrator import (
     run_layers,
     summary,
 )
+from streaming_tooling.deploy.versions import StackVersion, Version
 
 ALL = list(LAYERS.values())
 
@@ -45,7 +46,15 @@ class RecordingGateway:
         self.barrier = threading.Barrier(len(rendezvous), timeout=5) if rendezvous else None
         self.rendezvous = rendezvous
 
-    def run(self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None]) -> Outcome:
+    def run(
+        self,
+        operation: Operation,
+        layer: Layer,
+        stack: str,
+        on_output: Callable[[str], None],
+        *,
+        version: Version | None = None,
+    ) -> Outcome:
         with self.lock:
             self.calls.append((operation.value, layer.name, stack))
         if layer.name in self.rendezvous and self.barrier is not None:
@@ -59,6 +68,12 @@ class RecordingGateway:
 
     def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
         return self.stack_outputs.get(layer.name)
+
+    def deployed(self, layer: Layer, stack: str) -> StackVersion | None:
+        return None
+
+    def reads(self, layer: Layer, stack: str) -> Mapping[str, Mapping[str, Any]]:
+        return {}
 
     def layers(self, operation: str) -> list[str]:
         """The layers `operation` ran on, in call order."""

@@ -4,6 +4,7 @@ mandatory violation; only the Automation API is replaced."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from pulumi.automation import EngineEvent
 
@@ -39,7 +40,9 @@ class PolicyGateway(RecordingGateway):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.violating = violating
 
-    def run(self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None]) -> Outcome:
+    def run(
+        self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None], **_: Any
+    ) -> Outcome:
         outcome = super().run(operation, layer, stack, on_output)
         if operation is Operation.PREVIEW and layer.name == self.violating:
             return Outcome(policy_violations=tuple(mandatory_violations([policy_event("mandatory")])))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,7 +53,9 @@ def test_the_option_reaches_the_gateway():
 class NoSecretsGateway(RecordingGateway):
     """Creating a stack stops as the real gateway does on a self-managed backend without a provider."""
 
-    def run(self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None]) -> Outcome:
+    def run(
+        self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None], **_: Any
+    ) -> Outcome:
         super().run(operation, layer, stack, on_output)
         raise DeployError(secrets_problem(stack, "s3://acme-pulumi-state", None, {}))
 

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 STAMP = ".streaming-requirements.sha256"
+PROGRAMS_LOCK = "program"
+"""The hashed lock the stack programs' `.venv` is installed from (`requirements/program.txt`)."""
 
 
 def requirements_digest(inputs: Iterable[Path]) -> str:

@@ -23,12 +23,16 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pulumi
 
 import streaming_shared
+from streaming_shared.catalogue import STAGES
 
+FUNCTIONS = "functions"
+"""The data plane's folder in the layer (`functions/README.md`): a folder per stage, the shared
+package, and the lock of the dependency layer."""
 SHARED_PACKAGE = "pipeline_core"
 HANDLER = "handler.handler"
 REQUIREMENTS = "requirements.txt"
@@ -55,13 +59,25 @@ class DependencyBuildError(RuntimeError):
     """pip could not install the functions' dependencies for the layer."""
 
 
+def _packaged(relative: PurePosixPath) -> bool:
+    """Whether a file of a packaged folder, at `relative` in it, goes into the package."""
+    return not set(relative.parts) & set(_SKIPPED) and relative.suffix != ".pyc"
+
+
 def _package_files(folder: Path) -> list[Path]:
     """Files of a source folder that belong in a deployment package, in a stable order."""
     return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file() and not set(path.relative_to(folder).parts) & set(_SKIPPED) and path.suffix != ".pyc"
+        path for path in folder.rglob("*") if path.is_file() and _packaged(PurePosixPath(path.relative_to(folder)))
     )
+
+
+def ships(relative: PurePosixPath) -> bool:
+    """Whether the file at `relative` in the functions folder reaches Lambda: it is in a stage's
+    package (its folder, or the shared package every stage's package holds) or it is the lock the
+    dependency layer is built from. Every other file there (a README beside the stages) does not."""
+    if relative == PurePosixPath(REQUIREMENTS):
+        return True
+    return len(relative.parts) > 1 and relative.parts[0] in (*STAGES, SHARED_PACKAGE) and _packaged(relative)
 
 
 def function_code(functions_dir: Path, stage: str) -> pulumi.AssetArchive:

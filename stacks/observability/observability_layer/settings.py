@@ -123,6 +123,7 @@ class ObservabilitySettings(LayerSettings):
         description="HTTPS URL subscribed to the alarm topic as well (a paging or chat integration). It must "
         "answer SNS's SubscriptionConfirmation. Such URLs carry a key, so it must be stored as a secret "
         "(`pulumi config set --secret`); a config error names it but never prints it.",
+        examples=["https://events.example.com/sns"],
     )
     alarms: dict[str, AlarmTuning] = Field(
         default_factory=dict,

@@ -9,6 +9,8 @@ import sys
 import types
 from typing import Any
 
+from .code import without_docstrings
+
 CATALOGUE = "shared/streaming_shared/catalogue.py"
 
 
@@ -39,11 +41,7 @@ def _entry(item: Any) -> dict[str, object]:
 def _code_without_docstrings(source: str) -> list[str]:
     """Top-level functions and classes without their bare strings (docstrings, attribute docstrings):
     what the catalogue does besides its data."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.ClassDef):
-            code = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-            node.body = code or [ast.Pass()]
+    tree = without_docstrings(source)
     return [ast.dump(node) for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)]
 
 

@@ -12,15 +12,41 @@ from pathlib import Path
 
 from streaming_shared.catalogue import repo_root
 
+from ..deploy.tree_plan import CannotPlan, TreePlan, plan_commit, plan_tree
 from ..git import GitError, changed_files, file_at, merge_base
 from .requirements import RequirementFileError
 from .rules import Affected, affected_by
+from .stack_files import Plans
 
 
 def affected(root: Path, base: str) -> Affected:
-    """Which layers the change since `base` affects, and why (see the package docstring)."""
-    since = merge_base(root, base)
-    return affected_by(root, changed_files(root, since), partial(file_at, root, since))
+    """Which layers the change since `base` (its merge base with HEAD) affects, and why (see the
+    package docstring)."""
+    return affected_since(root, merge_base(root, base))
+
+
+def affected_since(root: Path, commit: str) -> Affected:
+    """Which layers the difference between `commit` and the work tree affects, and why."""
+    return affected_by(root, changed_files(root, commit), partial(file_at, root, commit), stack_plans(root, commit))
+
+
+def stack_plans(root: Path, commit: str) -> Plans:
+    """The offline plans of a stack at `commit` (its own code and environment) and in the work tree,
+    each pair run once."""
+    found: dict[str, tuple[TreePlan, TreePlan] | CannotPlan] = {}
+
+    def plans(stack: str) -> tuple[TreePlan, TreePlan]:
+        if stack not in found:
+            try:
+                found[stack] = (plan_commit(root, commit, stack), plan_tree(root, stack))
+            except CannotPlan as why:
+                found[stack] = why
+        answer = found[stack]
+        if isinstance(answer, CannotPlan):
+            raise answer
+        return answer
+
+    return plans
 
 
 def render_text(base: str, found: Affected) -> str:

@@ -22,10 +22,10 @@ class RequirementFileError(ValueError):
 
 
 def requirements(text: str | None, source: str) -> Iterator[Requirement]:
-    """The requirements of a pip requirements or constraints file; options (`-c`, `-e`, `-r`...)
-    and comments are skipped, continuation lines joined."""
+    """The requirements of a pip requirements, constraints or hashed lock file; options (`-c`, `-e`,
+    `-r`..., a line's `--hash`) and comments are skipped, continuation lines joined."""
     for number, line in enumerate((text or "").replace("\\\n", " ").splitlines(), start=1):
-        requirement = line.split(" #", 1)[0].strip()
+        requirement = line.split(" #", 1)[0].split(" --", 1)[0].strip()
         if not requirement or requirement.startswith(("#", "-")):
             continue
         try:

@@ -1,5 +1,6 @@
 """Which layers a change affects, from the changed paths and the base's text of a few files: the
-rules of `streaming_tooling.affected`, with no git (the caller reads the change).
+rules of `streaming_tooling.affected`, with no git (the caller reads the change, and gives the
+offline plans a changed stack file is compared with).
 
 The runtime package's import graph is kept because it changes answers: every layer imports most
 of `streaming_shared`, but only the network and compute programs (which create IAM roles) import
@@ -15,10 +16,18 @@ from pathlib import Path, PurePosixPath
 
 from streaming_shared.catalogue import LAYERS, Layer, deploy_order, readers_of
 
+from ..deploy.tree_plan import CannotPlan, TreePlan
+from ..installs import PROGRAMS_LOCK
+from ..layers import layer_module
 from .catalogue import CATALOGUE, catalogue_changes
+from .code import same_code
 from .requirements import RUNTIME_PROJECT, pins, program_environment
+from .stack_files import Plans, readers_affected, stack_of
 
 CONSTRAINTS = "requirements/constraints.txt"
+PIN_FILES = (CONSTRAINTS, f"requirements/{PROGRAMS_LOCK}.txt")
+"""The pins the programs' environment is installed with: the constraints `pulumi up` installs a
+layer's requirements.txt under, and the hashed lock the sessions install `.venv` from."""
 RUNTIME_PACKAGE = "shared/streaming_shared"
 NOT_PART_OF_THE_PROGRAM = ("tests", "bench", "tools")
 """Folders of a layer that its program never imports or ships."""
@@ -109,18 +118,16 @@ def _now(root: Path, path: str) -> str | None:
     return (root / path).read_text() if (root / path).exists() else None
 
 
-def affected_by(root: Path, files: Sequence[str], at_base: AtBase) -> Affected:
-    """Which layers the change of `files` in the work tree at `root` affects, and why."""
+def affected_by(root: Path, files: Sequence[str], at_base: AtBase, plans: Plans | None = None) -> Affected:
+    """Which layers the change of `files` in the work tree at `root` affects, and why. `plans` gives
+    the offline plans a changed stack file is compared with; without it, such a change names every
+    reader of the layer."""
     result = Affected()
     programs = {name: runtime_modules_used(root, item) for name, item in LAYERS.items()}
     for path in files:
         layer_ = _layer_of(path)
         if layer_ is not None:
-            inner = PurePosixPath(path).parts[2:]
-            if path.endswith(".md") or (len(inner) > 1 and inner[0] in NOT_PART_OF_THE_PROGRAM):
-                result.unaffecting.append(path)
-            else:
-                result.add(layer_, f"{path} changed")
+            _layer_file_rule(root, layer_, path, at_base, result, plans=plans)
         elif path == CATALOGUE:
             _catalogue_rule(root, at_base, programs, result)
         elif path == RUNTIME_PROJECT:
@@ -130,15 +137,46 @@ def affected_by(root: Path, files: Sequence[str], at_base: AtBase) -> Affected:
         elif path.startswith(f"{RUNTIME_PACKAGE}/") and path.endswith(".py"):
             module = runtime_module_of(path)
             users = [item for item in LAYERS.values() if module in programs[item.name]]
+            if not users or same_code(at_base(path), _now(root, path)):
+                result.unaffecting.append(path)
+                continue
             for item in users:
                 result.add(item, f"{path} changed (the program imports {module})")
-            if not users:
-                result.unaffecting.append(path)
-        elif path == CONSTRAINTS:
-            _constraints_rule(root, at_base, result)
+        elif path in PIN_FILES:
+            _pins_rule(root, path, at_base, result)
         else:
             result.unaffecting.append(path)
     return result
+
+
+def _layer_file_rule(
+    root: Path, layer_: Layer, path: str, at_base: AtBase, result: Affected, *, plans: Plans | None
+) -> None:
+    """A file in a layer's folder: what ships to Lambda (the layer's `packaging` module says), else
+    the program's files (not its tests, bench, tools or Markdown; Python by its code)."""
+    inner = PurePosixPath(path).parts[2:]
+    packaging = layer_module(root, layer_.name, "packaging")
+    if packaging is not None and inner[0] == packaging.FUNCTIONS:
+        if packaging.ships(PurePosixPath(*inner[1:])):
+            result.add(layer_, f"{path} changed (it ships to Lambda)")
+        else:
+            result.unaffecting.append(path)
+        return
+    if path.endswith(".md") or (len(inner) > 1 and inner[0] in NOT_PART_OF_THE_PROGRAM):
+        result.unaffecting.append(path)
+        return
+    if path.endswith(".py") and same_code(at_base(path), _now(root, path)):
+        result.unaffecting.append(path)
+        return
+    result.add(layer_, f"{path} changed")
+    stack = stack_of(inner)
+    if stack is not None:
+        for reader, reason in readers_affected(layer_, stack, path, plans or _no_plans).items():
+            result.add(LAYERS[reader], reason)
+
+
+def _no_plans(stack: str) -> tuple[TreePlan, TreePlan]:
+    raise CannotPlan("no offline plans were given")
 
 
 def _catalogue_rule(root: Path, at_base: AtBase, programs: Mapping[str, set[str]], result: Affected) -> None:
@@ -158,15 +196,15 @@ def _catalogue_rule(root: Path, at_base: AtBase, programs: Mapping[str, set[str]
         result.unaffecting.append(CATALOGUE)
 
 
-def _constraints_rule(root: Path, at_base: AtBase, result: Affected) -> None:
-    old = pins(at_base(CONSTRAINTS), f"{CONSTRAINTS} at the base")
-    new = pins(_now(root, CONSTRAINTS), CONSTRAINTS)
+def _pins_rule(root: Path, path: str, at_base: AtBase, result: Affected) -> None:
+    old = pins(at_base(path), f"{path} at the base")
+    new = pins(_now(root, path), path)
     changed = {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
     touched = False
     for item in LAYERS.values():
         environment = program_environment(root, item)
         for name in sorted(changed if environment is None else changed & environment):
             touched = True
-            result.add(item, f"{CONSTRAINTS}: {name} {old.get(name, '(none)')} -> {new.get(name, '(none)')}")
+            result.add(item, f"{path}: {name} {old.get(name, '(none)')} -> {new.get(name, '(none)')}")
     if not touched:
-        result.unaffecting.append(CONSTRAINTS)
+        result.unaffecting.append(path)

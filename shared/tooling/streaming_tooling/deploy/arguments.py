@@ -7,7 +7,6 @@ so `nox -s deploy -- nonsense` is answered at once; the CLI parses with the same
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from streaming_shared.catalogue import DEFAULT_EMULATOR_ENDPOINT, LAYERS, LOCAL_STACK
 
@@ -20,7 +19,9 @@ DESCRIPTION = """\
     deploy-all     up every layer: network and data together, then compute, then observability
     deploy LAYER   up one layer (refused while an upstream stack has no outputs);
                    --with-downstream also redeploys the layers that read it, in order
-    deploy-changed up exactly the layers a change since --base <git ref> affects, in waves
+    deploy-changed up, in waves, each layer behind the version its stack runs (a change since the
+                   commit the stack records, a failed last update, stale reads); --layer L
+                   limits it to L; --base <git ref>: the layers a change since the ref affects
     preview LAYER  preview one layer
     preview-all    preview every layer in order
     refresh-all    refresh every layer's state from the cloud
@@ -61,17 +62,19 @@ def parser(*, checking: bool = False) -> argparse.ArgumentParser:
                 "--with-downstream", action="store_true", help="then redeploy its dependents, in order"
             )
         if name == "deploy-changed":
-            command.add_argument("--base", required=True, help="git ref the change is compared with (origin/main)")
+            command.add_argument(
+                "--base",
+                help="git ref the change is compared with (a branch's preview stack); "
+                "without it, each layer is compared with the commit its stack runs",
+            )
+            command.add_argument(
+                "--layer", action="append", choices=list(LAYERS), default=[], help="only this layer (repeatable)"
+            )
         if name in UP_COMMANDS:
             command.add_argument(
                 "--allow-contract-break",
                 action="store_true",
                 help="deploy even when a deployed reader reads an export the new program drops or reshapes",
-            )
-            command.add_argument(
-                "--readers-file",
-                type=Path,
-                help="write the JSON list of layers that read an export this deploy changed (for CI's next jobs)",
             )
         if name == "plan":
             command.add_argument("--write-readme", action="store_true", help="embed the diagram in README.md")

@@ -9,6 +9,7 @@ install.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -25,11 +26,18 @@ from .orchestrator import DeployError, Operation, Outcome
 from .policy_check import mandatory_violations
 from .pulumi_cli import install as install_cli
 from .secrets import secrets_problem, secrets_provider_for
+from .versions import StackVersion, Update, Version, stack_version
 
 LOCAL_PASSPHRASE = "streaming-local-only"
 """Throwaway passphrase for the secrets of stack `local` (its state lives in .pulumi-state/)."""
 
 STATE_FOLDER = ".pulumi-state"
+HISTORY_PAGE = 50
+"""Updates of a stack's history read to find its last successful one; beyond that many failures in
+a row, the stack counts as running no known version (and is deployed)."""
+SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
+"""The key that marks a secret in an exported state (Pulumi's state format); with `--show-secrets`
+its `plaintext` holds the value as JSON."""
 
 
 def ensure_cli(
@@ -136,7 +144,39 @@ class AutomationGateway:
             return None
         return {key: value.value for key, value in selected.outputs().items()}
 
-    def run(self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None]) -> Outcome:
+    def deployed(self, layer: Layer, stack: str) -> StackVersion | None:
+        try:
+            selected = self._select(layer, stack, create=False)
+        except auto.StackNotFoundError:
+            return None
+        history = selected.history(page_size=HISTORY_PAGE, show_secrets=False)
+        return stack_version(
+            [Update(item.kind, item.result, item.message or "", item.start_time, item.end_time) for item in history]
+        )
+
+    def reads(self, layer: Layer, stack: str) -> Mapping[str, Mapping[str, Any]]:
+        try:
+            selected = self._select(layer, stack, create=False)
+        except auto.StackNotFoundError:
+            return {}
+        resources = (selected.export_stack().deployment or {}).get("resources") or []
+        return {
+            str(resource["inputs"]["name"]).split("/")[1]: _revealed(
+                (resource.get("outputs") or {}).get("outputs") or {}
+            )
+            for resource in resources
+            if resource.get("type") == "pulumi:pulumi:StackReference"
+        }
+
+    def run(
+        self,
+        operation: Operation,
+        layer: Layer,
+        stack: str,
+        on_output: Callable[[str], None],
+        *,
+        version: Version | None = None,
+    ) -> Outcome:
         creates = operation in (Operation.UP, Operation.PREVIEW)
         try:
             selected = self._select(layer, stack, create=creates)
@@ -146,7 +186,7 @@ class AutomationGateway:
         if self.parallel:
             common["parallel"] = self.parallel
         if operation is Operation.UP:
-            up = selected.up(policy_packs=self.policy_packs, **common)
+            up = selected.up(policy_packs=self.policy_packs, message=version.message() if version else None, **common)
             return Outcome(changes=_counts(up.summary.resource_changes or {}))
         if operation in (Operation.PREVIEW, Operation.DRIFT):
             events: list[auto.EngineEvent] = []
@@ -168,3 +208,14 @@ class AutomationGateway:
             return Outcome(changes=_counts(refresh.summary.resource_changes or {}))
         destroy = selected.destroy(**common)  # policy packs do not apply to a destroy
         return Outcome(changes=_counts(destroy.summary.resource_changes or {}))
+
+
+def _revealed(value: Any) -> Any:
+    """An exported state's value with each secret's plaintext in place (as `outputs()` gives it)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIGNATURE) is not None and "plaintext" in value:
+            return _revealed(json.loads(value["plaintext"]))
+        return {key: _revealed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_revealed(item) for item in value]
+    return value

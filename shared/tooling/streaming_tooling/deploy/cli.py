@@ -4,8 +4,11 @@ The commands and their options are in `arguments.py` (`--help` lists them).
 
 Before any `up`, the deployed readers of each layer are checked: a layer whose new program
 drops or reshapes an export a deployed reader reads is refused (`--allow-contract-break`
-overrides). After it, the summary names the readers of exports that changed. Before compute's
-first `up`, `preflight` checks the account's Lambda concurrency against the stack's plan.
+overrides). Every `up` records the commit it deploys on the stack (`versions`). After it, the
+summary names the deployed readers that hold old values of what changed. `deploy-changed`
+without `--base` deploys each layer that is behind the version its stack runs (`catch_up`).
+Before compute's first `up`, `preflight` checks the account's Lambda concurrency against the
+stack's plan.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import json
+import functools
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -30,18 +34,20 @@ from streaming_shared.catalogue import (
     repo_root,
 )
 
-from ..affected import RequirementFileError, affected
+from ..affected import RequirementFileError, affected, affected_since
 from ..affected import render_text as render_affected
 from ..git import GitError
 from .arguments import UP_COMMANDS, parser
 from .automation import AutomationGateway, ensure_cli
-from .contract import DeployGuard
+from .catch_up import verdict
+from .contract import DeployGuard, planned_exports
 from .emulator import Emulator
 from .orchestrator import (
     DeployError,
     Gateway,
     LayerResult,
     Operation,
+    Status,
     deploy_one,
     exit_code,
     run_layers,
@@ -51,6 +57,7 @@ from .orchestrator import (
 from .plan import build_plan, embed_in_readme, render_mermaid, render_text
 from .preflight import check_first_deploy
 from .stack_files import check_stack_files
+from .versions import Version, version_of
 
 ALL_LAYER_COMMANDS = {
     "deploy-all": Operation.UP,
@@ -139,31 +146,45 @@ def main(
             if not confirmed(args.stack, ask):
                 say("Not confirmed; nothing destroyed.")
                 return 1
-        targets = _changed_layers(args, root, say) if args.command == "deploy-changed" else None
+        version = version_of(root, os.environ) if args.command in UP_COMMANDS else None
+        if args.command in UP_COMMANDS and version is None:
+            if args.command == "deploy-changed" and not args.base:
+                raise DeployError(
+                    f"{root} is not a git work tree: deploy-changed compares each layer with the commit its stack "
+                    "runs; deploy from a clone, or name the layers (`nox -s deploy -- <layer>`)"
+                )
+            say(f"{root} is not a git work tree: the deploy records no commit, so `deploy-changed` deploys it again.")
+        targets = _changed_layers(args, root, say) if args.command == "deploy-changed" and args.base else None
         if targets == []:
             return 0
         gateway = gateway_factory(args, root, say)
         if args.command in UP_COMMANDS:
             check_first_deploy(args.stack, targets or _layers_run_by(args), gateway, say)
-        guard = DeployGuard(gateway, args.stack, allow_break=getattr(args, "allow_contract_break", False), say=say)
+        guard = DeployGuard(
+            gateway,
+            args.stack,
+            allow_break=getattr(args, "allow_contract_break", False),
+            say=say,
+            plan=planned_exports(root),
+        )
         with _emulator_for(args.stack, args.emulator_endpoint, say):
-            operation, results = _run(args, gateway, guard, targets, say)
+            operation, results = _run(args, root, gateway, guard, targets=targets, version=version, say=say)
     except (DeployError, GitError, RequirementFileError) as error:
         say(str(error))
         return 1
     say(summary(operation, args.stack, results))
     if operation is Operation.UP:
-        text, readers = guard.after(results)
+        text, _ = guard.after(results, run={result.layer.name for result in results})
         if text:
             say(text)
-        if args.readers_file:
-            args.readers_file.write_text(json.dumps(readers))
     return exit_code(operation, results, strict=getattr(args, "strict", False))
 
 
 def _layers_run_by(args: argparse.Namespace) -> list[Layer]:
     if args.command == "preview":
         return [layer(args.layer)]
+    if args.command == "deploy-changed" and args.layer:
+        return [item for item in LAYERS.values() if item.name in args.layer]
     if args.command != "deploy":
         return list(LAYERS.values())
     return [layer(args.layer), *(downstream_of(args.layer) if args.with_downstream else [])]
@@ -172,47 +193,80 @@ def _layers_run_by(args: argparse.Namespace) -> list[Layer]:
 def _changed_layers(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> list[Layer]:
     found = affected(root, args.base)
     say(render_affected(args.base, found))
-    if not found.layers:
+    chosen = [item for item in found.layers if item in _layers_run_by(args)]
+    if not chosen:
         say("Nothing to deploy.")
-    return found.layers
+    return chosen
+
+
+def _catch_up(
+    root: Path, gateway: Gateway, guard: DeployGuard, stack: str, *, here: Version, say: Callable[[str], None]
+) -> Callable[[Layer], LayerResult | None]:
+    """For `run_layers`: a layer whose stack runs what this work tree would deploy is current; one
+    behind it deploys, behind the guard (a refusal fails that layer and skips its dependents)."""
+    changes = functools.cache(functools.partial(affected_since, root))
+
+    def decide(item: Layer) -> LayerResult | None:
+        found = verdict(root, item, gateway, stack, here=here, affected_since=changes)
+        if not found.behind:
+            return LayerResult(item, Status.CURRENT, "; ".join(found.reasons))
+        say(f"[{item.name}] behind its stack's version: {'; '.join(found.reasons)}")
+        try:
+            guard.check([item], readers_deploy_later=False)
+        except DeployError as refused:
+            return LayerResult(item, Status.FAILED, str(refused))
+        return None
+
+    return decide
 
 
 def _run(
     args: argparse.Namespace,
+    root: Path,
     gateway: Gateway,
     guard: DeployGuard,
+    *,
     targets: list[Layer] | None,
+    version: Version | None,
     say: Callable[[str], None],
 ) -> tuple[Operation, list[LayerResult]]:
     if args.command == "preview":
         return Operation.PREVIEW, run_layers(Operation.PREVIEW, [layer(args.layer)], gateway, args.stack, emit=say)
     if args.command == "deploy":
         guard.check([layer(args.layer), *(downstream_of(args.layer) if args.with_downstream else [])])
-        return Operation.UP, deploy_one(args.layer, gateway, args.stack, with_downstream=args.with_downstream, emit=say)
+        return Operation.UP, deploy_one(
+            args.layer, gateway, args.stack, with_downstream=args.with_downstream, emit=say, version=version
+        )
     if args.command == "deploy-changed":
-        assert targets is not None
-        selected = {item.name for item in targets}
+        selected = targets if targets is not None else _layers_run_by(args)
+        names = {item.name for item in selected}
         problems = [  # upstream layers deployed earlier in this run need no outputs yet
             problem
-            for item in targets
+            for item in selected
             for problem in unready_upstream(
-                dataclasses.replace(item, reads={k: v for k, v in item.reads.items() if k not in selected}),
+                dataclasses.replace(item, reads={k: v for k, v in item.reads.items() if k not in names}),
                 gateway,
                 args.stack,
             )
         ]
         if problems:
             raise DeployError(f"cannot deploy to stack {args.stack!r}:\n  " + "\n  ".join(problems))
-        guard.check(targets)
-        return Operation.UP, run_layers(Operation.UP, targets, gateway, args.stack, emit=say)
+        if targets is not None:
+            guard.check(targets)
+            return Operation.UP, run_layers(Operation.UP, targets, gateway, args.stack, emit=say, version=version)
+        assert version is not None  # main() refuses the catch-up without a commit
+        decide = _catch_up(root, gateway, guard, args.stack, here=version, say=say)
+        return Operation.UP, run_layers(
+            Operation.UP, selected, gateway, args.stack, emit=say, version=version, decide=decide
+        )
     operation = ALL_LAYER_COMMANDS[args.command]
     if operation is Operation.UP:
         guard.check(list(LAYERS.values()))
-    return operation, run_layers(operation, list(LAYERS.values()), gateway, args.stack, emit=say)
+    return operation, run_layers(operation, list(LAYERS.values()), gateway, args.stack, emit=say, version=version)
 
 
 def _plan(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> int:
-    plan = build_plan(args.stack)
+    plan = build_plan(args.stack, root=root)
     say(render_text(plan))
     if args.write_readme and plan.ok:
         readme = root / "README.md"

@@ -1,41 +1,40 @@
-"""The contract across versions: what readers read must stay exported, with the same shape.
+"""The contract across versions: what readers read must stay exported, with the shape they read.
 
 The catalogue check (`nox -s plan`) covers one commit. Deployed stacks are of many commits: a
 reader deployed last month still reads what its program read then, and says so in its
-`contract_reads` export. So:
+`contract_reads` export (each export, the shape it reads, whether optionally). So:
 
 - before `up` of a layer, `DeployGuard` reads the `contract_reads` of the deployed stacks of its
-  readers and refuses when the new program (its exports from the offline plan) would no longer
-  export a name one of them reads, or would change its shape (`shape`);
+  readers and refuses when the new program (its exports from its own offline plan) would no
+  longer export a name one of them reads, an optional one the deployed layer exports included,
+  or would export it in another shape than the reader reads;
 - after the deploy, it lists the deployed readers of exports whose values changed, with the
   command that redeploys them;
-- offline, `contract_check` compares the exports of the offline plan at a git ref with the work
-  tree's, for every name some layer read at that ref (`nox -s contract-check`).
+- offline, `contract_check` compares the exports of the offline plan at a git ref (run with that
+  ref's own code and environment, `tree_plan`) with the work tree's, for every export some layer
+  read at that ref (`nox -s contract-check`). What cannot be checked is said, never passed.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from streaming_shared.catalogue import LAYERS, Layer, readers_of, repo_root
-from streaming_shared.upstream import CONTRACT_READS
+from streaming_shared.upstream import CONTRACT_READS, Read, parse_contract_reads
 
-from ..git import GitError, checkout, merge_base
+from ..git import GitError, merge_base
 from .orchestrator import DeployError, Gateway, LayerResult, Status
-from .plan import build_plan
+from .plan import PlanFailed, plan_layer
+from .tree_plan import CannotPlan, TreePlan, plan_commit, plan_tree
 
 
-def shape(value: Any) -> str:
-    """What a reader relies on besides the name: the kind of value, and a map's keys."""
+def describe(value: Any) -> str:
+    """An export's value in words, for a message: its kind, and a map's keys."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
@@ -58,31 +57,33 @@ class Break:
     reader: str
     upstream: str
     export: str
-    was: str | None
+    read: Read
     now: str | None
 
     @property
     def change(self) -> str:
         if self.now is None:
             return "is no longer exported"
-        return f"changes shape from {self.was} to {self.now}"
+        return f"changes shape from {self.read.shape.value} to {self.now}"
 
     def __str__(self) -> str:
-        return f"{self.reader} reads {self.export!r} from {self.upstream}, which {self.change} by the new version"
+        how = " (optionally)" if self.read.optional else ""
+        return f"{self.reader} reads {self.export!r} from {self.upstream}{how}, which {self.change} by the new version"
 
 
 def breaks(
-    upstream: str, readers: Mapping[str, Iterable[str]], before: Mapping[str, Any], after: Mapping[str, Any]
+    upstream: str, readers: Mapping[str, Mapping[str, Read]], before: Mapping[str, Any], after: Mapping[str, Any]
 ) -> list[Break]:
-    """Each read of `readers` (reader -> names) that `after` no longer satisfies as `before` did."""
+    """Each read of `readers` (reader -> export -> read) that `after` no longer satisfies: a required
+    export gone, an optional one gone that `before` had, or a value not of the shape the reader reads."""
     found = []
-    for reader, names in readers.items():
-        for name in names:
-            was = shape(before[name]) if name in before else None
+    for reader, reads in readers.items():
+        for name, read in reads.items():
             if name not in after:
-                found.append(Break(reader, upstream, name, was, None))
-            elif was is not None and was != shape(after[name]):
-                found.append(Break(reader, upstream, name, was, shape(after[name])))
+                if not read.optional or name in before:
+                    found.append(Break(reader, upstream, name, read, None))
+            elif not read.shape.fits(after[name]):
+                found.append(Break(reader, upstream, name, read, describe(after[name])))
     return found
 
 
@@ -97,48 +98,68 @@ def grouped(found: Iterable[Break]) -> list[str]:
     ]
 
 
-def contract_reads_of(reader: Layer, outputs: Mapping[str, Any], upstream: Layer, stack: str) -> list[str]:
-    """The names a deployed reader reads from `upstream`, from its `contract_reads` export."""
-    declared = outputs.get(CONTRACT_READS)
-    if not isinstance(declared, Mapping):
+def contract_reads_of(reader: Layer, outputs: Mapping[str, Any], upstream: Layer, stack: str) -> dict[str, Read]:
+    """What a deployed reader reads from `upstream`, from its `contract_reads` export."""
+    declared = parse_contract_reads(outputs.get(CONTRACT_READS))
+    if declared is None:
         raise DeployError(
-            f"stack {stack!r} of {reader.project} has outputs but no {CONTRACT_READS!r} export, which every "
+            f"stack {stack!r} of {reader.project} has outputs but no {CONTRACT_READS!r} export of the form every "
             f"version of its program publishes: redeploy it (`nox -s deploy -- {reader.name} --stack {stack}`)."
         )
-    return [str(name) for name in declared.get(upstream.project, [])]
+    return declared.get(upstream.project, {})
+
+
+def stale_reads(reader: Layer, gateway: Gateway, stack: str, *, only: Layer | None = None) -> list[str]:
+    """Each upstream export a deployed reader reads (its `contract_reads`) whose value in the
+    reader's state, as read at its last update, differs from what the upstream stack exports now:
+    the reader runs with the old value until it is deployed again. Empty for a reader not deployed."""
+    outputs = gateway.outputs(reader, stack)
+    if not outputs:
+        return []
+    held = gateway.reads(reader, stack)
+    found = []
+    for upstream in (only,) if only is not None else [LAYERS[name] for name in reader.upstream]:
+        now = gateway.outputs(upstream, stack) or {}
+        then = held.get(upstream.project, {})
+        changed = [
+            name for name in contract_reads_of(reader, outputs, upstream, stack) if then.get(name) != now.get(name)
+        ]
+        if changed:
+            found.append(f"reads {', '.join(changed)} from {upstream.project}, which changed")
+    return found
 
 
 # -- the deploy guard -----------------------------------------------------------------------------
 
 
-PlanExports = Callable[[str], Mapping[str, Mapping[str, Any]]]
+PlanLayer = Callable[[Layer, str, Mapping[str, Mapping[str, Any]]], Mapping[str, Any]]
+"""A layer's exports from its offline plan for a stack, given its upstream layers' exports by layer
+name; PlanFailed when the plan does not run."""
 
 
-def offline_plan_exports(stack: str) -> Mapping[str, Mapping[str, Any]]:
-    """Each layer's exports as the offline plan of `stack` produces them (names and shapes are real)."""
-    plan = build_plan(stack)
-    if len(plan.runs) < len(LAYERS):
-        raise DeployError(
-            f"the contract guard needs the offline plan of stack {stack!r}, which failed: "
-            f"{'; '.join(plan.problems)}. See `nox -s plan -- --stack {stack}`."
-        )
-    return {name: run.exports for name, run in plan.runs.items()}
+def planned_exports(root: Path) -> PlanLayer:
+    """The exports of a layer's program in the tree at `root`, offline (names and shapes are real)."""
+    return lambda item, stack, upstream: plan_layer(item, stack, upstream, root=root).exports
 
 
 @dataclass
 class DeployGuard:
-    """Checks a deploy against the deployed readers before `up`, and reports what to redeploy after."""
+    """Checks a deploy against the deployed readers before `up`, and reports what to redeploy after.
+
+    Only the layers being deployed are planned, each with its upstream layers' exports as the
+    stacks hold them (or, for an upstream deployed earlier in the same run, as its own plan says):
+    another layer's config can never stop a deploy."""
 
     gateway: Gateway
     stack: str
     allow_break: bool = False
     say: Callable[[str], None] = print
-    plan_exports: PlanExports = offline_plan_exports
+    plan: PlanLayer = field(default_factory=lambda: planned_exports(repo_root()))
     before_up: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     deploying: set[str] = field(default_factory=set)
 
-    def _deployed_readers(self, target: Layer, skip: Collection[str]) -> dict[str, list[str]]:
-        readers: dict[str, list[str]] = {}
+    def _deployed_readers(self, target: Layer, skip: Collection[str]) -> dict[str, dict[str, Read]]:
+        readers: dict[str, dict[str, Read]] = {}
         for reader in readers_of(target):
             if reader.name in skip:
                 continue  # redeployed later in this run, with reads the plan checked against the new exports
@@ -150,60 +171,72 @@ class DeployGuard:
             )
         return readers
 
-    def check(self, targets: Sequence[Layer]) -> None:
-        """Refuse (DeployError) when the new programs of `targets` break a deployed reader."""
+    def check(self, targets: Sequence[Layer], *, readers_deploy_later: bool = True) -> None:
+        """Refuse (DeployError) when the new programs of `targets` break a deployed reader, or when
+        that cannot be checked. `readers_deploy_later`: a reader among `targets` is deployed after its
+        upstream in this run, so it is held to its new reads, not its deployed ones."""
         self.deploying = {item.name for item in targets}
+        planned: dict[str, Mapping[str, Any]] = {}
+
+        def exports_of(item: Layer) -> Mapping[str, Any]:
+            if item.name not in planned:
+                upstream = {
+                    name: exports_of(LAYERS[name])
+                    if name in self.deploying
+                    else (self.gateway.outputs(LAYERS[name], self.stack) or {})
+                    for name in item.upstream
+                }
+                planned[item.name] = self.plan(item, self.stack, upstream)
+            return planned[item.name]
+
         found: list[Break] = []
-        planned: Mapping[str, Mapping[str, Any]] | None = None
+        unchecked: list[str] = []
         for target in targets:
             current = self.gateway.outputs(target, self.stack) or {}
             self.before_up[target.name] = current
-            readers = self._deployed_readers(target, self.deploying)
+            readers = self._deployed_readers(target, self.deploying if readers_deploy_later else ())
             if not any(readers.values()):
                 continue
-            planned = planned or self.plan_exports(self.stack)
-            found += breaks(target.project, readers, current, planned[target.name])
-        if not found:
+            try:
+                found += breaks(target.project, readers, current, exports_of(target))
+            except PlanFailed as failure:
+                unchecked.append(f"{target.project}: its offline plan of stack {self.stack!r} did not run: {failure}")
+        listed = "\n  ".join([*(str(item) for item in found), *(f"cannot check {line}" for line in unchecked)])
+        if not listed:
             return
-        listed = "\n  ".join(str(item) for item in found)
         if self.allow_break:
             self.say(f"Deploying despite contract breaks, because of --allow-contract-break:\n  {listed}")
             return
+        if found:
+            raise DeployError(
+                f"refusing to deploy: {listed}\n"
+                "Deploy the reader with a version that no longer reads it first, or pass --allow-contract-break."
+            )
         raise DeployError(
-            f"refusing to deploy: {listed}\n"
-            "Deploy the reader with a version that no longer reads it first, or pass --allow-contract-break."
+            f"refusing to deploy unchecked: {listed}\n"
+            f"Fix the plan (`nox -s plan -- --stack {self.stack}`), or pass --allow-contract-break."
         )
 
-    def readers_to_redeploy(self, results: Sequence[LayerResult]) -> dict[str, list[str]]:
-        """Each deployed reader (not part of this run) of an export this run changed, with why."""
+    def readers_to_redeploy(self, results: Sequence[LayerResult], *, run: Collection[str]) -> dict[str, list[str]]:
+        """Each deployed reader (not among the layers of this `run`) that holds values of an export
+        this run changed, with why."""
         notes: dict[str, list[str]] = {}
         for result in results:
             if result.status is not Status.SUCCEEDED or result.layer.name not in self.before_up:
                 continue
-            before = self.before_up[result.layer.name]
             after = self.gateway.outputs(result.layer, self.stack) or {}
-            changed = {
-                name
-                for name in before.keys() | after.keys()
-                if name != CONTRACT_READS and before.get(name) != after.get(name)
-            }
-            if not changed:
+            if after == self.before_up[result.layer.name]:
                 continue
             for reader in readers_of(result.layer):
-                outputs = self.gateway.outputs(reader, self.stack)
-                if reader.name in self.deploying or not outputs:
-                    continue
-                names = contract_reads_of(reader, outputs, result.layer, self.stack)
-                read_and_changed = [name for name in names if name in changed]
-                if read_and_changed:
-                    notes.setdefault(reader.name, []).append(
-                        f"reads {', '.join(read_and_changed)} from {result.layer.project}, which changed"
+                if reader.name not in run:
+                    notes.setdefault(reader.name, []).extend(
+                        stale_reads(reader, self.gateway, self.stack, only=result.layer)
                     )
-        return notes
+        return {name: reasons for name, reasons in notes.items() if reasons}
 
-    def after(self, results: Sequence[LayerResult]) -> tuple[str, list[str]]:
+    def after(self, results: Sequence[LayerResult], *, run: Collection[str]) -> tuple[str, list[str]]:
         """The summary lines about readers to redeploy, and their layer names."""
-        notes = self.readers_to_redeploy(results)
+        notes = self.readers_to_redeploy(results, run=run)
         if not notes:
             return "", []
         lines = ["Exports changed; these deployed stacks read them and still hold the old values:"]
@@ -217,75 +250,20 @@ class DeployGuard:
 
 # -- offline: `nox -s contract-check -- --base <ref>` --------------------------------------------
 
-_PLAN_DUMP = """
-import json, sys
-from streaming_shared.catalogue import LAYERS
-from streaming_tooling.deploy.plan import build_plan
-plan = build_plan(sys.argv[1])
-document = {
-    "exports": {name: run.exports for name, run in plan.runs.items()},
-    "projects": {name: item.project for name, item in LAYERS.items()},
-    "reads": {name: {up: list(keys) for up, keys in item.reads.items()} for name, item in LAYERS.items()},
-    "problems": plan.problems,
-}
-with open(sys.argv[2], "w") as out:
-    json.dump(document, out, default=str)
-"""
-
-
-@dataclass(frozen=True)
-class TreePlan:
-    """The offline plan of one source tree, run with that tree's own runtime package and tooling."""
-
-    exports: Mapping[str, Mapping[str, Any]]
-    projects: Mapping[str, str]
-    reads: Mapping[str, Mapping[str, Sequence[str]]]
-    problems: Sequence[str]
-
-
-def plan_tree(tree: Path, stack: str) -> TreePlan:
-    """Run the offline plan of `tree` in a subprocess whose imports come from `tree/shared`."""
-    with tempfile.TemporaryDirectory() as scratch:
-        result_file = Path(scratch) / "plan.json"
-        environment = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(tree / "shared"), str(tree / "shared" / "tooling")]),
-            "STREAMING_REPO_ROOT": str(tree),
-        }
-        completed = subprocess.run(
-            [sys.executable, "-c", _PLAN_DUMP, stack, str(result_file)],
-            cwd=tree,
-            env=environment,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if completed.returncode != 0 or not result_file.exists():
-            last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
-            raise DeployError(f"the offline plan of {tree} did not run: {last}")
-        document = json.loads(result_file.read_text())
-    return TreePlan(document["exports"], document["projects"], document["reads"], document["problems"])
-
-
-def checkout_for_plan(root: Path, commit: str, target: Path) -> Path:
-    """The tree of `commit` at `target`, sharing `root`'s Lambda dependency layer cache (`build/`,
-    keyed by what each layer was built from) so the plan does not build it again."""
-    checkout(root, commit, target)
-    if (root / "build").is_dir():
-        (target / "build").symlink_to(root / "build", target_is_directory=True)
-    return target
-
 
 def contract_check(base: TreePlan, head: TreePlan) -> list[Break]:
-    """Every export some layer read in `base` that `head` drops or reshapes."""
+    """Every export some layer read at `base` that `head` drops or reshapes; both plans must hold the
+    layers read (`TreePlan.require`). A reader's own plan may fail in `head`: a break makes it fail."""
     found = []
-    for upstream, before in base.exports.items():
-        readers = {base.projects[reader]: reads[upstream] for reader, reads in base.reads.items() if upstream in reads}
-        found += breaks(base.projects[upstream], readers, before, head.exports.get(upstream, {}))
+    for name in base.read_layers:
+        project = base.projects[name]
+        readers = {base.projects[reader]: reads[project] for reader, reads in base.reads.items() if project in reads}
+        found += breaks(project, readers, base.exports[name], head.exports[name])
     return found
 
 
 def main(argv: Sequence[str] | None = None, *, root: Path | None = None, say: Callable[[str], None] = print) -> int:
+    """0: kept; 1: broken; 2: cannot check (an unknown base, a plan that does not run on either side)."""
     parser = argparse.ArgumentParser(
         prog="nox -s contract-check --",
         description="Offline: the exports (names and shapes) at --base against the work tree's, for what layers read.",
@@ -296,11 +274,19 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None, say: Ca
     root = root or repo_root()
     try:
         since = merge_base(root, args.base)
-        with tempfile.TemporaryDirectory(prefix="contract-base-") as scratch:
-            base = plan_tree(checkout_for_plan(root, since, Path(scratch)), args.stack)
-        head = plan_tree(root, args.stack)
-    except (GitError, DeployError) as error:
+    except GitError as error:
         say(str(error))
+        return 2
+    try:
+        base = plan_commit(root, since, args.stack)
+        base.require(base.read_layers)
+    except CannotPlan as why:
+        say(f"cannot check against {args.base}: {why}")
+        return 2
+    try:
+        head = plan_tree(root, args.stack).require(base.read_layers)
+    except CannotPlan as why:
+        say(f"cannot check against {args.base}: in the work tree, {why}")
         return 2
     found = contract_check(base, head)
     if found:
@@ -308,7 +294,7 @@ def main(argv: Sequence[str] | None = None, *, root: Path | None = None, say: Ca
         if head.problems:
             say("The work tree's offline plan also reports:\n  " + "\n  ".join(head.problems))
         return 1
-    read = sum(len(names) for reads in base.reads.values() for names in reads.values())
+    read = sum(len(reads) for readers in base.reads.values() for reads in readers.values())
     say(f"Contract kept since {args.base}: all {read} exports layers read at the base are exported, same shapes.")
     return 0
 

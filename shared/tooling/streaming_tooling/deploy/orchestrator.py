@@ -10,6 +10,9 @@ Every `up` is preceded by a preview with the same policy packs, and does not sta
 preview reports a mandatory policy violation: `up` would stop at the violation, with the
 resources before it already changed.
 
+Every `up` records on the stack the version of the repository it deploys (`versions`), so a
+later run can compare a layer with what its stack runs (`catch_up`).
+
 Everything that talks to Pulumi goes through one narrow `Gateway`; the tests replace it.
 """
 
@@ -26,6 +29,7 @@ from streaming_shared.catalogue import Layer, downstream_of, layer, waves
 from streaming_shared.upstream import deploy_hint
 
 from .policy_check import PolicyViolation
+from .versions import StackVersion, Version
 
 
 class Operation(Enum):
@@ -53,6 +57,8 @@ class Status(Enum):
     SKIPPED = "skipped"
     WAITING = "waiting"
     """Not run: an upstream stack has no outputs yet (a preview, refresh or drift check)."""
+    CURRENT = "current"
+    """Not deployed: its stack already runs what this run would deploy (`deploy-changed`)."""
 
 
 @dataclass(frozen=True)
@@ -86,12 +92,31 @@ class LayerResult:
 
 
 class Gateway(Protocol):
-    """The narrow boundary to Pulumi: one operation on one layer's stack, and its outputs."""
+    """The narrow boundary to Pulumi: one operation on one layer's stack, and what the stack holds."""
 
-    def run(self, operation: Operation, layer: Layer, stack: str, on_output: Callable[[str], None]) -> Outcome: ...
+    def run(
+        self,
+        operation: Operation,
+        layer: Layer,
+        stack: str,
+        on_output: Callable[[str], None],
+        *,
+        version: Version | None = None,
+    ) -> Outcome:
+        """One operation; an `up` records `version` on the stack (its update message)."""
+        ...
 
     def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
         """The stack's outputs, or None when the stack does not exist."""
+        ...
+
+    def deployed(self, layer: Layer, stack: str) -> StackVersion | None:
+        """The version the stack runs, from its update history; None when it never ran an update."""
+        ...
+
+    def reads(self, layer: Layer, stack: str) -> Mapping[str, Mapping[str, Any]]:
+        """What the stack's program read at its last update: each upstream project's outputs, as its
+        StackReferences hold them in the stack's state."""
         ...
 
 
@@ -125,8 +150,14 @@ def run_layers(
     *,
     emit: Callable[[str], None] = print,
     max_concurrent: int = 4,
+    version: Version | None = None,
+    decide: Callable[[Layer], LayerResult | None] | None = None,
 ) -> list[LayerResult]:
-    """Run `operation` over `layers` in dependency order; return one result per layer."""
+    """Run `operation` over `layers` in dependency order; return one result per layer.
+
+    An `up` records `version` on each stack. `decide`, asked for each layer (one at a time) when its
+    upstream layers are done, returns the layer's result instead of running it: it is current, or
+    refused."""
     plan = waves(layers)
     if operation.dependents_first:
         plan = list(reversed(plan))
@@ -147,7 +178,9 @@ def run_layers(
                 violations = gateway.run(Operation.PREVIEW, item, stack, prefixed(item.name)).policy_violations
                 if violations:
                     return LayerResult(item, Status.FAILED, _refusal(violations))
-            outcome = gateway.run(operation, item, stack, prefixed(item.name))
+                outcome = gateway.run(operation, item, stack, prefixed(item.name), version=version)
+            else:
+                outcome = gateway.run(operation, item, stack, prefixed(item.name))
         except DeployError:  # nothing can run until the user fixes it: stop the whole run
             raise
         except Exception as error:  # one layer's failure must not stop the others
@@ -168,6 +201,8 @@ def run_layers(
                 )
             elif waiting_for:
                 results[item.name] = LayerResult(item, Status.WAITING, waiting_detail(waiting_for, stack))
+            elif decide is not None and (decided := decide(item)) is not None:
+                results[item.name] = decided
             else:
                 runnable.append(item)
         with ThreadPoolExecutor(max_workers=max(1, min(max_concurrent, len(runnable) or 1))) as pool:
@@ -215,6 +250,7 @@ def deploy_one(
     *,
     with_downstream: bool = False,
     emit: Callable[[str], None] = print,
+    version: Version | None = None,
 ) -> list[LayerResult]:
     """Deploy one layer (and, on request, every layer that reads it, in order)."""
     target = layer(name)
@@ -222,7 +258,7 @@ def deploy_one(
     if problems:
         raise DeployError(f"cannot deploy {target.project} to stack {stack!r}:\n  " + "\n  ".join(problems))
     selected = [target, *(downstream_of(target.name) if with_downstream else [])]
-    return run_layers(Operation.UP, selected, gateway, stack, emit=emit)
+    return run_layers(Operation.UP, selected, gateway, stack, emit=emit, version=version)
 
 
 def summary(operation: Operation, stack: str, results: Sequence[LayerResult]) -> str:
@@ -241,7 +277,7 @@ def exit_code(operation: Operation, results: Sequence[LayerResult], *, strict: b
 
     A layer waiting for an undeployed upstream counts as done (everything that could run did),
     unless `strict`."""
-    tolerated = {Status.SUCCEEDED} if strict else {Status.SUCCEEDED, Status.WAITING}
+    tolerated = {Status.SUCCEEDED, Status.CURRENT} if strict else {Status.SUCCEEDED, Status.CURRENT, Status.WAITING}
     if any(result.status not in tolerated for result in results):
         return 1
     if operation is Operation.DRIFT and any(result.outcome and result.outcome.changed for result in results):

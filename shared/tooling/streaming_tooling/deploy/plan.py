@@ -21,9 +21,10 @@ from typing import Any
 from streaming_shared.catalogue import LAYERS, Layer, deploy_order, repo_root
 
 from ..guardrails.offline import evaluate
+from ..layers import layer_settings_model
 from ..offline.program import ProgramFailed, ProgramRun, run_layer
 from . import cross_layer
-from .stack_files import StackFileError, read_stack_file
+from .stack_files import StackFileError, read_stack_file, stack_file
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,90 @@ def stack_config(layer_: Layer, stack: str, root: Path | None = None) -> dict[st
     return {key: value for key, value in config.items() if not key.startswith("pulumi:")}
 
 
+OPAQUE_SECRET = "offline-plan-secret"
+"""What the offline plan gives a program for a secret of another namespace (`aws:...`), which no
+settings model of ours validates."""
+
+
+class PlanFailed(Exception):
+    """A layer's offline plan did not run; the message says why (a stack file, a config error...)."""
+
+
+@dataclass(frozen=True)
+class OfflineConfig:
+    """A stack file's config as the offline plan gives it to the program."""
+
+    values: dict[str, Any]
+    secret_keys: frozenset[str]
+
+
+def offline_config(layer_: Layer, stack: str, root: Path | None = None) -> OfflineConfig:
+    """The layer's stack config, each secret (`secure:` ciphertext, which only the stack's backend can
+    decrypt) replaced by the example its settings field declares and marked secret, as `pulumi
+    config set --secret` would: the program validates it and sees the key as a secret."""
+    root = root or repo_root()
+    values = stack_config(layer_, stack, root)
+    secret = {key for key, value in values.items() if isinstance(value, dict) and set(value) == {"secure"}}
+    if secret:
+        model = layer_settings_model(root, layer_.name)
+        fields = {field.alias or name: field for name, field in (model.model_fields.items() if model else ())}
+        shown = stack_file(root, layer_, stack).relative_to(root)
+        for key in sorted(secret):
+            namespace, _, name = key.rpartition(":")
+            examples = fields[name].examples if namespace == layer_.project and name in fields else [OPAQUE_SECRET]
+            if examples:
+                values[key] = examples[0]
+            else:
+                raise PlanFailed(
+                    f"{key} is a secret in {shown}; the offline plan stands in for a secret with an example "
+                    f"its settings field declares, and this one declares none (`examples=[...]` on its field "
+                    f"in {layer_.folder}/{layer_.name}_layer/settings.py)"
+                )
+    return OfflineConfig(values, frozenset(secret))
+
+
+def plan_layer(
+    item: Layer,
+    stack: str,
+    upstream: Mapping[str, Mapping[str, Any]],
+    *,
+    root: Path | None = None,
+    config_overrides: Mapping[str, Any] | None = None,
+) -> ProgramRun:
+    """One layer's program under the mock engine, with its stack file's config and the given
+    exports of its upstream layers (by layer name); PlanFailed says why it did not run."""
+    root = root or repo_root()
+    try:
+        config = offline_config(item, stack, root)
+    except StackFileError as error:
+        raise PlanFailed(str(error)) from None
+    if not (root / item.folder / "__main__.py").exists():
+        raise PlanFailed(f"no program at {item.folder}/__main__.py")
+    values = {**config.values, **(config_overrides or {})}
+    region = str(values.pop("aws:region", None) or "")
+    try:
+        return run_layer(
+            item.name,
+            stack=stack,
+            region=region,
+            config=values,
+            upstream=upstream,
+            secret_keys=config.secret_keys,
+            root=root,
+        )
+    except ProgramFailed as failure:
+        raise PlanFailed(str(failure)) from failure
+
+
 def build_plan(
     stack: str = "local",
     *,
     config_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     catalogue: Mapping[str, Layer] = LAYERS,
+    root: Path | None = None,
 ) -> Plan:
-    """Run every layer in deploy order and check the wiring between them."""
+    """Run every layer of the repository at `root` (this one by default) in deploy order, and check
+    the wiring between them."""
     plan = Plan(stack=stack)
     for item in deploy_order(catalogue.values()):
         blocked = [name for name in item.upstream if name not in plan.runs]
@@ -72,23 +150,14 @@ def build_plan(
             plan.problem(item.project, f"not run, because upstream {', '.join(blocked)} did not run")
             continue
         try:
-            config = {**stack_config(item, stack), **(config_overrides or {}).get(item.name, {})}
-        except StackFileError as error:
-            plan.problem(item.project, str(error))
-            continue
-        if not (repo_root() / item.folder / "__main__.py").exists():
-            plan.problem(item.project, f"no program at {item.folder}/__main__.py")
-            continue
-        region = str(config.pop("aws:region", None) or "")
-        try:
-            run = run_layer(
-                item.name,
-                stack=stack,
-                region=region,
-                config=config,
-                upstream={name: plan.runs[name].exports for name in item.upstream},
+            run = plan_layer(
+                item,
+                stack,
+                {name: plan.runs[name].exports for name in item.upstream},
+                root=root,
+                config_overrides=(config_overrides or {}).get(item.name),
             )
-        except ProgramFailed as failure:
+        except PlanFailed as failure:
             plan.problem(item.project, str(failure))
             continue
         plan.runs[item.name] = run

@@ -380,8 +380,10 @@ def run_layer(
     upstream_org: str | None = None,
     organization: str = DEFAULT_ORG,
     secret_keys: Iterable[str] = (),
+    root: Path | None = None,
 ) -> ProgramRun:
-    """Run one layer's real program (`stacks/<name>/__main__.py`), with upstream exports given.
+    """Run one layer's real program (`<root>/stacks/<name>/__main__.py`, the repository's by
+    default), with upstream exports given.
 
     The stack runs in `organization`; the upstream stacks live under the layer's configured
     `org`, else that same organization, unless `upstream_org` says otherwise (to test a consumer
@@ -390,7 +392,7 @@ def run_layer(
     target = layer(name)
     org = upstream_org or str((config or {}).get("org") or organization)
     return run_program(
-        repo_root() / target.folder,
+        (root or repo_root()) / target.folder,
         project=target.project,
         stack=stack,
         region=region,

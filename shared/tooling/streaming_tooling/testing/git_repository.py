@@ -21,7 +21,8 @@ def commit_all(root: Path, message: str) -> str:
 
 def copy_of_repository(target: Path) -> Path:
     """The repository's files as they are in its work tree (not ignored ones), committed on branch
-    `main` and tagged `base`, at `target`."""
+    `main` and tagged `base`, at `target`. Its `build/` is this repository's (git-ignored there), so
+    a plan of the copy reuses the Lambda dependency layer built here."""
     source = repo_root()
     for relative in git(source, "ls-files", "--cached", "--others", "--exclude-standard").splitlines():
         path = source / relative
@@ -31,6 +32,9 @@ def copy_of_repository(target: Path) -> Path:
     git(target, "init", "--quiet", "--initial-branch=main")
     git(target, "config", "user.email", "tests@example.com")
     git(target, "config", "user.name", "tests")
+    (source / "build").mkdir(exist_ok=True)
+    (target / "build").symlink_to(source / "build", target_is_directory=True)
+    append(target, ".git/info/exclude", "/build\n")  # a link, which the `build/` pattern (folders) misses
     commit_all(target, "base")
     git(target, "tag", BASE_TAG)
     return target
