@@ -86,11 +86,12 @@ def lint(session: nox.Session) -> None:
         package = f"{program.parent.name}_layer"
         with session.chdir(program.parent):
             session.run("mypy", *config, "__main__.py", package, env={"MYPYPATH": str(ROOT / "shared")})
-    # One run per Lambda function: each is a `handler.py` beside the shared `pipeline_core`.
+    # One run per Lambda function: each is a `handler.py` beside the shared `pipeline_core`, and
+    # `streaming_shared`'s runtime files that packaging copies in.
     functions = ROOT / "stacks" / "compute" / "functions"
     with session.chdir(functions):
         for handler in sorted(functions.glob("*/handler.py")):
-            session.run("mypy", *config, str(handler.relative_to(functions)))
+            session.run("mypy", *config, str(handler.relative_to(functions)), env={"MYPYPATH": str(ROOT / "shared")})
 
 
 def install_into_virtualenv(session: nox.Session, venv: Path, lock: str, *local_packages: Path) -> None:

@@ -22,7 +22,7 @@ def stack_documents():
     ]
 
 
-SEED_POLICY = {
+LOOSE_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -64,8 +64,8 @@ def test_an_accepted_finding_is_accepted_only_where_it_applies():
     assert [finding.issue for finding in iam.lint(as_permissions)] == ["MALFORMED"]
 
 
-def test_the_seed_policy_is_caught_by_parliament():
-    document = iam.Document("aws:iam/rolePolicy:RolePolicy", "seed", "policy", False, SEED_POLICY)
+def test_a_loose_policy_is_caught_by_parliament():
+    document = iam.Document("aws:iam/rolePolicy:RolePolicy", "loose", "policy", False, LOOSE_POLICY)
     issues = {finding.issue for finding in iam.lint(document)}
     assert "RESOURCE_MISMATCH" in issues
 
@@ -101,7 +101,7 @@ def test_resource_level_support_comes_from_the_iam_definition():
 
 
 def test_documents_are_found_inside_role_inline_policies():
-    props = {"inlinePolicies": [{"name": "x", "policy": json.dumps(SEED_POLICY)}], "assumeRolePolicy": "{}"}
+    props = {"inlinePolicies": [{"name": "x", "policy": json.dumps(LOOSE_POLICY)}], "assumeRolePolicy": "{}"}
     found = iam.documents("aws:iam/role:Role", "r", props)
     assert [(d.property, d.resource_policy) for d in found] == [
         ("assumeRolePolicy", True),

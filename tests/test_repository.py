@@ -131,3 +131,36 @@ def test_the_readme_is_a_front_door_that_lists_every_nox_session():
     listed = set(re.findall(r"^\| `nox -s ([\w-]+)", readme, re.MULTILINE))
     assert noxfile_sessions(ROOT) - listed == set()
     assert "plan" in listed and "deploy-all" in listed
+
+
+@pytest.mark.parametrize("readme", ["README.md", "stacks/compute/functions/README.md", "stacks/data/README.md"])
+def test_the_readmes_say_a_record_can_be_stored_twice_never_lost_and_the_key_to_de_duplicate_by(readme):
+    """What `test_a_bisected_redelivery_can_store_a_record_twice_never_lose_it...` (the data plane's
+    redelivery tests) reproduces: the promise of no loss says so, and names the archive line's key."""
+    text = " ".join((ROOT / readme).read_text().split())
+    assert "stored twice, never lost" in text
+    assert "de-duplicate" in text and "`pipeline.id`" in text
+
+
+def file_map(readme: str) -> list[str]:
+    """The paths the first code block of a README's "Layout and what you may change" section lists, one a line."""
+    section = readme.split("\n## Layout and what you may change\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```text\n", 1)[1].split("```", 1)[0]
+    return [line.split()[0] for line in block.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_each_layer_readme_maps_every_file_of_its_folder_once_and_says_what_it_shares_and_what_a_change_trips(layer):
+    readme = (ROOT / "stacks" / layer / "README.md").read_text()
+    folder = ROOT / "stacks" / layer
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "."],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    files = sorted(name for name in listed if (folder / name).is_file())
+    assert sorted(file_map(readme)) == files
+    for part in ("**Shared with other layers.**", "trips."):
+        assert part in readme, part

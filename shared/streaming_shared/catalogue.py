@@ -31,10 +31,6 @@ DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
 STAGES: tuple[str, ...] = ("ingest", "transform", "validate", "enrich", "archive")
 """The five Lambda stages, in processing order."""
 
-STATUS_INDEX = "StatusIndex"
-"""The state table's global secondary index (the contract): the data layer creates it, the
-observability layer watches its write throttling."""
-
 
 class Shape(Enum):
     """The JSON shape of an export's value, as a reader receives it."""

@@ -14,11 +14,11 @@ from compute_layer.functions import (
     function_log_groups,
 )
 from compute_layer.log_encryption import LogsKey
-from compute_layer.orchestration import PipelineStateMachine, StateMachineLogging, state_machine_log_group
 from compute_layer.packaging import REQUIREMENTS, function_code
 from compute_layer.replay import ReplayRole
 from compute_layer.settings import ComputeSettings
-from compute_layer.state_machine import STEPS
+from compute_layer.state_machine import PipelineStateMachine, StateMachineLogging, state_machine_log_group
+from compute_layer.state_machine_definition import STEPS
 
 from streaming_shared.catalogue import COMPUTE, STAGES
 from streaming_shared.provider import AwsAccount, aws_provider, layer_options

@@ -3,7 +3,7 @@
 1. AWS requests per 1,000 records, and DynamoDB item writes per record (to the table, and to
    `StatusIndex`): records are put into a Kinesis stream in moto server, read back in batches of the
    default `batchSize`, with sequence numbers as long as Kinesis makes them, and run through ingest
-   and the four stages (tools/dataplane_runner.py: only StartSyncExecution is answered in-process,
+   and the four stages (tests/dataplane_emulator: only StartSyncExecution is answered in-process,
    where botocore would send it, so the SDK still builds and signs it and parses the answer).
    Every API call the functions' clients make is counted from botocore events. Goal: at most 100
    requests; a design with per-record calls needs about 6,000.
@@ -59,10 +59,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+# The layer's code, and the data-plane emulator the tests run on.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import dataplane_runner as runner
+import dataplane_emulator.pipeline as runner
+from dataplane_emulator.lambda_runtime import state_table
 
+from streaming_shared.catalogue import STAGES
+from streaming_shared.record_store import ARCHIVE_PREFIX
 from streaming_tooling.estimate.capacity import KINESIS_SEQUENCE_DIGITS
 from streaming_tooling.testing import TEST_REGION
 
@@ -72,8 +77,7 @@ RECORDS = BATCH_SIZE * max(1, round(1_000 / BATCH_SIZE))
 REQUEST_GOAL = 100
 PER_RECORD_DESIGN_REQUESTS = 6_000
 CPU_GOAL_US = 100.0
-STAGES = runner.STAGES
-MAX_ITEMS_PER_REQUEST = runner.state_table().MAX_ITEMS_PER_REQUEST
+MAX_ITEMS_PER_REQUEST = state_table().MAX_ITEMS_PER_REQUEST
 MEASURED_FILE = Path(__file__).with_name("measured.json")
 PHASES = {
     "provide-client-params": "prepare",
@@ -228,7 +232,7 @@ def stored(record_kb: float, region: str = TEST_REGION) -> dict[str, float]:
     records = as_in_aws(pipeline.read())
     for batch in runner.batches(records, BATCH_SIZE):
         assert pipeline.invoke(pipeline.event(batch)) == {"batchItemFailures": []}
-    listed = pipeline.s3.list_objects_v2(Bucket=pipeline.bucket, Prefix="archive/")["Contents"]
+    listed = pipeline.s3.list_objects_v2(Bucket=pipeline.bucket, Prefix=f"{ARCHIVE_PREFIX}/")["Contents"]
     executions = len(wire.requests)
     return {
         "record_bytes": statistics.mean(len(r["Data"]) for r in records),
@@ -499,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     server, endpoint = runner.start_moto()
-    os.environ.update(runner.emulator_environment(endpoint, TEST_REGION) | {"POWERTOOLS_LOG_LEVEL": "INFO"})
+    os.environ.update(runner.emulator_environment(endpoint, TEST_REGION, log_level="INFO"))
     try:
         with runner.stdout_discarded():
             counts = count_requests(mixed=False)

@@ -6,7 +6,7 @@ with a parallelization factor: each partition key to one of the shard's concurre
 hash of the key, so a key's records stay in order), each slot taking batches of its own records, at
 most `batchSize` of them and at most Lambda's 6 MB invocation payload. Every batch runs the real
 ingest handler, which runs the four stages through the in-process state machine
-(tools/dataplane_runner.py), against moto.
+(tests/dataplane_emulator), against moto.
 
 Time is simulated, not waited for: each slot has its own clock, and a batch advances it by
 - the CPU each handler really took (`time.thread_time` of this thread, read at botocore's events and
@@ -46,12 +46,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import dataplane_runner as runner
+import dataplane_emulator.pipeline as runner
 from bench_dataplane import as_in_aws
+from compute_layer.settings import DEFAULT_MEMORY_MB
 
+from streaming_shared.catalogue import STAGES
 from streaming_tooling.estimate.capacity import (
     EVENT_BYTES_PER_RECORD,
     INVOCATION_PAYLOAD_BYTES,
@@ -213,7 +216,7 @@ def batches(records: list[dict[str, Any]], scenario: Scenario) -> Iterator[list[
 
 
 def memory_mb() -> dict[str, int]:
-    return dict(runner.compute_settings().DEFAULT_MEMORY_MB)
+    return dict(DEFAULT_MEMORY_MB)
 
 
 def simulate(scenario: Scenario, seed: int = 7) -> tuple[float, float, dict[str, float]]:
@@ -221,7 +224,7 @@ def simulate(scenario: Scenario, seed: int = 7) -> tuple[float, float, dict[str,
     record each handler took (microseconds, at this machine's full speed)."""
     shares = {stage: min(1.0, memory / LAMBDA_MB_PER_VCPU) for stage, memory in memory_mb().items()}
     server, endpoint = runner.start_moto()
-    os.environ.update(runner.emulator_environment(endpoint, TEST_REGION) | {"POWERTOOLS_LOG_LEVEL": "WARNING"})
+    os.environ.update(runner.emulator_environment(endpoint, TEST_REGION, log_level="WARNING"))
     try:
         with runner.stdout_discarded():
             pipeline = runner.Pipeline(region=TEST_REGION, environment="simulation")
@@ -264,7 +267,7 @@ def modelled(scenario: Scenario, cpu_us_per_record: Mapping[str, float]) -> tupl
     )
     work = dataclasses.replace(
         load_measured(),
-        cpu_us_per_record_by_handler={stage: cpu_us_per_record.get(stage, 0.0) for stage in runner.STAGES},
+        cpu_us_per_record_by_handler={stage: cpu_us_per_record.get(stage, 0.0) for stage in STAGES},
         json_between_stages_us_per_record=0.0,
     )
     means = {name: mean_ms(name) for name in LATENCY_TAILS}

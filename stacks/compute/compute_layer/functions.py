@@ -15,7 +15,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from streaming_shared.catalogue import PRODUCT, STAGES
+from streaming_shared.catalogue import STAGES
 from streaming_shared.naming import NameKind, Namer
 from streaming_shared.provider import AwsAccount
 from streaming_shared.roles import service_trust_policy
@@ -24,8 +24,7 @@ from streaming_shared.upstream import Upstream
 from . import iam
 from .packaging import HANDLER, build_dependency_layer, requirement_pins
 from .settings import ComputeSettings
-
-METRICS_NAMESPACE = "StreamingPipeline"
+from .stages import common_environment
 
 
 def function_log_group(environment: str, region: str, stage: str) -> str:
@@ -206,7 +205,7 @@ class StageFunction(pulumi.ComponentResource):
             timeout=size.timeout_seconds,
             reserved_concurrent_executions=size.reserved_concurrency,
             environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={**common_environment(stage, runtime), **environment}
+                variables={**common_environment(stage, runtime.environment, runtime.log_level), **environment}
             ),
             vpc_config=aws.lambda_.FunctionVpcConfigArgs(
                 subnet_ids=placement.subnet_ids,
@@ -232,14 +231,3 @@ class StageFunction(pulumi.ComponentResource):
                 "log_group_name": self.log_group.name,
             }
         )
-
-
-def common_environment(stage: str, runtime: FunctionRuntime) -> dict[str, str]:
-    """The variables every function gets (the contract between infrastructure and data plane)."""
-    return {
-        "STAGE": stage,
-        "ENVIRONMENT": runtime.environment,
-        "POWERTOOLS_SERVICE_NAME": PRODUCT,
-        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-        "POWERTOOLS_LOG_LEVEL": runtime.log_level,
-    }

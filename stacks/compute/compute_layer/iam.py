@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from streaming_shared.record_store import ARCHIVE_PREFIX, QUARANTINE_PREFIX, STAGING_PREFIX
+
 Statement = dict[str, Any]
 
 VERSION = "2012-10-17"
@@ -35,9 +37,6 @@ ARCHIVE_LIST_ACTIONS = ("s3:ListBucket",)
 """archive: S3 says that a key is missing (404 NoSuchKey) only to a role that may list the bucket, and
 answers 403 AccessDenied otherwise; a rewrite must tell an object that is gone (an operator deleted
 it) from a read it may not make."""
-ARCHIVE_PREFIXES = ("archive", "quarantine")
-STAGING_PREFIX = "staging"
-"""Where large records wait while they travel by reference (claim check); see pipeline_core.claimcheck."""
 STAGING_ACTIONS: dict[str, tuple[str, ...]] = {
     "ingest": ("s3:PutObject",),
     "transform": ("s3:GetObject", "s3:PutObject"),
@@ -159,7 +158,9 @@ def start_sync_execution(state_machine_arn: str) -> Statement:
 
 def archive_writes(bucket_arn: str) -> Statement:
     return statement(
-        "WriteArchiveAndQuarantine", ARCHIVE_WRITE_ACTIONS, [f"{bucket_arn}/{prefix}/*" for prefix in ARCHIVE_PREFIXES]
+        "WriteArchiveAndQuarantine",
+        ARCHIVE_WRITE_ACTIONS,
+        [f"{bucket_arn}/{prefix}/*" for prefix in (ARCHIVE_PREFIX, QUARANTINE_PREFIX)],
     )
 
 

@@ -1,9 +1,10 @@
 """What Lambda runs: each stage's deployment package and the one dependency layer they share.
 
 A stage's package is its folder `functions/<stage>/` at the zip root plus `functions/pipeline_core/`
-as the package `pipeline_core/`. Third-party dependencies are installed by pip into a layer
-(`python/` prefix, as Lambda expects) built for the functions' runtime and architecture, so
-`pulumi up` needs nothing but the virtualenv and a package index.
+as the package `pipeline_core/` and the modules of `streaming_shared` the functions import
+(`SHARED_RUNTIME_FILES`) as the package `streaming_shared/`. Third-party dependencies are installed
+by pip into a layer (`python/` prefix, as Lambda expects) built for the functions' runtime and
+architecture, so `pulumi up` needs nothing but the virtualenv and a package index.
 
 The layer is reproducible: `functions/requirements.txt` is a lock (`nox -s lock` compiles it from
 `requirements.in`) pinning every package, transitive ones included, with the hashes of all their
@@ -26,6 +27,7 @@ from pathlib import Path, PurePosixPath
 
 import pulumi
 
+import streaming_shared
 from streaming_shared.catalogue import STAGES
 
 FUNCTIONS = "functions"
@@ -34,6 +36,10 @@ package, and the lock of the dependency layer."""
 SHARED_PACKAGE = "pipeline_core"
 HANDLER = "handler.handler"
 REQUIREMENTS = "requirements.txt"
+SHARED_RUNTIME_FILES = ("__init__.py", "record_store.py")
+"""The modules of `streaming_shared` the functions import: `record_store`, the bucket's prefixes and the
+table's schema, by which the data layer creates the bucket's lifecycle and the table. They import
+nothing (a test holds it), so a function needs nothing else of the package."""
 
 PLATFORMS = {
     # Lambda's Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34); manylinux2014 wheels
@@ -75,7 +81,8 @@ def ships(relative: PurePosixPath) -> bool:
 
 
 def function_code(functions_dir: Path, stage: str) -> pulumi.AssetArchive:
-    """The deployment package of `stage`: its folder at the root, plus the shared package."""
+    """The deployment package of `stage`: its folder at the root, plus `pipeline_core` and `streaming_shared`'s
+    runtime files."""
     stage_dir = functions_dir / stage
     shared_dir = functions_dir / SHARED_PACKAGE
     for required in (stage_dir / "handler.py", shared_dir / "__init__.py"):
@@ -86,10 +93,14 @@ def function_code(functions_dir: Path, stage: str) -> pulumi.AssetArchive:
     assets: dict[str, pulumi.Asset | pulumi.Archive] = {
         path.relative_to(stage_dir).as_posix(): pulumi.FileAsset(str(path)) for path in _package_files(stage_dir)
     }
-    if any(name == SHARED_PACKAGE or name.startswith(f"{SHARED_PACKAGE}/") for name in assets):
-        raise ValueError(f"{stage_dir} has its own {SHARED_PACKAGE}, which would clash with {shared_dir}")
+    for package in (SHARED_PACKAGE, streaming_shared.__name__):
+        if any(name == package or name.startswith(f"{package}/") for name in assets):
+            raise ValueError(f"{stage_dir} has its own {package}, which would clash with the one every function gets")
     for path in _package_files(shared_dir):
         assets[f"{SHARED_PACKAGE}/{path.relative_to(shared_dir).as_posix()}"] = pulumi.FileAsset(str(path))
+    runtime_dir = Path(streaming_shared.__file__).parent
+    for name in SHARED_RUNTIME_FILES:
+        assets[f"{streaming_shared.__name__}/{name}"] = pulumi.FileAsset(str(runtime_dir / name))
     return pulumi.AssetArchive(assets)
 
 

@@ -15,9 +15,10 @@ from pydantic import Field, field_validator
 from streaming_shared.catalogue import COMPUTE, STAGES
 from streaming_shared.config import DISPOSABLE_RULE, LogRetention, log_retention
 from streaming_shared.errors import Problem
+from streaming_shared.record_store import RECORD_TTL_DAYS
 from streaming_shared.roles import RoleSettings
 
-from .state_machine import STEPS
+from .state_machine_definition import STEPS
 
 Runtime = Literal["python3.12", "python3.13", "python3.14"]
 RUNTIMES: tuple[str, ...] = ("python3.12", "python3.13", "python3.14")
@@ -38,8 +39,8 @@ most of a run's CPU (the SDK work of its S3 and DynamoDB requests), so more memo
 every run ingest waits for. transform, validate and enrich compute little (under 0.01 s of CPU per
 chunk): more memory would cost more without carrying more."""
 DEFAULT_TIMEOUT_SECONDS = {
-    # ingest waits for StartSyncExecution, which can take up to the Express limit of 300 s,
-    # so the seed's 60 s became 360 s: the Express limit plus room for its own work.
+    # ingest waits for StartSyncExecution, which can take up to the Express limit of 300 s:
+    # 360 s is that limit plus room for its own work.
     "ingest": 360,
     "transform": 120,
     "validate": 60,
@@ -126,7 +127,7 @@ class ComputeSettings(RoleSettings):
         ge=1,
         le=10000,
         description="Most records the event source mapping hands `ingest` in one invocation. 180 fills two "
-        "state machine inputs with 1 KB records (the seed's 100 ran a second, nearly empty execution).",
+        "state machine inputs with 1 KB records (100 would run a second, nearly empty execution).",
     )
     maximum_batching_window_seconds: int = Field(
         5,
@@ -179,12 +180,12 @@ class ComputeSettings(RoleSettings):
         description="Days the dead-letter queue keeps failure records (SQS allows at most 14).",
     )
     record_ttl_days: int = Field(
-        7,
+        RECORD_TTL_DAYS,
         ge=1,
         le=3650,
         description="Days a record's state item lives in the table before DynamoDB's TTL removes it "
         "(RECORD_TTL_DAYS of ingest and archive). Each day kept costs about $0.004 per million records a "
-        "month in storage; the seed's 30 days alone were $0.12 per million.",
+        "month in storage: 30 days would cost $0.12 per million.",
     )
     strict_envelope: bool = Field(
         False,

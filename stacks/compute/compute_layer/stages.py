@@ -13,26 +13,30 @@ from dataclasses import dataclass
 
 import pulumi
 
+from streaming_shared.catalogue import PRODUCT
 from streaming_shared.upstream import Upstream
 
 from . import iam
 from .settings import ComputeSettings
 
+METRICS_NAMESPACE = "StreamingPipeline"
+
 
 @dataclass(frozen=True)
 class DataResources:
-    """The data layer's exports the functions use (the KMS keys only when customer-managed)."""
+    """The data layer's exports the functions use (the KMS keys only when customer-managed): Outputs
+    of the data stack in the program, plain names where the data plane runs against an emulator."""
 
-    stream_arn: pulumi.Output[str]
-    table_name: pulumi.Output[str]
-    table_arn: pulumi.Output[str]
-    bucket_name: pulumi.Output[str]
-    bucket_arn: pulumi.Output[str]
-    stream_kms_key_arn: pulumi.Output[str] | None
-    archive_kms_key_arn: pulumi.Output[str] | None
+    stream_arn: pulumi.Input[str]
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    stream_kms_key_arn: pulumi.Input[str] | None
+    archive_kms_key_arn: pulumi.Input[str] | None
 
     @property
-    def customer_managed_key_arns(self) -> tuple[pulumi.Output[str], ...]:
+    def customer_managed_key_arns(self) -> tuple[pulumi.Input[str], ...]:
         return tuple(key for key in (self.stream_kms_key_arn, self.archive_kms_key_arn) if key is not None)
 
     @classmethod
@@ -48,10 +52,21 @@ class DataResources:
         )
 
 
+def common_environment(stage: str, environment: str, log_level: str) -> dict[str, str]:
+    """The variables every function gets: its stage, the stack, and Powertools' settings."""
+    return {
+        "STAGE": stage,
+        "ENVIRONMENT": environment,
+        "POWERTOOLS_SERVICE_NAME": PRODUCT,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": log_level,
+    }
+
+
 def environment(
     stage: str, settings: ComputeSettings, data: DataResources, state_machine_arn: pulumi.Input[str] | None = None
 ) -> dict[str, pulumi.Input[str]]:
-    """Variables beyond the common ones (`functions.common_environment`)."""
+    """The stage's own variables, beyond the common ones."""
     ttl = str(settings.record_ttl_days)
     if stage == "ingest":
         if state_machine_arn is None:

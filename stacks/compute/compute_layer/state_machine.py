@@ -1,81 +1,111 @@
-"""The Express state machine that runs the four later stages, as an Amazon States Language document.
-
-Pure Python (no Pulumi import), so the data-plane tests can run the stage handlers in exactly
-the order this definition lists them: the definition and the tests cannot drift apart.
-Each step invokes its function through the optimized Lambda integration, passes the previous
-step's result on as the next step's input (`OutputPath: $.Payload`), and retries the errors
-Lambda itself raises when throttled or briefly unavailable. An error raised by a stage's own
-code is not retried here: the execution fails and `ingest` hands the records back to Kinesis.
-"""
+"""The Express state machine that runs transform, validate, enrich and archive for `ingest`."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-STEPS: tuple[str, ...] = ("transform", "validate", "enrich", "archive")
+import pulumi
+import pulumi_aws as aws
 
-RETRYABLE_LAMBDA_ERRORS: tuple[str, ...] = (
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-)
+from streaming_shared.naming import NameKind, Namer
+from streaming_shared.provider import AwsAccount
+from streaming_shared.roles import service_trust_policy, source_conditions
+
+from . import iam
+from .functions import FunctionRuntime
+from .state_machine_definition import STEPS, definition
+
+STATES_PRINCIPAL = "states.amazonaws.com"
+
+
+def state_machine_name(environment: str, region: str, name: str) -> str:
+    return Namer(environment, region=region).name(name, kind=NameKind.STATE_MACHINE)
+
+
+def state_machine_log_group(environment: str, region: str, name: str) -> str:
+    """`/aws/vendedlogs/` groups need no CloudWatch Logs resource policy per group; other names each
+    add to the account's resource policy, which has a 5,120-character limit."""
+    namer = Namer(environment, region=region)
+    return namer.log_group("vendedlogs/states", state_machine_name(environment, region, name))
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    interval_seconds: int = 1
-    max_attempts: int = 3
-    backoff_rate: float = 2.0
+class StateMachineLogging:
+    """What the state machine logs: the level, and whether events carry the records (execution data)."""
+
+    level: str
+    execution_data: bool
 
 
-def definition(function_arns: Mapping[str, str], retry: RetryPolicy = RetryPolicy()) -> dict[str, Any]:
-    """The ASL document: `function_arns` maps each of STEPS to the function it invokes."""
-    missing = [step for step in STEPS if step not in function_arns]
-    if missing:
-        raise ValueError(f"no function ARN for step(s) {', '.join(missing)}")
-    states: dict[str, Any] = {}
-    for index, step in enumerate(STEPS):
-        state: dict[str, Any] = {
-            "Type": "Task",
-            "Comment": f"Run the {step} stage on the batch",
-            "Resource": "arn:aws:states:::lambda:invoke",
-            "Parameters": {"FunctionName": function_arns[step], "Payload.$": "$"},
-            "OutputPath": "$.Payload",
-            "Retry": [
-                {
-                    "ErrorEquals": list(RETRYABLE_LAMBDA_ERRORS),
-                    "IntervalSeconds": retry.interval_seconds,
-                    "MaxAttempts": retry.max_attempts,
-                    "BackoffRate": retry.backoff_rate,
-                    "JitterStrategy": "FULL",
-                }
-            ],
-        }
-        if index + 1 < len(STEPS):
-            state["Next"] = STEPS[index + 1]
-        else:
-            state["End"] = True
-        states[step] = state
-    return {
-        "Comment": "Streaming pipeline: transform, validate, enrich and archive one batch of records",
-        "StartAt": STEPS[0],
-        "States": states,
-    }
+class PipelineStateMachine(pulumi.ComponentResource):
+    """An Express state machine with its own log group and a role that may invoke the four steps."""
 
+    def __init__(
+        self,
+        name: str,
+        runtime: FunctionRuntime,
+        account: AwsAccount,
+        logging: StateMachineLogging,
+        *,
+        function_arns: Mapping[str, pulumi.Input[str]],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("streaming:compute:PipelineStateMachine", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        namer = Namer(runtime.environment, region=runtime.region)
+        machine_name = state_machine_name(runtime.environment, runtime.region, name)
+        arns = pulumi.Output.all(*(function_arns[step] for step in STEPS))
 
-def steps_in_order(document: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(state name, function ARN) pairs, following StartAt and Next as Step Functions would."""
-    order = []
-    name: str | None = document["StartAt"]
-    seen: set[str] = set()
-    while name is not None:
-        if name in seen:
-            raise ValueError(f"the state machine loops back to {name!r}")
-        seen.add(name)
-        state = document["States"][name]
-        order.append((name, state["Parameters"]["FunctionName"]))
-        name = None if state.get("End") else state["Next"]
-    return order
+        self.log_group = aws.cloudwatch.LogGroup(
+            name,
+            name=state_machine_log_group(runtime.environment, runtime.region, name),
+            retention_in_days=runtime.log_retention_days,
+            kms_key_id=runtime.log_kms_key_arn,
+            opts=child,
+        )
+        # The machine's ARN, built from its name: the trust policy must name it before it exists.
+        machine_arn = account.arn("states", f"stateMachine:{machine_name}")
+        self.role = aws.iam.Role(
+            name,
+            name=namer.name(name, "states", kind=NameKind.IAM_ROLE),
+            description="Runs the streaming pipeline's Express state machine",
+            assume_role_policy=service_trust_policy(
+                STATES_PRINCIPAL, source_conditions(account.account_id, machine_arn)
+            ),
+            permissions_boundary=runtime.permissions_boundary,
+            opts=child,
+        )
+        self.policy = aws.iam.RolePolicy(
+            name,
+            name=namer.name(name, "states", kind=NameKind.IAM_POLICY),
+            role=self.role.id,
+            policy=pulumi.Output.all(arns, self.log_group.arn).apply(
+                lambda values: iam.document([iam.invoke_functions(values[0]), *iam.state_machine_logging(values[1])])
+            ),
+            opts=child,
+        )
+        self.state_machine = aws.sfn.StateMachine(
+            name,
+            name=machine_name,
+            type="EXPRESS",
+            role_arn=self.role.arn,
+            definition=arns.apply(lambda values: json.dumps(definition(dict(zip(STEPS, values, strict=True))))),
+            logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
+                # ERROR: the (far more numerous) successful runs cost nothing. With execution data a
+                # failed batch's records are in the log, which only a disposable stack allows by default.
+                level=logging.level,
+                include_execution_data=logging.execution_data,
+                log_destination=self.log_group.arn.apply(iam.log_streams),
+            ),
+            # Step Functions checks at creation that the role may deliver logs and invoke the steps.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
+        )
+        self.register_outputs(
+            {
+                "state_machine_arn": self.state_machine.arn,
+                "state_machine_name": self.state_machine.name,
+                "log_group_name": self.log_group.name,
+            }
+        )

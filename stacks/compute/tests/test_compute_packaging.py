@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import zipfile
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from compute_fixtures import COMPUTE_DIR
 from compute_layer.packaging import (
+    SHARED_RUNTIME_FILES,
     DependencyBuildError,
     build_dependency_layer,
     function_code,
@@ -16,6 +18,7 @@ from compute_layer.packaging import (
     pip_command,
 )
 
+import streaming_shared
 from streaming_shared.catalogue import STAGES
 
 # A pip that can reach no index: every source it would use points at a closed port on this machine.
@@ -50,12 +53,16 @@ def functions(tmp_path: Path) -> Path:
     return root
 
 
-def test_a_stage_package_has_the_stage_folder_at_the_root_and_the_shared_package_beside_it(functions):
+SHIPPED_SHARED = ["streaming_shared/__init__.py", "streaming_shared/record_store.py"]
+
+
+def test_a_stage_package_has_the_stage_folder_at_the_root_and_the_shared_packages_beside_it(functions):
     assert sorted(function_code(functions, "validate").assets) == [
         "event.schema.json",
         "handler.py",
         "pipeline_core/__init__.py",
         "pipeline_core/records.py",
+        *SHIPPED_SHARED,
     ]
 
 
@@ -67,6 +74,7 @@ def test_byte_code_caches_stay_out_of_the_package(functions):
         "handler.py",
         "pipeline_core/__init__.py",
         "pipeline_core/records.py",
+        *SHIPPED_SHARED,
     ]
 
 
@@ -88,11 +96,44 @@ def test_a_missing_shared_package_is_an_error_naming_it(functions):
         function_code(functions, "ingest")
 
 
-def test_a_stage_may_not_bring_its_own_shared_package(functions):
-    (functions / "ingest" / "pipeline_core").mkdir()
-    (functions / "ingest" / "pipeline_core" / "__init__.py").write_text("")
-    with pytest.raises(ValueError, match="has its own pipeline_core"):
+@pytest.mark.parametrize("package", ["pipeline_core", "streaming_shared"])
+def test_a_stage_may_not_bring_its_own_shared_package(functions, package):
+    (functions / "ingest" / package).mkdir()
+    (functions / "ingest" / package / "__init__.py").write_text("")
+    with pytest.raises(ValueError, match=f"has its own {package}"):
         function_code(functions, "ingest")
+
+
+def imports(path: Path) -> list[str]:
+    """The modules a Python file imports (`from x import y` counts as `x`)."""
+    tree = ast.parse(path.read_text())
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append(node.module)
+    return found
+
+
+def test_the_streaming_shared_files_a_function_gets_import_nothing():
+    """Nothing else of the package ships, so a shipped file importing anything (pulumi, another module
+    of the package) would fail in Lambda while every test passed."""
+    package = Path(streaming_shared.__file__).parent
+    assert {name: imports(package / name) for name in SHARED_RUNTIME_FILES} == {
+        name: [] for name in SHARED_RUNTIME_FILES
+    }
+
+
+def test_the_functions_import_only_the_streaming_shared_modules_that_ship():
+    shipped = {"streaming_shared", *(f"streaming_shared.{Path(name).stem}" for name in SHARED_RUNTIME_FILES)}
+    imported = {
+        module
+        for path in (COMPUTE_DIR / "functions").rglob("*.py")
+        for module in imports(path)
+        if module.split(".")[0] == "streaming_shared"
+    }
+    assert imported and imported <= shipped
 
 
 def test_pip_installs_for_the_lambda_runtime_not_for_this_interpreter(tmp_path):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import zipfile
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 from compute_fixtures import COMPUTE_DIR, CUSTOMER_MANAGED_KEYS, data_exports, network_exports, run_compute
-from compute_layer.state_machine import STEPS, steps_in_order
+from compute_layer.state_machine_definition import STEPS, steps_in_order
 
+import streaming_shared
 from streaming_shared.catalogue import COMPUTE, STAGES
 from streaming_tooling.testing import ACCOUNT_ID, TEST_REGION, ProgramRun, Resource
 
@@ -195,7 +197,7 @@ def test_functions_run_in_the_private_subnets_with_the_lambda_security_group(def
         }
 
 
-def test_each_stage_gets_its_default_memory_and_the_seeds_timeouts_except_ingest_waits_for_the_run(default_run):
+def test_each_stage_gets_its_default_memory_and_timeout_and_ingest_waits_for_the_run(default_run):
     sizes = {f.name: (f.inputs["memorySize"], f.inputs["timeout"]) for f in default_run.of_type(FUNCTION)}
     assert sizes == {
         "ingest": (384, 360),
@@ -303,19 +305,27 @@ def test_log_level_reaches_powertools_and_the_lambda_log_filter():
     assert ingest.inputs["environment"]["variables"]["RECORD_TTL_DAYS"] == "30"
 
 
-def test_each_function_package_is_its_stage_folder_plus_the_shared_package(default_run):
+def test_each_function_package_is_its_stage_folder_plus_the_shared_packages(default_run):
     functions = COMPUTE_DIR / "functions"
+    runtime = Path(streaming_shared.__file__).parent
     for stage in STAGES:
         code = default_run.one(FUNCTION, stage).inputs["code"]
-        expected = {
-            path.relative_to(functions / stage).as_posix(): str(path)
-            for path in (functions / stage).rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts
-        } | {
-            f"pipeline_core/{path.relative_to(functions / 'pipeline_core').as_posix()}": str(path)
-            for path in (functions / "pipeline_core").rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts
-        }
+        expected = (
+            {
+                path.relative_to(functions / stage).as_posix(): str(path)
+                for path in (functions / stage).rglob("*")
+                if path.is_file() and "__pycache__" not in path.parts
+            }
+            | {
+                f"pipeline_core/{path.relative_to(functions / 'pipeline_core').as_posix()}": str(path)
+                for path in (functions / "pipeline_core").rglob("*")
+                if path.is_file() and "__pycache__" not in path.parts
+            }
+            | {
+                "streaming_shared/__init__.py": str(runtime / "__init__.py"),
+                "streaming_shared/record_store.py": str(runtime / "record_store.py"),
+            }
+        )
         assert {name: asset.path for name, asset in code.assets.items()} == expected, stage
         assert "handler.py" in code.assets
 

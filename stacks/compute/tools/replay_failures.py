@@ -43,13 +43,14 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from streaming_shared.record_store import HASH_KEY, RANGE_KEY, RECORD_TTL_DAYS, STATUS_ATTRIBUTE, TTL_ATTRIBUTE
+
 ROOT = Path(__file__).resolve().parents[3]
 SESSION_NAME = "replay-failures"
 """Names the tool's role session in CloudTrail."""
 DONE = ("ARCHIVED", "QUARANTINED", "REPLAYED")
 PUT_RECORDS_MAX = 500
 PUT_RECORDS_MAX_BYTES = 5 * 1024 * 1024
-DEFAULT_TTL_DAYS = 30
 
 
 class Unhandled(Exception):
@@ -279,7 +280,7 @@ class Replayer:
             item = dict(states.get(record["SequenceNumber"]) or base_item(shard_id, record))
             # REPLAYED is final and needs no attention: `State` only, so the sparse StatusIndex drops it.
             item["State"] = {"S": "REPLAYED"}
-            item.pop("Status", None)
+            item.pop(STATUS_ATTRIBUTE, None)
             item["ReplayedAs"] = {"S": f"{copy['ShardId']}:{copy['SequenceNumber']}"}
             items.append(item)
         for start in range(0, len(items), 25):
@@ -296,8 +297,7 @@ class Replayer:
 
 
 def state_of(item: dict[str, Any]) -> str | None:
-    """The record's state: `State` (items written before it existed carry `Status` only)."""
-    value = item.get("State") or item.get("Status")
+    value = item.get("State")
     return value["S"] if value else None
 
 
@@ -319,17 +319,18 @@ def arrival_ms(record: dict[str, Any]) -> int:
 def key(shard_id: str, record: dict[str, Any]) -> dict[str, Any]:
     """The record's state-table key, as ingest writes it (see pipeline_core.table)."""
     return {
-        "PipelineId": {"S": f"{shard_id}:{record['SequenceNumber']}"},
-        "Timestamp": {"N": str(arrival_ms(record))},
+        HASH_KEY: {"S": f"{shard_id}:{record['SequenceNumber']}"},
+        RANGE_KEY: {"N": str(arrival_ms(record))},
     }
 
 
 def base_item(shard_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The item of a record that has none yet, kept the default `recordTtlDays` (the stack's own is not read)."""
     return key(shard_id, record) | {
         "ShardId": {"S": shard_id},
         "SequenceNumber": {"S": record["SequenceNumber"]},
         "PartitionKey": {"S": record["PartitionKey"]},
-        "ExpirationTime": {"N": str(arrival_ms(record) // 1000 + DEFAULT_TTL_DAYS * 86_400)},
+        TTL_ATTRIBUTE: {"N": str(arrival_ms(record) // 1000 + RECORD_TTL_DAYS * 86_400)},
     }
 
 

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from streaming_shared.config import STACK_KEY
 from streaming_shared.keys import customer_managed_key
 from streaming_shared.naming import NameKind, Namer, check_name
+from streaming_shared.record_store import ARCHIVE_PREFIX, QUARANTINE_PREFIX, STAGING_PREFIX
 
 from .protection import holding_data
 from .settings import DataSettings, render_bucket_name
@@ -29,18 +30,12 @@ _NoncurrentExpiration = aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersion
 EVERYTHING = _Filter(prefix="")
 """The S3 API requires a filter on every lifecycle rule; an empty prefix matches every object."""
 
-ARCHIVE_PREFIX = "archive/"
-QUARANTINE_PREFIX = "quarantine/"
-STAGING_PREFIX = "staging/"
-"""The data plane's layout of the bucket (the compute layer's `pipeline_core.storage` and
-`pipeline_core.claimcheck`): one gzip JSON Lines object per chunk of valid records under `archive/`
-and of rejected ones under `quarantine/`; under `staging/`, a record too large to pass through its
-state machine inline while it travels by reference (claim check). archive deletes each staging
-object once the record is archived; what a failed run leaves there is a copy of a record still in
-the stream."""
+ARCHIVED, QUARANTINED, STAGED = (f"{prefix}/" for prefix in (ARCHIVE_PREFIX, QUARANTINE_PREFIX, STAGING_PREFIX))
+"""The key prefixes the lifecycle rules filter by: where the functions write (streaming_shared.record_store)."""
 STAGING_EXPIRATION_DAYS = 1
 """Staging objects (and, the bucket being versioned, their noncurrent versions) expire after a day:
-a record waits there for seconds, and every retry stores it again from the stream."""
+a record waits there for seconds, archive deletes it once the record is archived, and every retry
+stores it again from the stream, so what a failed run leaves there is a copy of a record still in it."""
 QUARANTINE_NONCURRENT_DAYS = 1
 """A quarantined object's last version goes a day after it expires: it holds producers' raw bytes."""
 S3_LOG_DELIVERY = "logging.s3.amazonaws.com"
@@ -177,14 +172,14 @@ def archive_rules(spec: ArchiveSpec) -> list[_Rule]:
         _Rule(
             id="expire-staged-records",
             status="Enabled",
-            filter=_Filter(prefix=STAGING_PREFIX),
+            filter=_Filter(prefix=STAGED),
             expiration=_Expiration(days=STAGING_EXPIRATION_DAYS),
             noncurrent_version_expiration=_NoncurrentExpiration(noncurrent_days=STAGING_EXPIRATION_DAYS),
         ),
         _Rule(
             id="expire-quarantined-records",
             status="Enabled",
-            filter=_Filter(prefix=QUARANTINE_PREFIX),
+            filter=_Filter(prefix=QUARANTINED),
             expiration=_Expiration(days=spec.quarantine_retention_days),
             noncurrent_version_expiration=_NoncurrentExpiration(noncurrent_days=QUARANTINE_NONCURRENT_DAYS),
         ),
@@ -202,7 +197,7 @@ def archive_rules(spec: ArchiveSpec) -> list[_Rule]:
             _Rule(
                 id="expire-archived-records",
                 status="Enabled",
-                filter=_Filter(prefix=ARCHIVE_PREFIX),
+                filter=_Filter(prefix=ARCHIVED),
                 expiration=_Expiration(days=spec.retention_days),
             )
         )
@@ -214,7 +209,7 @@ def archive_rules(spec: ArchiveSpec) -> list[_Rule]:
                 # The size filter says which objects move, instead of S3's unstated 128 KB default.
                 filter=_Filter(
                     and_=aws.s3.BucketLifecycleConfigurationRuleFilterAndArgs(
-                        prefix=ARCHIVE_PREFIX, object_size_greater_than=spec.transition.min_object_bytes
+                        prefix=ARCHIVED, object_size_greater_than=spec.transition.min_object_bytes
                     )
                 ),
                 transitions=[

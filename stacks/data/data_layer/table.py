@@ -8,19 +8,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from streaming_shared.catalogue import STATUS_INDEX
 from streaming_shared.naming import NameKind, Namer
+from streaming_shared.record_store import HASH_KEY, RANGE_KEY, STATUS_ATTRIBUTE, STATUS_INDEX, TTL_ATTRIBUTE
 
 from .protection import holding_data
 from .settings import BillingMode, CapacityRange, DataSettings
 
 _TargetTracking = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs
 _PredefinedMetric = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
-
-HASH_KEY = "PipelineId"
-RANGE_KEY = "Timestamp"
-STATUS_ATTRIBUTE = "Status"
-TTL_ATTRIBUTE = "ExpirationTime"
 
 STATUS_INDEX_PROJECTION = "ALL"
 """The projection of `StatusIndex`, chosen for the query it exists for: an operator asking for

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 
 import pytest
 
-from streaming_shared.catalogue import COMPUTE, DATA, OBSERVABILITY, repo_root
+from streaming_shared.catalogue import COMPUTE, DATA, OBSERVABILITY
+from streaming_shared.record_store import ARCHIVE_PREFIX, QUARANTINE_PREFIX, STAGING_PREFIX
 from streaming_tooling.testing import ACCOUNT_ID, ProgramRun, run_layer
 
 STREAM = "aws:kinesis/stream:Stream"
@@ -402,18 +401,11 @@ def test_quarantine_retention_is_configurable():
     assert lifecycle_rules(run)["expire-quarantined-records"]["expiration"] == {"days": 7}
 
 
-def test_the_lifecycle_prefixes_are_the_data_planes_layout(run):
-    functions = str(repo_root() / "stacks" / "compute" / "functions")
-    if functions not in sys.path:
-        sys.path.insert(0, functions)
-    claimcheck = importlib.import_module("pipeline_core.claimcheck")
-    storage = importlib.import_module("pipeline_core.storage")
+def test_the_lifecycle_prefixes_are_the_record_stores_layout(run):
     prefixes = {rule["filter"].get("prefix") for rule in lifecycle_rules(run).values()} - {""}
-    assert prefixes == {f"{claimcheck.STAGING_PREFIX}/", f"{storage.QUARANTINE_PREFIX}/"}
+    assert prefixes == {f"{STAGING_PREFIX}/", f"{QUARANTINE_PREFIX}/"}
     with_retention = run_layer("data", config={"archiveRetentionDays": 400})
-    assert (
-        lifecycle_rules(with_retention)["expire-archived-records"]["filter"]["prefix"] == f"{storage.ARCHIVE_PREFIX}/"
-    )
+    assert lifecycle_rules(with_retention)["expire-archived-records"]["filter"]["prefix"] == f"{ARCHIVE_PREFIX}/"
 
 
 def test_lifecycle_expires_noncurrent_versions_and_the_delete_markers_left(run):

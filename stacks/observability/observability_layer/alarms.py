@@ -1,9 +1,9 @@
 """One CloudWatch alarm per (metric, watched resource), each notifying the alarm topic.
 
-The seed's alarms named no resource, so CloudWatch had no data for them and they sat in
-INSUFFICIENT_DATA forever. Every alarm here carries the dimensions of a real upstream resource,
-sends both ALARM and OK to the topic (so the on-call engineer also learns when it is over), and
-says in its description what it means and what to check first.
+CloudWatch keeps a metric per set of dimensions, so an alarm that names no resource has no data and
+sits in INSUFFICIENT_DATA forever. Every alarm here carries the dimensions of a real upstream
+resource, sends both ALARM and OK to the topic (so the on-call engineer also learns when it is
+over), and says in its description what it means and what to check first.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from streaming_shared.catalogue import STAGES, STATUS_INDEX
+from streaming_shared.catalogue import STAGES
 from streaming_shared.naming import NameKind, Namer
+from streaming_shared.record_store import STATUS_INDEX
 
 from .alarm_kinds import KINDS, KINDS_BY_KEY, PER_OPERATION_METRICS, AlarmKind, Target, Tuning
 from .settings import ObservabilitySettings

@@ -15,8 +15,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from streaming_shared.catalogue import STAGES, STATUS_INDEX
+from streaming_shared.catalogue import STAGES
 from streaming_shared.naming import NameKind, Namer
+from streaming_shared.record_store import STATUS_INDEX
 
 from .alarm_kinds import KINDS_BY_KEY
 from .settings import ObservabilitySettings

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from streaming_shared.catalogue import STAGES, STATUS_INDEX
+from streaming_shared.catalogue import STAGES
+from streaming_shared.record_store import STATUS_INDEX
 
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 

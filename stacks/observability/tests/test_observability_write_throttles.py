@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from streaming_shared.catalogue import STATUS_INDEX
+from streaming_shared.record_store import STATUS_INDEX
 from streaming_tooling.testing import ProgramRun, run_chain
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -24,6 +24,7 @@ from types import ModuleType
 from typing import Any
 
 from streaming_shared.catalogue import repo_root
+from streaming_shared.record_store import STAGING_PREFIX
 
 from .errors import EstimateError
 from .measured import CALLER, SERVICE_OF, MeasuredWork
@@ -131,7 +132,8 @@ def inline_bytes_per_record(record_kb: float, sequence_digits: int = KINESIS_SEQ
 def staged_bytes_per_record(sequence_digits: int = KINESIS_SEQUENCE_DIGITS) -> int:
     """What a record that travels by reference takes inline: its identity and the staging object's key."""
     reference = {name: value for name, value in _record(0, sequence_digits).items() if name != "event"}
-    reference["staged"] = {"key": f"staging/{reference['shard_id']}/{reference['sequence_number']}.json", "bytes": 0}
+    key = f"{STAGING_PREFIX}/{reference['shard_id']}/{reference['sequence_number']}.json"
+    reference["staged"] = {"key": key, "bytes": 0}
     return int(_chunking().record_cost(reference))
 
 

@@ -72,7 +72,7 @@ DYNAMODB_KEY_REQUESTS_PER_HOUR = 12
 S3_BUCKET_KEY_REQUEST_SHARE = 0.01
 """With an S3 Bucket Key, S3 calls KMS "up to 99%" less than once per object request."""
 MAX_KEY_ROTATION_CHARGES = 2
-"""Each of the first two rotations of a key adds a key-month; later ones are free (KMS pricing, 2024)."""
+"""Each of the first two rotations of a key adds a key-month; later ones are free (KMS pricing)."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streaming_shared.catalogue import STAGES
+from streaming_shared.record_store import RECORD_TTL_DAYS
 
 from ..deploy.plan import Plan
 from ..offline.program import ProgramRun
@@ -91,7 +92,7 @@ class StackFacts:
     batching_window_seconds: float = 0.0
     parallelization_factor: int = 1
     max_payload_bytes: int = 200_000
-    record_ttl_days: int = 30
+    record_ttl_days: int = RECORD_TTL_DAYS
     state_machine_log_level: str = "ERROR"
     log_retention_days: int = 30
     table_billing_mode: str = "PAY_PER_REQUEST"
@@ -249,7 +250,7 @@ def stack_facts(plan: Plan) -> StackFacts:
         batching_window_seconds=float(mapping.get("maximumBatchingWindowInSeconds", 0)),
         parallelization_factor=int(mapping.get("parallelizationFactor", 1)),
         max_payload_bytes=int(ingest_environment.get("MAX_PAYLOAD_BYTES", 200_000)),
-        record_ttl_days=int(ingest_environment.get("RECORD_TTL_DAYS", 30)),
+        record_ttl_days=int(ingest_environment.get("RECORD_TTL_DAYS", RECORD_TTL_DAYS)),
         state_machine_log_level=str(machine_logging.get("level", "OFF")),
         log_retention_days=max(retention, default=30),
         table_billing_mode=str(table.inputs.get("billingMode", "PAY_PER_REQUEST")),

@@ -20,6 +20,8 @@ from pipeline_core import claimcheck, model, settings, storage, table
 from pipeline_core.aws import client
 from pipeline_core.observability import pipeline_logger, publish
 
+from streaming_shared.record_store import ARCHIVE_PREFIX, QUARANTINE_PREFIX
+
 STAGE = "archive"
 
 logger = pipeline_logger()
@@ -88,7 +90,7 @@ def archive(chunk: dict[str, Any]) -> dict[str, Any]:
     objects = []
     if valid:
         events = [record["event"] for record in unstaged(valid, bucket)]
-        key = write_object(bucket, storage.ARCHIVE_PREFIX, chunk, valid, events)
+        key = write_object(bucket, ARCHIVE_PREFIX, chunk, valid, events)
         objects.append(key)
         items += [
             table.item(
@@ -104,7 +106,7 @@ def archive(chunk: dict[str, Any]) -> dict[str, Any]:
         ]
     if rejected:
         lines = [quarantine_line(record) for record in unstaged(rejected, bucket)]
-        key = write_object(bucket, storage.QUARANTINE_PREFIX, chunk, rejected, lines)
+        key = write_object(bucket, QUARANTINE_PREFIX, chunk, rejected, lines)
         objects.append(key)
         items += [
             table.item(

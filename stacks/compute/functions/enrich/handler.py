@@ -4,8 +4,8 @@ Derived fields: `event_time` (the timestamp as ISO 8601 UTC) and `event_category
 dot-separated part of `type`). Processing metadata, under `pipeline`: the record's pipeline id,
 source shard, sequence number and partition key, its arrival in the stream, the ingest lag (arrival
 to ingest start), the event lag (event time to arrival) and how long each earlier stage took on
-the chunk. Quarantined records pass through untouched; a staged record (pipeline_core.claimcheck)
-is read from the staging prefix and written back; an exception while enriching one record
+the chunk. The loop is pipeline_core.steps': quarantined records pass through untouched, a staged
+record is read from the staging prefix and written back, an exception while enriching one record
 quarantines that record alone.
 """
 
@@ -16,8 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pipeline_core import claimcheck, model, settings
-from pipeline_core.aws import INFRASTRUCTURE_ERRORS, client
+from pipeline_core import steps
 from pipeline_core.observability import pipeline_logger, publish
 
 STAGE = "enrich"
@@ -31,8 +30,11 @@ def iso_utc(epoch_ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
-def add_fields(event: dict[str, Any], record: dict[str, Any], ingest_started: int, stage_ms: dict[str, int]) -> None:
-    """Computed before anything is assigned, so a failure leaves the event as it was."""
+def add_fields(
+    event: dict[str, Any], record: dict[str, Any], ingest_started: int, stage_ms: dict[str, int]
+) -> dict[str, Any]:
+    """`event` with its derived fields and metadata, computed before anything is assigned, so a failure
+    leaves the event as it was."""
     arrival = record["arrival_ms"]
     timestamp = event["timestamp"]
     event_time = iso_utc(timestamp)
@@ -49,37 +51,14 @@ def add_fields(event: dict[str, Any], record: dict[str, Any], ingest_started: in
         "event_lag_ms": arrival - timestamp,
         "stage_ms": stage_ms,
     }
-
-
-def enrich(chunk: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    started = model.now_ms()
-    ingest_started = chunk["ingest_started_ms"]
-    stage_ms = {stage: timing["duration_ms"] for stage, timing in chunk["timings"].items()}
-    enriched = 0
-    for record in chunk["records"]:
-        if "quarantine" in record:
-            continue
-        try:
-            if claimcheck.is_staged(record):
-                bucket = settings.required("BUCKET_NAME")
-                event = claimcheck.fetch(client("s3"), bucket, record)["event"]
-                add_fields(event, record, ingest_started, stage_ms)
-                claimcheck.store(client("s3"), bucket, record, {"event": event})
-            else:
-                add_fields(record["event"], record, ingest_started, stage_ms)
-        except INFRASTRUCTURE_ERRORS:
-            raise
-        except Exception as error:
-            model.quarantine(record, STAGE, model.failure_reason(STAGE, error))
-            continue
-        enriched += 1
-    model.record_timing(chunk, STAGE, started)
-    return chunk, enriched
+    return event
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    chunk, enriched = enrich(event)
-    publish(metrics, STAGE, {"RecordsEnriched": enriched})
-    return chunk
+    ingest_started = event["ingest_started_ms"]
+    stage_ms = {stage: timing["duration_ms"] for stage, timing in event["timings"].items()}
+    tally = steps.run(event, STAGE, lambda found, record: add_fields(found, record, ingest_started, stage_ms))
+    publish(metrics, STAGE, {"RecordsEnriched": tally.passed})
+    return event

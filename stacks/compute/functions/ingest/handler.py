@@ -49,13 +49,15 @@ from pipeline_core import chunking, claimcheck, model, settings, storage, table
 from pipeline_core.aws import EXPRESS_MAX_SECONDS, client
 from pipeline_core.observability import pipeline_logger, publish
 
+from streaming_shared.record_store import ARCHIVE_PREFIX, QUARANTINE_PREFIX
+
 STAGE = "ingest"
 LONGEST_NUMBER = 10**15
 FINISH_SECONDS = 30
 """ingest's own work after its last execution (FAILED marks, metrics). The compute layer gives
 ingest a timeout of at least EXPRESS_MAX_SECONDS + FINISH_SECONDS, so the first chunk always fits."""
 TIME_NEEDED_PER_CHUNK_MS = (EXPRESS_MAX_SECONDS + FINISH_SECONDS) * 1000
-PREFIXES = (storage.ARCHIVE_PREFIX, storage.QUARANTINE_PREFIX)
+PREFIXES = (ARCHIVE_PREFIX, QUARANTINE_PREFIX)
 
 logger = pipeline_logger()
 metrics = Metrics()

@@ -20,8 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 STEP_FUNCTIONS_LIMIT_BYTES = 256 * 1024
-DEFAULT_MAX_PAYLOAD_BYTES = 200_000
-"""Below the hard limit: the Lambda integration wraps each result in response metadata."""
+"""The most a chunk may be; the compute layer's `maxPayloadBytes` (MAX_PAYLOAD_BYTES) keeps a margin below it."""
 
 TIMINGS_RESERVE_BYTES = 512
 """The chunk-level `timings` the four stages add."""

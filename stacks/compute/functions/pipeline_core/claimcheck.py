@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from streaming_shared.record_store import STAGING_PREFIX
+
 from . import model
 
-STAGING_PREFIX = "staging"
 CONTENT_TYPE = "application/json"
 MOVED = ("event", "raw")
 """The fields that move to the staging object; everything else (identity, quarantine) stays inline."""

@@ -1,15 +1,14 @@
 """A function's settings, from the environment variables the compute layer sets.
 
 Read on every invocation (a dictionary lookup each), so a changed configuration applies at once.
+The defaults are the compute layer's (its config keys); none is repeated here.
 """
 
 from __future__ import annotations
 
 import os
 
-from .chunking import DEFAULT_MAX_PAYLOAD_BYTES, STEP_FUNCTIONS_LIMIT_BYTES
-
-DEFAULT_RECORD_TTL_DAYS = 30
+from .chunking import STEP_FUNCTIONS_LIMIT_BYTES
 
 
 class ConfigurationError(RuntimeError):
@@ -23,25 +22,27 @@ def required(name: str) -> str:
     return value
 
 
-def integer(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = os.environ.get(name, "")
-    if not raw:
-        return default
+def positive_integer(name: str, maximum: int | None = None) -> int:
+    """The variable as a whole number from 1 (to `maximum`): what the code below needs of it; the compute
+    layer checks the config key's own range."""
+    raw = required(name)
     try:
         value = int(raw)
     except ValueError:
         raise ConfigurationError(f"environment variable {name}={raw!r} is not an integer") from None
-    if not minimum <= value <= maximum:
-        raise ConfigurationError(f"environment variable {name}={value} is outside {minimum}..{maximum}")
+    if value < 1 or (maximum is not None and value > maximum):
+        raise ConfigurationError(f"environment variable {name}={value} is outside 1..{maximum or ''}")
     return value
 
 
 def record_ttl_days() -> int:
-    return integer("RECORD_TTL_DAYS", DEFAULT_RECORD_TTL_DAYS, 1, 3650)
+    """`recordTtlDays` of the compute layer."""
+    return positive_integer("RECORD_TTL_DAYS")
 
 
 def max_payload_bytes() -> int:
-    return integer("MAX_PAYLOAD_BYTES", DEFAULT_MAX_PAYLOAD_BYTES, 4096, STEP_FUNCTIONS_LIMIT_BYTES)
+    """`maxPayloadBytes` of the compute layer; never above what Step Functions accepts."""
+    return positive_integer("MAX_PAYLOAD_BYTES", STEP_FUNCTIONS_LIMIT_BYTES)
 
 
 def environment() -> str:

@@ -25,8 +25,6 @@ from botocore.exceptions import ClientError
 
 from .model import dumps
 
-ARCHIVE_PREFIX = "archive"
-QUARANTINE_PREFIX = "quarantine"
 CONTENT_TYPE = "application/x-ndjson"
 
 

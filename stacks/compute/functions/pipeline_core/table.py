@@ -25,6 +25,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from streaming_shared.record_store import HASH_KEY, RANGE_KEY, STATUS_ATTRIBUTE, TTL_ATTRIBUTE
+
 from .model import ATTENTION_STATUSES, FINAL_STATUSES
 
 MAX_ITEMS_PER_REQUEST = 25
@@ -32,7 +34,6 @@ MAX_ITEMS_PER_REQUEST = 25
 MAX_KEYS_PER_READ = 100
 """The BatchGetItem limit."""
 STATE = "State"
-STATUS = "Status"
 
 RETRYABLE_ERRORS = frozenset(
     {
@@ -50,12 +51,10 @@ Item = dict[str, dict[str, str]]
 _STATE_VALUES = {state: {"S": state} for state in (*FINAL_STATUSES, *ATTENTION_STATUSES)}
 """Attribute values built once: they are the same dicts in every item."""
 
-NOT_FINAL = (
-    "NOT (#state IN (:archived, :quarantined, :replayed)) AND NOT (#status IN (:archived, :quarantined, :replayed))"
-)
-"""The condition of a FAILED write. A missing attribute makes `IN` false, so a new item passes; `Status`
-is checked too for items written before `State` existed (they carried `Status` in every state)."""
-NOT_FINAL_NAMES = {"#state": STATE, "#status": STATUS}
+NOT_FINAL = "NOT (#state IN (:archived, :quarantined, :replayed))"
+"""The condition of a FAILED write. A missing attribute makes `IN` false, so a new item passes."""
+STATE_NAMES = {"#state": STATE}
+"""`State` is a DynamoDB reserved word: expressions name it through a placeholder."""
 NOT_FINAL_VALUES = {
     ":archived": {"S": "ARCHIVED"},
     ":quarantined": {"S": "QUARANTINED"},
@@ -64,7 +63,7 @@ NOT_FINAL_VALUES = {
 
 
 def key(record: dict[str, Any]) -> Item:
-    return {"PipelineId": {"S": record["pipeline_id"]}, "Timestamp": {"N": str(int(record["arrival_ms"]))}}
+    return {HASH_KEY: {"S": record["pipeline_id"]}, RANGE_KEY: {"N": str(int(record["arrival_ms"]))}}
 
 
 def item(record: dict[str, Any], state: str, ttl_days: int, **attributes: str | int | None) -> Item:
@@ -72,16 +71,16 @@ def item(record: dict[str, Any], state: str, ttl_days: int, **attributes: str | 
     arrival_ms = int(record["arrival_ms"])
     value = _STATE_VALUES.get(state) or {"S": state}
     result: Item = {
-        "PipelineId": {"S": record["pipeline_id"]},
-        "Timestamp": {"N": str(arrival_ms)},
+        HASH_KEY: {"S": record["pipeline_id"]},
+        RANGE_KEY: {"N": str(arrival_ms)},
         STATE: value,
-        "ExpirationTime": {"N": str(arrival_ms // 1000 + ttl_days * 86_400)},
+        TTL_ATTRIBUTE: {"N": str(arrival_ms // 1000 + ttl_days * 86_400)},
         "ShardId": {"S": record["shard_id"]},
         "SequenceNumber": {"S": record["sequence_number"]},
         "PartitionKey": {"S": record["partition_key"]},
     }
     if state in ATTENTION_STATUSES:
-        result[STATUS] = value
+        result[STATUS_ATTRIBUTE] = value
     for name, attribute in attributes.items():
         if attribute is None:
             continue
@@ -89,16 +88,10 @@ def item(record: dict[str, Any], state: str, ttl_days: int, **attributes: str | 
     return result
 
 
-def state_of(found: Item) -> str | None:
-    """The state an item read back holds (`Status` for items written before `State` existed)."""
-    value = found.get(STATE) or found.get(STATUS)
-    return value["S"] if value else None
-
-
 def unique(items: Sequence[Item]) -> list[Item]:
     """`items` with one item per key, the last one winning: DynamoDB refuses a batch request that
     names a key twice (two records of one event with the same sequence number)."""
-    by_key = {(it["PipelineId"]["S"], it["Timestamp"]["N"]): it for it in items}
+    by_key = {(it[HASH_KEY]["S"], it[RANGE_KEY]["N"]): it for it in items}
     return list(by_key.values()) if len(by_key) < len(items) else list(items)
 
 
@@ -165,8 +158,8 @@ class StateTable:
             request: dict[str, Any] = {
                 self.name: {
                     "Keys": keys[start : start + MAX_KEYS_PER_READ],
-                    "ProjectionExpression": "PipelineId, #state, #status, ObjectKey",
-                    "ExpressionAttributeNames": NOT_FINAL_NAMES,
+                    "ProjectionExpression": f"{HASH_KEY}, #state, ObjectKey",
+                    "ExpressionAttributeNames": STATE_NAMES,
                 }
             }
             for attempt in range(1, self.max_attempts + 1):
@@ -177,10 +170,9 @@ class StateTable:
                         raise
                 else:
                     for found_item in response.get("Responses", {}).get(self.name, ()):
-                        state = state_of(found_item)
-                        if state is not None:
+                        if STATE in found_item:
                             named = found_item.get("ObjectKey", {}).get("S")
-                            found[found_item["PipelineId"]["S"]] = (state, named)
+                            found[found_item[HASH_KEY]["S"]] = (found_item[STATE]["S"], named)
                     request = response.get("UnprocessedKeys") or {}
                     if not request:
                         break
@@ -200,7 +192,7 @@ class StateTable:
                     TableName=self.name,
                     Item=failed,
                     ConditionExpression=NOT_FINAL,
-                    ExpressionAttributeNames=NOT_FINAL_NAMES,
+                    ExpressionAttributeNames=STATE_NAMES,
                     ExpressionAttributeValues=NOT_FINAL_VALUES,
                 )
                 written += 1

@@ -11,11 +11,12 @@
 - Types: a numeric `id` becomes a string; `id`, `source` and `type` lose surrounding whitespace;
   a `payload` sent as a JSON-encoded object string becomes the object (parsed as strictly as ingest
   parses records); a numeric string `version` becomes an integer.
-Quarantined records pass through untouched. transform rejects nothing on purpose (that is
-validate's job), but an exception while reshaping one record quarantines that record alone.
-A parsed payload string that would grow the record past the budget ingest gave it (a short string
-of many numbers expands when parsed and encoded again) moves the record to the staging prefix,
-as a record staged by ingest is read from and written back to it (pipeline_core.claimcheck).
+The loop is pipeline_core.steps': quarantined records pass through untouched, a record staged by
+ingest is read from and written back to the staging prefix. transform rejects nothing on purpose
+(that is validate's job), but an exception while reshaping one record quarantines that record
+alone. A parsed payload string that would grow the record past the budget ingest gave it (a short
+string of many numbers expands when parsed and encoded again) moves the record to the staging
+prefix (`expanded`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pipeline_core import chunking, claimcheck, model, settings
-from pipeline_core.aws import INFRASTRUCTURE_ERRORS, client
+from pipeline_core import chunking, model, steps
 from pipeline_core.observability import pipeline_logger, publish
 
 STAGE = "transform"
@@ -132,42 +132,14 @@ def normalise(event: dict[str, Any]) -> dict[str, Any]:
 
 def expanded(before: dict[str, Any], after: dict[str, Any]) -> bool:
     """Whether `after` (with a parsed payload string) outgrew what ingest budgeted for transform."""
-    return chunking.encoded_size(after) > chunking.encoded_size(before) + chunking.TRANSFORM_GROWTH_BYTES
-
-
-def transform(chunk: dict[str, Any]) -> dict[str, Any]:
-    started = model.now_ms()
-    for record in chunk["records"]:
-        if "quarantine" in record:
-            continue
-        try:
-            if claimcheck.is_staged(record):
-                bucket = settings.required("BUCKET_NAME")
-                fields = claimcheck.fetch(client("s3"), bucket, record)
-                if "event" in fields:
-                    claimcheck.store(client("s3"), bucket, record, {"event": normalise(fields["event"])})
-                continue
-            event = record["event"]
-            result = normalise(event)
-            payload = result.get("payload")
-            parsed = isinstance(payload, dict) and all(value is not payload for value in event.values())
-            if parsed and expanded(event, result):
-                record["event"] = result
-                claimcheck.stage(client("s3"), settings.required("BUCKET_NAME"), record)
-            else:
-                record["event"] = result
-        except INFRASTRUCTURE_ERRORS:
-            raise
-        except Exception as error:
-            model.quarantine(record, STAGE, model.failure_reason(STAGE, error))
-    model.record_timing(chunk, STAGE, started)
-    return chunk
+    payload = after.get("payload")
+    parsed = isinstance(payload, dict) and all(value is not payload for value in before.values())
+    return parsed and chunking.encoded_size(after) > chunking.encoded_size(before) + chunking.TRANSFORM_GROWTH_BYTES
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    chunk = transform(event)
-    live = sum(1 for record in chunk["records"] if "quarantine" not in record)
-    publish(metrics, STAGE, {"RecordsTransformed": live})
-    return chunk
+    tally = steps.run(event, STAGE, lambda found, record: normalise(found), outgrew=expanded)
+    publish(metrics, STAGE, {"RecordsTransformed": tally.passed})
+    return event

@@ -9,9 +9,9 @@ with the first violation fastjsonschema reports (`event.timestamp must be intege
 Tolerant reader: only the required fields are checked for presence, and the fields the schema
 names for type; a field it does not name is kept and archived, so a producer can add fields
 without its events being quarantined. STRICT_ENVELOPE=true (config `strictEnvelope`) quarantines
-events with fields the schema does not name, as before. Either way, the names enrich writes
+events with fields the schema does not name. Either way, the names enrich writes
 (`event_time`, `event_category`, `pipeline`) are refused at the top level: enrich would overwrite them.
-A record staged by ingest or transform (pipeline_core.claimcheck) is read from the staging prefix.
+A record staged by ingest or transform is read from the staging prefix (the loop is pipeline_core.steps').
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from typing import Any
 import fastjsonschema
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pipeline_core import claimcheck, model, settings
-from pipeline_core.aws import INFRASTRUCTURE_ERRORS, client
+from pipeline_core import steps
 from pipeline_core.observability import pipeline_logger, publish
 
 STAGE = "validate"
@@ -57,37 +56,19 @@ def violation(event: dict[str, Any], strict_envelope: bool = False) -> str | Non
     return None
 
 
-def validate(chunk: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    started = model.now_ms()
-    strict_envelope = strict()
-    invalid = 0
-    for record in chunk["records"]:
-        if "quarantine" in record:
-            continue
-        try:
-            if claimcheck.is_staged(record):
-                event = claimcheck.fetch(client("s3"), settings.required("BUCKET_NAME"), record)["event"]
-            else:
-                event = record["event"]
-            reason = violation(event, strict_envelope)
-        except INFRASTRUCTURE_ERRORS:
-            raise
-        except Exception as error:
-            model.quarantine(record, STAGE, model.failure_reason(STAGE, error))
-            invalid += 1
-            continue
-        if reason is not None:
-            model.quarantine(record, STAGE, f"does not match the event schema: {reason}")
-            invalid += 1
-    model.record_timing(chunk, STAGE, started)
-    return chunk, invalid
+def checked(event: dict[str, Any], strict_envelope: bool) -> None:
+    """Nothing for a valid event; the record is quarantined with the first rule an invalid one breaks."""
+    reason = violation(event, strict_envelope)
+    if reason is not None:
+        raise steps.Rejected(f"does not match the event schema: {reason}")
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    chunk, invalid = validate(event)
+    strict_envelope = strict()
+    invalid = steps.run(event, STAGE, lambda found, record: checked(found, strict_envelope)).quarantined
     publish(metrics, STAGE, {"RecordsInvalid": invalid})
     if invalid:
         logger.info("records quarantined as invalid", extra={"invalid": invalid})
-    return chunk
+    return event

@@ -13,20 +13,20 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
-import dataplane_runner
 import dataplane_support
+from dataplane_emulator.lambda_runtime import aws_clients
+from dataplane_emulator.pipeline import Pipeline, emulator_environment, powertools_environment, start_moto
 
 # The functions read these when their modules are imported (Powertools' Metrics and Logger), which
 # may happen while tests are collected: set them as Lambda does, before anything else.
-os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "streaming-pipeline")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "StreamingPipeline")
+for name, value in powertools_environment().items():
+    os.environ.setdefault(name, value)
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
-    server, endpoint = dataplane_runner.start_moto()
+    server, endpoint = start_moto()
     yield endpoint
     server.stop()
 
@@ -34,13 +34,13 @@ def moto_endpoint():
 @pytest.fixture(scope="module", autouse=True)
 def aws_environment(moto_endpoint):
     saved = dict(os.environ)
-    os.environ.update(dataplane_runner.emulator_environment(moto_endpoint, dataplane_support.REGION))
+    os.environ.update(emulator_environment(moto_endpoint, dataplane_support.REGION))
     yield
     os.environ.clear()
     os.environ.update(saved)
-    dataplane_runner.aws_clients().client.cache_clear()
+    aws_clients().client.cache_clear()
 
 
 @pytest.fixture
 def pipeline():
-    return dataplane_runner.Pipeline(region=dataplane_support.REGION)
+    return Pipeline(region=dataplane_support.REGION)

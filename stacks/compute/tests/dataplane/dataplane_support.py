@@ -6,11 +6,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import dataplane_runner
 from botocore.awsrequest import AWSResponse
+from dataplane_emulator.lambda_runtime import functions_on_path
 
 REGION = "eu-west-1"
-dataplane_runner.functions_on_path()
+functions_on_path()
 
 from pipeline_core import storage  # noqa: E402
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import json
 
-import dataplane_runner
 import pytest
+from dataplane_emulator.lambda_runtime import FUNCTIONS, load_module
 from dataplane_support import REGION
 
-BENCH_FILE = dataplane_runner.COMPUTE / "bench" / "bench_dataplane.py"
+from streaming_shared.catalogue import STAGES
+
+BENCH_FILE = FUNCTIONS.parent / "bench" / "bench_dataplane.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    return dataplane_runner.load_module("bench_dataplane", BENCH_FILE)
+    return load_module("bench_dataplane", BENCH_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +78,7 @@ def test_the_measured_file_has_every_figure_the_estimate_reads(measured):
         "machine",
         "measured_on",
     }
-    assert set(measured["cpu_us_per_record_by_handler"]) == set(dataplane_runner.STAGES)
+    assert set(measured["cpu_us_per_record_by_handler"]) == set(STAGES)
     assert set(measured["sdk_cpu_us_per_request_by_api"]) == set(measured["requests_per_1000_records_by_api"])
 
 

@@ -8,8 +8,9 @@ import base64
 import itertools
 import json
 
-import dataplane_runner
 import pytest
+from dataplane_emulator.lambda_runtime import functions_on_path
+from dataplane_emulator.pipeline import Pipeline
 from dataplane_support import (
     KINESIS_MAX_RECORD_BYTES,
     REGION,
@@ -25,7 +26,7 @@ from dataplane_support import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-dataplane_runner.functions_on_path()
+functions_on_path()
 from pipeline_core import chunking  # noqa: E402
 
 DEFAULT_LIMIT = 200_000
@@ -34,7 +35,7 @@ DEFAULT_LIMIT = 200_000
 @pytest.fixture(scope="module")
 def wide():
     """100 records of about 6 KB: some 600 KB, over three times what one execution may carry."""
-    pipeline = dataplane_runner.Pipeline(region=REGION)
+    pipeline = Pipeline(region=REGION)
     pipeline.put(encoded(*(event(n, data={"blob": "x" * 6_000, "n": n}) for n in range(100))))
     records = pipeline.read()
     response = pipeline.invoke(pipeline.event(records))
@@ -75,7 +76,7 @@ def test_each_chunk_is_archived_in_its_own_object(wide):
 
 @pytest.fixture(scope="module")
 def oversized():
-    pipeline = dataplane_runner.Pipeline(region=REGION)
+    pipeline = Pipeline(region=REGION)
     sizes = [1_000, 200_000, 900_000, KINESIS_MAX_RECORD_BYTES - 3]
     big_garbage = b"\xff" * 300_000
     payloads = [*encoded(event(0)), *(event_of_size(n + 1, size) for n, size in enumerate(sizes)), big_garbage]

@@ -10,8 +10,9 @@ import json
 from collections import Counter
 from datetime import UTC, datetime
 
-import dataplane_runner
 import pytest
+from compute_layer.state_machine_definition import STEPS
+from dataplane_emulator.pipeline import Pipeline
 from dataplane_support import (
     REGION,
     Unprocessed,
@@ -124,7 +125,7 @@ def inject(pipeline, fault):
     if kind == "s3":
         return s3_internal_error(clients["s3"], when=lambda call: call == first)
     if kind == "stage":
-        stage = dataplane_runner.state_machine().STEPS[first]
+        stage = STEPS[first]
 
         def before_step(name, payload):
             if name == stage and payload["chunk_index"] == second:
@@ -160,7 +161,7 @@ def test_every_record_ends_archived_quarantined_or_failed_and_retries_leave_no_d
 ):
     """`later` valid records follow the batch in the stream: Kinesis' retries, a batch as long as the
     first from the lowest failed record, reach into them."""
-    pipeline = dataplane_runner.Pipeline(region=REGION, max_payload_bytes=limit)
+    pipeline = Pipeline(region=REGION, max_payload_bytes=limit)
     pipeline.put([data for _, data in generated], keys[: len(generated)])
     pipeline.put(encoded(*(event(n) for n in range(later))))
     stream = pipeline.read()
@@ -236,7 +237,7 @@ def test_after_a_bisected_redelivery_every_item_names_an_object_that_holds_its_l
     halves' chunks need not line up with the first delivery's, so a record may be archived twice,
     never lost.)"""
     payloads, refused_from, middle = batch
-    pipeline = dataplane_runner.Pipeline(region=REGION)
+    pipeline = Pipeline(region=REGION)
     pipeline.put(payloads)
     records = pipeline.read()
     refused = throttle(pipeline.function_clients["dynamodb"], when=lambda call: call >= refused_from)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-import dataplane_runner
 from botocore.exceptions import ConnectionClosedError
+from compute_layer.settings import EXPRESS_MAX_SECONDS, INGEST_OWN_WORK_SECONDS
+from dataplane_emulator.lambda_runtime import LambdaContext, handlers
+from dataplane_emulator.pipeline import Pipeline, default_timeout_seconds
 from dataplane_support import (
     REGION,
     Fault,
@@ -139,7 +141,7 @@ def test_start_sync_execution_is_sent_once_when_its_connection_drops(pipeline):
 
 
 def chunked_pipeline():
-    return dataplane_runner.Pipeline(region=REGION, max_payload_bytes=12_000)
+    return Pipeline(region=REGION, max_payload_bytes=12_000)
 
 
 def fail_chunk(pipeline, index):
@@ -194,9 +196,7 @@ class SlowFirstExecution:
 
 
 def ingest_context(clock):
-    return dataplane_runner.LambdaContext(
-        "streaming-test-ingest", timeout_seconds=dataplane_runner.default_timeout_seconds("ingest"), clock=clock
-    )
+    return LambdaContext("streaming-test-ingest", timeout_seconds=default_timeout_seconds("ingest"), clock=clock)
 
 
 def test_a_chunk_is_not_started_without_time_for_an_execution_and_the_rest_goes_back_from_a_chunk_start():
@@ -233,13 +233,12 @@ def test_with_time_for_another_execution_every_chunk_runs():
 def test_a_batch_never_goes_back_whole_for_lack_of_time():
     pipeline = chunked_pipeline()
     records = put_and_read(pipeline, 60)
-    short = dataplane_runner.LambdaContext("streaming-test-ingest", timeout_seconds=10)
+    short = LambdaContext("streaming-test-ingest", timeout_seconds=10)
     failed = failures(pipeline.invoke(pipeline.event(records), short))
     first = pipeline.state_machine.executions[0].sequence_numbers
     assert failed == sequence_numbers(records)[len(first) :]
 
 
 def test_ingest_times_its_chunks_by_the_rule_the_compute_layer_checks_its_timeout_with():
-    settings = dataplane_runner.compute_settings()
-    needed = (settings.EXPRESS_MAX_SECONDS + settings.INGEST_OWN_WORK_SECONDS) * 1000
-    assert needed == dataplane_runner.handlers()["ingest"].TIME_NEEDED_PER_CHUNK_MS
+    needed = (EXPRESS_MAX_SECONDS + INGEST_OWN_WORK_SECONDS) * 1000
+    assert needed == handlers()["ingest"].TIME_NEEDED_PER_CHUNK_MS

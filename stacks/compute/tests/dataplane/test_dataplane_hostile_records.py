@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-import dataplane_runner
 import pytest
+from dataplane_emulator.lambda_runtime import functions_on_path
+from dataplane_emulator.pipeline import Pipeline
 from dataplane_support import REGION, failures, items, lines, sequence_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-dataplane_runner.functions_on_path()
+functions_on_path()
 from pipeline_core import model  # noqa: E402
 
 GOOD, BAD, EITHER = "good", "bad", "either"
@@ -119,7 +120,7 @@ def payload_of(data: bytes):
 )
 @given(batch=st.lists(records(), min_size=1, max_size=8), limit=st.sampled_from([20_000, 200_000]))
 def test_hostile_records_are_each_archived_or_quarantined_once_and_good_ones_archived(batch, limit):
-    pipeline = dataplane_runner.Pipeline(region=REGION, max_payload_bytes=limit)
+    pipeline = Pipeline(region=REGION, max_payload_bytes=limit)
     pipeline.put([data for _, data in batch])
     records_read = pipeline.read()
     numbers = [record["SequenceNumber"] for record in records_read]

@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dataplane_runner
 import pytest
+from compute_layer.settings import DEFAULT_MEMORY_MB
 from dataplane_support import KINESIS_MAX_RECORD_BYTES
 
 LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -22,7 +22,7 @@ HERE = Path(__file__).parent
 
 LARGEST_BATCH = r"""
 import json, os, sys
-import dataplane_runner as runner
+import dataplane_emulator.pipeline as runner
 from dataplane_support import REGION, event, event_of_size, items
 
 def peak_resident_mb():
@@ -55,10 +55,10 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def largest_batch():
-    tools = dataplane_runner.COMPUTE / "tools"
+    tests, compute = HERE.parent, HERE.parents[1]
     run = subprocess.run(
         [sys.executable, "-c", LARGEST_BATCH, str(KINESIS_MAX_RECORD_BYTES - 3), "4"],
-        env={"PYTHONPATH": f"{tools}:{HERE}", "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": f"{tests}:{compute}:{HERE}", "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         check=False,
@@ -77,7 +77,7 @@ def test_the_batch_is_as_large_as_lambda_delivers_and_every_record_is_archived(l
 
 @pytest.mark.slow
 def test_every_function_has_more_memory_by_default_than_the_whole_chain_needs(largest_batch):
-    defaults = dataplane_runner.compute_settings().DEFAULT_MEMORY_MB
+    defaults = DEFAULT_MEMORY_MB
     smallest = min(defaults.values())
     assert largest_batch["peak_mb"] < smallest, (
         f"the largest batch took {largest_batch['peak_mb']:.0f} MB, more than the {smallest} MB a function gets"

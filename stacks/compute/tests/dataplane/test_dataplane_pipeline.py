@@ -8,15 +8,18 @@ import base64
 import time
 
 import botocore.exceptions
-import dataplane_runner
 import pytest
+from compute_layer.state_machine_definition import definition, steps_in_order
+from dataplane_emulator.pipeline import Pipeline
 from dataplane_support import REGION, encoded, event, failures, items, lines, objects, sequence_of
+
+from streaming_shared.record_store import RECORD_TTL_DAYS
 
 BATCH = 100
 
 
 def new_pipeline():
-    return dataplane_runner.Pipeline(region=REGION)
+    return Pipeline(region=REGION)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +77,7 @@ def test_archived_lines_hold_the_normalised_event_and_its_processing_metadata(ha
 
 
 def test_every_record_has_an_archived_item_naming_its_object_with_a_ttl(happy):
+    """The TTL is the compute layer's default `recordTtlDays`, which its environment gives the functions."""
     pipeline, records, _ = happy
     table = items(pipeline)
     (key,) = objects(pipeline, "archive")
@@ -85,7 +89,7 @@ def test_every_record_has_an_archived_item_naming_its_object_with_a_ttl(happy):
         assert item["ObjectKey"] == key
         assert item["PipelineId"] == f"{pipeline.shard_id}:{record['SequenceNumber']}"
         assert int(item["Timestamp"]) == arrival_ms
-        assert int(item["ExpirationTime"]) == arrival_ms // 1000 + 30 * 86_400
+        assert int(item["ExpirationTime"]) == arrival_ms // 1000 + RECORD_TTL_DAYS * 86_400
 
 
 def test_a_batch_of_100_costs_seven_requests_and_no_per_record_call(happy):
@@ -100,8 +104,7 @@ def test_a_batch_of_100_costs_seven_requests_and_no_per_record_call(happy):
 
 def test_stages_run_in_the_order_the_state_machine_definition_lists(happy):
     pipeline, _, _ = happy
-    machine = dataplane_runner.state_machine()
-    listed = [step for step, _ in machine.steps_in_order(machine.definition(pipeline.state_machine.arns))]
+    listed = [step for step, _ in steps_in_order(definition(pipeline.state_machine.arns))]
     (execution,) = pipeline.state_machine.executions
     assert list(execution.step_output_bytes) == listed == ["transform", "validate", "enrich", "archive"]
 

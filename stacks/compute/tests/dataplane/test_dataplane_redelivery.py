@@ -9,8 +9,8 @@ import time
 from collections import Counter
 from unittest import mock
 
-import dataplane_runner
 import pytest
+from dataplane_emulator.pipeline import Pipeline
 from dataplane_support import (
     REGION,
     Fault,
@@ -120,6 +120,40 @@ def test_a_bisected_redelivery_after_partly_written_states_loses_no_line_an_item
         assert number in {sequence_of(line) for line in stored[prefix][item["ObjectKey"]]}, number
 
 
+def test_a_bisected_redelivery_can_store_a_record_twice_never_lose_it_and_its_pipeline_id_tells(pipeline, monkeypatch):
+    """Stored twice, never lost, as the functions README says: a chunk of 50 records whose archive object
+    is written but only its first 25 final states (DynamoDB refuses the second BatchWriteItem past the
+    retries); Kinesis bisects the batch. The first half (30 records) runs the chunk again from its first
+    record, and the rewrite keeps the lines of records 30 to 49 (they were not final); the second half
+    starts a chunk of its own at record 30 and archives them again. By `pipeline.id` every record is in
+    the archive, 30 to 49 twice, with the same event apart from the processing times."""
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)  # the retries' backoff
+    pipeline.put(encoded(*(event(n) for n in range(50))))
+    records = pipeline.read()
+    refused = throttle(pipeline.function_clients["dynamodb"], when=lambda call: call >= 2)
+    assert len(failures(pipeline.invoke(pipeline.event(records)))) == 50
+    refused.active = False
+
+    for half in (records[:30], records[30:]):
+        assert failures(pipeline.invoke(pipeline.event(half))) == []
+
+    archived = objects(pipeline, "archive")
+    copies: dict[str, list[dict]] = {}
+    for line in (line for body in archived.values() for line in body):
+        timings = ("ingest_lag_ms", "stage_ms")
+        copies.setdefault(line["pipeline"]["id"], []).append(
+            line | {"pipeline": {k: v for k, v in line["pipeline"].items() if k not in timings}}
+        )
+    ids = [f"{pipeline.shard_id}:{record['SequenceNumber']}" for record in records]
+    assert sorted(copies) == sorted(ids)
+    assert {pid for pid, lines_of_record in copies.items() if len(lines_of_record) == 2} == set(ids[30:])
+    assert all(
+        len(lines_of_record) == 1 or lines_of_record[0] == lines_of_record[1] for lines_of_record in copies.values()
+    )
+    for number, item in items(pipeline).items():
+        assert number in {sequence_of(line) for line in archived[item["ObjectKey"]]}, number
+
+
 def test_a_rewrite_of_an_object_an_operator_deleted_goes_on_with_the_lines_it_holds(pipeline):
     """As above, but the archive object is deleted before the bisected redelivery: the first half's
     rewrite finds nothing to keep and writes its own records, instead of failing on every retry until
@@ -144,7 +178,7 @@ def test_a_delivery_starting_inside_an_archived_chunk_archives_none_of_its_recor
     next one starts at the second of them, as after a shorter delivery that acknowledged the first
     one alone, or a bisected batch: that record is final in the chunk's object already, so it is
     acknowledged without work instead of starting a chunk that archives it again."""
-    pipeline = dataplane_runner.Pipeline(region=REGION, max_payload_bytes=8_000)
+    pipeline = Pipeline(region=REGION, max_payload_bytes=8_000)
     pipeline.put(encoded(*(event(n) for n in range(20))))
     records = pipeline.read()
     assert failures(pipeline.invoke(pipeline.event(records[:14]))) == []
@@ -213,24 +247,6 @@ def test_a_replayed_record_delivered_again_is_acknowledged_and_stays_replayed(pi
         "ARCHIVED",
     )
     assert [sequence_of(line) for line in lines(pipeline, "archive")] == [records[1]["SequenceNumber"]]
-
-
-def test_an_item_written_before_state_existed_is_still_read_as_final(pipeline):
-    """Items of the previous version carry `Status` in every state and no `State`."""
-    pipeline.put(encoded(event(0)))
-    (record,) = pipeline.read()
-    pipeline.dynamodb.put_item(
-        TableName=pipeline.table_name,
-        Item={
-            "PipelineId": {"S": f"{pipeline.shard_id}:{record['SequenceNumber']}"},
-            "Timestamp": {"N": str(round(record["ApproximateArrivalTimestamp"].timestamp() * 1000))},
-            "Status": {"S": "ARCHIVED"},
-            "SequenceNumber": {"S": record["SequenceNumber"]},
-        },
-    )
-    pipeline.requests.reset()
-    assert failures(pipeline.invoke(pipeline.event([record]))) == []
-    assert dict(pipeline.requests.calls) == {"BatchGetItem": 1}
 
 
 def test_archived_items_stay_out_of_the_sparse_status_index(pipeline):
@@ -337,7 +353,7 @@ def test_no_order_of_deliveries_and_failures_turns_a_final_state_back(steps):
 
 
 def run_deliveries(steps):
-    pipeline = dataplane_runner.Pipeline(region=REGION, max_payload_bytes=8_000)
+    pipeline = Pipeline(region=REGION, max_payload_bytes=8_000)
     payloads = encoded(*(event(n) for n in range(20)))
     payloads[7] = b"not json"
     pipeline.put(payloads)

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import boto3
-import dataplane_runner
 import pytest
+from dataplane_emulator.lambda_runtime import ACCOUNT_ID
 from dataplane_support import REGION, encoded, event, failures, items, lines, s3_internal_error
 
-sys.path.insert(0, str(Path(dataplane_runner.__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 import replay_failures
 
 
@@ -23,7 +23,7 @@ def on_failure_record(pipeline, records):
     return {
         "requestContext": {
             "requestId": "c9b8fa9f-5a7f-4e2a-af9c-0c604cde93a5",
-            "functionArn": f"arn:aws:lambda:{REGION}:{dataplane_runner.ACCOUNT_ID}:function:streaming-test-ingest",
+            "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:streaming-test-ingest",
             "condition": "RetryAttemptsExhausted",
             "approximateInvokeCount": 3,
         },
@@ -212,6 +212,4 @@ def test_the_tool_runs_as_the_replay_role_it_is_given(failed):
          "--region", REGION, "--dry-run", "--wait-seconds", "0"]
     )  # fmt: skip
     replay_failures.Replayer(replay_failures.resolve(args), out=said.append).run()
-    assert said[0] == (
-        f"replaying as arn:aws:sts::{dataplane_runner.ACCOUNT_ID}:assumed-role/{role['RoleName']}/replay-failures"
-    )
+    assert said[0] == (f"replaying as arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role['RoleName']}/replay-failures")

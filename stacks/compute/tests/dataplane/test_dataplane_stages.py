@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import json
 
-import dataplane_runner
 import pytest
+from dataplane_emulator.lambda_runtime import handlers
 from hypothesis import given
 from hypothesis import strategies as st
 
-stages = dataplane_runner.handlers()
+stages = handlers()
 from pipeline_core import model  # noqa: E402
 
 transform = stages["transform"]
