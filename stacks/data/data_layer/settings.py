@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -95,6 +95,15 @@ def render_bucket_name(template: str, *, environment: str, account: str, region:
 
 class DataSettings(LayerSettings):
     LAYER = DATA
+    STACK_DEFAULTS: ClassVar[dict[str, str]] = {
+        **LayerSettings.STACK_DEFAULTS,
+        "disposable": "is_disposable_stack",
+        "stream_customer_managed_key": "stream_key",
+        "table_deletion_protection": "deletion_protection",
+        "archive_customer_managed_key": "archive_key",
+        "archive_force_destroy": "force_destroy",
+        "archive_access_logs": "access_logs",
+    }
 
     disposable: bool | None = Field(
         None,
