@@ -114,6 +114,7 @@ def prod_plan():
 @pytest.mark.slow
 def test_real_stacks_that_are_not_disposable_pass_every_policy(prod_plan):
     assert prod_plan.runs.keys() == set(LAYERS), prod_plan.problems
+    assert prod_plan.problems == []
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for name, run in prod_plan.runs.items():
         for violation in evaluate(run):
