@@ -180,3 +180,15 @@ def test_every_stack_dependent_default_is_resolved_for_the_stack(name):
     for field_name in model.STACK_DEFAULTS:
         key = model.model_fields[field_name].alias or field_name
         assert values["local"][key] != values["prod"][key], key
+
+
+def test_a_secret_set_in_both_stacks_is_not_listed_as_differing(capsys, copied_stacks):
+    prod_file = copied_stacks / "stacks/observability/Pulumi.prod.yaml"
+    [secret_lines] = [
+        block for block in prod_file.read_text().split("  streaming-observability:") if block.startswith("alarmHttps")
+    ]
+    dev_file = copied_stacks / "stacks/observability/Pulumi.dev.yaml"
+    dev_file.write_text(dev_file.read_text() + "  streaming-observability:" + secret_lines)
+    code, out, _ = run(capsys, *STACKS, "--json")
+    assert code == 0
+    assert "streaming-observability:alarmHttpsEndpoint" not in json.loads(out)["layers"][OBSERVABILITY.name]

@@ -4,7 +4,9 @@ between two stacks, so a reviewer of a promotion sees what differs besides the c
 A value is what the program uses: the stack file's, else the default of the layer's settings
 model (`<layer>_layer/settings.py`), resolved for the stack where it depends on it (a stack that is
 not disposable gets flow logs and customer-managed keys by default). The stack files are read as the
-offline plan reads them (`offline_config`); secrets are shown as `[secret]`, never their values.
+offline plan reads them (`offline_config`); secrets are shown as `[secret]`, never their values. A
+secret set in both stacks counts as the same: only each stack's backend can decrypt it, and two
+stacks' ciphertexts differ whatever they hold.
 """
 
 from __future__ import annotations
@@ -46,15 +48,14 @@ def effective_config(root: Path, item: Layer, stack: str) -> dict[str, Any]:
     others = {key: value for key, value in values.items() if not key.startswith(prefix)}
     model = layer_settings_model(root, item.name)
     if model is None:
-        effective = {f"{prefix}{key}": value for key, value in own.items()}
-    else:
-        secret_names = {key.removeprefix(prefix) for key in config.secret_keys if key.startswith(prefix)}
-        try:
-            settings = model.from_values(own, stack=stack, region=region, secret_keys=secret_names)
-        except ConfigError as error:
-            problems = "; ".join(str(problem) for problem in error.problems)
-            raise ConfigDiffError(f"{shown}: {problems}") from None
-        effective = {f"{prefix}{key}": value for key, value in settings.effective_values().items()}
+        raise ConfigDiffError(f"{item.folder}/{item.name}_layer/settings.py has no settings model of {item.project}")
+    secret_names = {key.removeprefix(prefix) for key in config.secret_keys if key.startswith(prefix)}
+    try:
+        settings = model.from_values(own, stack=stack, region=region, secret_keys=secret_names)
+    except ConfigError as error:
+        problems = "; ".join(str(problem) for problem in error.problems)
+        raise ConfigDiffError(f"{shown}: {problems}") from None
+    effective = {f"{prefix}{key}": value for key, value in settings.effective_values().items()}
     effective |= {REGION_KEY: region, **others}
     for key in config.secret_keys:
         effective[key] = SECRET
