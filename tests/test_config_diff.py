@@ -60,6 +60,36 @@ def test_a_key_set_in_neither_file_differs_by_its_stack_dependent_default(dev_to
     assert dev_to_prod["compute"]["streaming-compute:stateMachineExecutionData"] == {"dev": True, "prod": False}
 
 
+def test_a_map_differs_leaf_by_leaf_with_its_defaults_filled_in(dev_to_prod):
+    dev_memory = file_config("compute", "dev")["streaming-compute:memoryMb"]
+    prod_memory = file_config("compute", "prod")["streaming-compute:memoryMb"]
+    assert set(dev_memory) != set(prod_memory)
+    memory = {key: pair for key, pair in dev_to_prod["compute"].items() if key.startswith("streaming-compute:memoryMb")}
+    model = layer_settings_model(repo_root(), "compute")
+    assert model is not None
+    defaults = model.model_fields["memory_mb"].get_default(call_default_factory=True)
+    expected = {
+        f"streaming-compute:memoryMb.{stage}": {"dev": dev_memory.get(stage, mb), "prod": prod_memory.get(stage, mb)}
+        for stage, mb in defaults.items()
+        if dev_memory.get(stage, mb) != prod_memory.get(stage, mb)
+    }
+    assert memory == expected and len(memory) >= 2
+
+
+def test_an_alarm_tuned_in_one_stack_is_compared_with_the_alarm_tables_default(dev_to_prod):
+    dev_alarms = file_config(OBSERVABILITY.name, "dev")["streaming-observability:alarms"]
+    assert "streaming-observability:alarms" not in file_config(OBSERVABILITY.name, "prod")
+    [(alarm, tuning)] = dev_alarms.items()
+    model = layer_settings_model(repo_root(), OBSERVABILITY.name)
+    assert model is not None
+    default = model.from_values({}, stack="prod", region="eu-west-1").tuning(alarm).as_config()
+    for part, value in tuning.items():
+        assert dev_to_prod[OBSERVABILITY.name][f"streaming-observability:alarms.{alarm}.{part}"] == {
+            "dev": value,
+            "prod": default[part],
+        }
+
+
 def test_a_key_set_in_the_files_shows_both_values_and_equal_keys_are_left_out(dev_to_prod):
     key = "streaming-data:streamShardCount"
     assert dev_to_prod[DATA.name][key] == {stack: file_config(DATA.name, stack)[key] for stack in STACKS}

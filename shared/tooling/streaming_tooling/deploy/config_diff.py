@@ -3,7 +3,9 @@ between two stacks, so a reviewer of a promotion sees what differs besides the c
 
 A value is what the program uses: the stack file's, else the default of the layer's settings
 model (`<layer>_layer/settings.py`), resolved for the stack where it depends on it (a stack that is
-not disposable gets flow logs and customer-managed keys by default). The stack files are read as the
+not disposable gets flow logs and customer-managed keys by default). A map is compared leaf by leaf,
+each named by its path as `pulumi config set --path` names it (`streaming-compute:memoryMb.ingest`).
+The stack files are read as the
 offline plan reads them (`offline_config`); secrets are shown as `[secret]`, never their values. A
 secret set in both stacks counts as the same: only each stack's backend can decrypt it, and two
 stacks' ciphertexts differ whatever they hold.
@@ -62,6 +64,18 @@ def effective_config(root: Path, item: Layer, stack: str) -> dict[str, Any]:
     return effective
 
 
+def _paths(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested maps as one key per leaf (`memoryMb.ingest`, as `pulumi config set --path` names it),
+    so a difference in one stage's memory is one row; an empty map is a key left unset."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat |= _paths(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def differences(root: Path, stacks: tuple[str, str]) -> dict[str, dict[str, ValuePair]]:
     """Per layer (deploy order), the keys whose values differ: `{layer: {key: {stack: value, ...}}}`."""
     known = {name for item in LAYERS.values() for name in existing_stacks(root, item)}
@@ -73,7 +87,7 @@ def differences(root: Path, stacks: tuple[str, str]) -> dict[str, dict[str, Valu
             )
     result: dict[str, dict[str, ValuePair]] = {}
     for item in deploy_order():
-        first, second = (effective_config(root, item, stack) for stack in stacks)
+        first, second = (_paths(effective_config(root, item, stack)) for stack in stacks)
         result[item.name] = {
             key: {stacks[0]: first.get(key), stacks[1]: second.get(key)}
             for key in sorted(first.keys() | second.keys())
