@@ -13,7 +13,7 @@ from streaming_shared.catalogue import DATA, LAYERS, NETWORK, OBSERVABILITY, dep
 from streaming_shared.config import is_disposable
 from streaming_tooling.deploy.config_diff import SECRET, differences, main
 from streaming_tooling.deploy.stack_files import read_stack_file
-from streaming_tooling.layers import layer_settings_model
+from streaming_tooling.layers import layer_module, layer_settings_model
 from streaming_tooling.testing import repo_root
 
 STACKS = ("dev", "prod")
@@ -88,6 +88,19 @@ def test_an_alarm_tuned_in_one_stack_is_compared_with_the_alarm_tables_default(d
             "dev": value,
             "prod": default[part],
         }
+
+
+def test_a_provisioned_table_shows_the_auto_scaling_it_gets_by_default(dev_to_prod):
+    assert file_config(DATA.name, "prod")["streaming-data:tableBillingMode"] == "PROVISIONED"
+    data_settings = layer_module(repo_root(), DATA.name, "settings")
+    assert data_settings is not None
+    for dimension, bounds in data_settings.DEFAULT_CAPACITY.items():
+        key = "streaming-data:" + data_settings.DataSettings.model_fields[dimension].alias
+        assert key not in file_config(DATA.name, "prod")
+        for bound, units in bounds.items():
+            assert dev_to_prod[DATA.name][f"{key}.{bound}"] == {"dev": None, "prod": units}
+    target = {"dev": None, "prod": data_settings.DEFAULT_TARGET_UTILIZATION}
+    assert dev_to_prod[DATA.name]["streaming-data:tableTargetUtilization"] == target
 
 
 def test_a_key_set_in_the_files_shows_both_values_and_equal_keys_are_left_out(dev_to_prod):
