@@ -2,13 +2,13 @@
 between two stacks, so a reviewer of a promotion sees what differs besides the code.
 
 A value is what the program uses: the stack file's, else the default of the layer's settings
-model (`<layer>_layer/settings.py`), resolved for the stack where it depends on it (a stack that is
-not disposable gets flow logs and customer-managed keys by default). A map is compared leaf by leaf,
-each named by its path as `pulumi config set --path` names it (`streaming-compute:memoryMb.ingest`).
-The stack files are read as the
-offline plan reads them (`offline_config`); secrets are shown as `[secret]`, never their values. A
-secret set in both stacks counts as the same: only each stack's backend can decrypt it, and two
-stacks' ciphertexts differ whatever they hold.
+model (`<layer>_layer/settings.py`, `effective_values`), resolved for the stack where it depends on
+it (a stack that is not disposable gets flow logs and customer-managed keys by default). A map is
+compared leaf by leaf, each named by its path as `pulumi config set --path` names it
+(`streaming-compute:memoryMb.ingest`). The stack files are read as the offline plan reads them
+(`offline_config`); secrets are shown as `[secret]`, never their values. A secret set in both
+stacks counts as the same: only each stack's backend can decrypt it, and two stacks' ciphertexts
+differ whatever they hold.
 """
 
 from __future__ import annotations
