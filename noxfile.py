@@ -196,6 +196,14 @@ def contract_check(session: nox.Session) -> None:
     session.run("python", "-m", "streaming_tooling.deploy.contract", *session.posargs)
 
 
+@nox.session(name="config-diff")
+def config_diff(session: nox.Session) -> None:
+    """Offline: per layer, the settings whose values (defaults applied) differ between two stacks:
+    `nox -s config-diff -- dev prod [--json]`."""
+    install_project(session)
+    session.run("python", "-m", "streaming_tooling.deploy.config_diff", *session.posargs)
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
     """Regenerate the documentation's generated sections (config tables, alarm table) from the code."""

@@ -11,7 +11,6 @@ import fnmatch
 import functools
 import json
 import re
-import shutil
 import string
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -222,8 +221,6 @@ WITH_KEYS = {"data": {"streamCustomerManagedKey": True, "archiveCustomerManagedK
 """The data layer's customer-managed keys on, so the roles are granted their use too."""
 
 NOT_DISPOSABLE_STACK = "prod"
-NOT_DISPOSABLE_OVERRIDES = {"data": {"tableBillingMode": "PROVISIONED"}}
-"""The table billed PROVISIONED, so its Application Auto Scaling is planned too (dev bills on demand)."""
 
 
 @pytest.fixture(scope="module")
@@ -234,22 +231,13 @@ def dev_plan():
 
 
 @pytest.fixture(scope="module")
-def not_disposable_plan(tmp_path_factory):
-    """The plan of stack `prod`, which is not disposable (flow logs, access logs, customer-managed
-    keys and the boundary by default): the layers' own `Pulumi.prod.yaml` once every layer has one,
-    until then the dev stack files copied as `prod` (the idea of tests/test_guardrails_policies.py)."""
+def not_disposable_plan():
+    """The plan of the layers' own `Pulumi.prod.yaml`: not disposable, so flow logs, access logs,
+    customer-managed keys and the boundary by default, and a PROVISIONED table with its auto scaling."""
     assert not is_disposable(NOT_DISPOSABLE_STACK)
-    stack_file = f"Pulumi.{NOT_DISPOSABLE_STACK}.yaml"
-    with pytest.MonkeyPatch.context() as patch:
-        if not all((repo_root() / layer.folder / stack_file).exists() for layer in LAYERS.values()):
-            root = tmp_path_factory.mktemp("not-disposable")
-            ignored = shutil.ignore_patterns("tests", "node_modules", ".mypy_cache", "__pycache__")
-            shutil.copytree(repo_root() / "stacks", root / "stacks", ignore=ignored)
-            for dev_file in (root / "stacks").glob(f"*/Pulumi.{PLAN_STACK}.yaml"):
-                shutil.copy(dev_file, dev_file.with_name(stack_file))
-            patch.setenv("STREAMING_REPO_ROOT", str(root))
-        plan = build_plan(NOT_DISPOSABLE_STACK, config_overrides=NOT_DISPOSABLE_OVERRIDES)
+    plan = build_plan(NOT_DISPOSABLE_STACK)
     assert plan.runs.keys() == set(LAYERS), plan.problems
+    assert plan.runs["data"].of_type("aws:appautoscaling/target:Target"), "the prod table is no longer PROVISIONED"
     return plan
 
 

@@ -127,6 +127,10 @@ class LayerSettings(BaseModel):
         f"`{DEFAULT_EMULATOR_ENDPOINT}`; other stacks default to real AWS.",
     )
 
+    STACK_DEFAULTS: ClassVar[dict[str, str]] = {"emulator_endpoint": "emulator"}
+    """Fields whose default depends on the stack (disposable or not, local or not), each with the
+    property that gives the value the program uses. A layer adds its own to its parent's."""
+
     _environment: Environment | None = PrivateAttr(None)
 
     @field_validator("org")
@@ -174,6 +178,14 @@ class LayerSettings(BaseModel):
         if self.emulator_endpoint:
             return self.emulator_endpoint
         return DEFAULT_EMULATOR_ENDPOINT if self.environment.is_local else None
+
+    def effective_values(self) -> dict[str, Any]:
+        """Every key (camelCase, as in the stack file) with the value the program uses: the stack
+        file's, else the field's default, resolved for this stack where it depends on the stack."""
+        values = self.model_dump(mode="json", by_alias=True)
+        for name, resolved_by in self.STACK_DEFAULTS.items():
+            values[type(self).model_fields[name].alias or name] = getattr(self, resolved_by)
+        return values
 
     def check(self) -> list[Problem]:
         """Cross-field checks of a layer, run after each field is valid. Override to add some."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -41,6 +41,11 @@ def source_conditions(account_id: str, source_arn: str) -> dict[str, dict[str, A
 
 class RoleSettings(LayerSettings):
     """Keys of a layer that creates IAM roles (a layer subclasses this instead of LayerSettings)."""
+
+    STACK_DEFAULTS: ClassVar[dict[str, str]] = {
+        **LayerSettings.STACK_DEFAULTS,
+        "permissions_boundary": "boundary_policy",
+    }
 
     permissions_boundary: str | bool | None = Field(
         None,

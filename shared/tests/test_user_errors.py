@@ -60,7 +60,7 @@ def test_a_stack_without_stack_files_says_so_and_lists_the_stacks_that_exist():
     assert code == 2 and gateway.calls == []
     first = text.splitlines()[0]
     assert first.startswith("stacks/network/Pulumi.qa.yaml does not exist: streaming-network has no stack 'qa'")
-    assert "(its stack files are for: dev, local)" in first
+    assert "(its stack files are for: dev, local, prod)" in first
     assert "aws:region is required" not in text
 
 

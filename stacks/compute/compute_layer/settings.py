@@ -8,7 +8,7 @@ a map given in config is merged over the defaults, so
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -72,6 +72,10 @@ def _merge_per_stage(value: dict[str, Any], defaults: dict[str, int], low: int, 
 
 class ComputeSettings(RoleSettings):
     LAYER = COMPUTE
+    STACK_DEFAULTS: ClassVar[dict[str, str]] = {
+        **RoleSettings.STACK_DEFAULTS,
+        "state_machine_execution_data": "logs_execution_data",
+    }
 
     runtime: Runtime = Field(
         "python3.13",

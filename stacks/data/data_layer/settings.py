@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -95,6 +96,15 @@ def render_bucket_name(template: str, *, environment: str, account: str, region:
 
 class DataSettings(LayerSettings):
     LAYER = DATA
+    STACK_DEFAULTS: ClassVar[dict[str, str]] = {
+        **LayerSettings.STACK_DEFAULTS,
+        "disposable": "is_disposable_stack",
+        "stream_customer_managed_key": "stream_key",
+        "table_deletion_protection": "deletion_protection",
+        "archive_customer_managed_key": "archive_key",
+        "archive_force_destroy": "force_destroy",
+        "archive_access_logs": "access_logs",
+    }
 
     disposable: bool | None = Field(
         None,
@@ -360,6 +370,16 @@ class DataSettings(LayerSettings):
     @property
     def target_utilization(self) -> int:
         return self.table_target_utilization or DEFAULT_TARGET_UTILIZATION
+
+    def effective_values(self) -> dict[str, Any]:
+        """As every layer's, with the auto scaling ranges and target a PROVISIONED table gets."""
+        values = super().effective_values()
+        if self.table_billing_mode == "PROVISIONED":
+            fields = type(self).model_fields
+            for name in CAPACITY_DIMENSIONS:
+                values[fields[name].alias or name] = dataclasses.asdict(self.capacity(name))
+            values[fields["table_target_utilization"].alias or "table_target_utilization"] = self.target_utilization
+        return values
 
     def capacity(self, dimension: str) -> CapacityRange:
         """The auto scaling range of `dimension` (one of CAPACITY_DIMENSIONS): configured bounds over defaults."""

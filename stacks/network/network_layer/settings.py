@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -55,6 +55,7 @@ INTERFACE_SERVICES = frozenset(
 
 class NetworkSettings(RoleSettings):
     LAYER = NETWORK
+    STACK_DEFAULTS: ClassVar[dict[str, str]] = {**RoleSettings.STACK_DEFAULTS, "flow_logs": "writes_flow_logs"}
 
     vpc_cidr: str = Field(
         "10.20.0.0/16",

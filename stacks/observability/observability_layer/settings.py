@@ -201,6 +201,10 @@ class ObservabilitySettings(LayerSettings):
             )
         return operations
 
+    def effective_values(self) -> dict[str, Any]:
+        """As every layer's, with every alarm's tuning in `alarms`: its override, else the alarm table's."""
+        return {**super().effective_values(), "alarms": {kind.key: self.tuning(kind.key).as_config() for kind in KINDS}}
+
     def tuning(self, kind_key: str) -> Tuning:
         """The effective tuning of an alarm kind: its override, else its default."""
         override = self.alarms.get(kind_key)

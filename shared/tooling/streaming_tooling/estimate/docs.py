@@ -3,8 +3,9 @@
 
 Three configurations at 1,000 records a second of 1 KB, each planned once per run: the dev example
 stack, every default (stack `local`), and `local` with the settings the estimate recommends for that
-load; each in month 1 and month 12. The levers and the variants tried are the recommended settings'
-facts with one thing changed, estimated the same way (not planned again: each change is one fact).
+load; each in month 1 and month 12. The summary adds the production example stack. The levers and
+the variants tried are the recommended settings' facts with one thing changed, estimated the same
+way (not planned again: each change is one fact).
 """
 
 from __future__ import annotations
@@ -70,6 +71,13 @@ def columns() -> tuple[Column, ...]:
     )
 
 
+@cache
+def prod_column() -> Column:
+    """The production example stack (`Pulumi.prod.yaml` of each layer), for the summary only."""
+    result = run("prod", WORKLOAD, latencies=dict(LATENCY_MS), months=MONTH, with_recommendation=False)
+    return Column("prod stack", result)
+
+
 def _usd(value: float) -> str:
     return f"${value:,.2f}"
 
@@ -79,7 +87,8 @@ def _row(cells: list[str]) -> str:
 
 
 def summary_table() -> str:
-    cols = columns()
+    dev, defaults, recommended_column = columns()
+    cols = (dev, prod_column(), defaults, recommended_column)
     header = ["", *(f"{c.title}, {c.result.prices.region}, month {m}" for c in cols for m in (1, MONTH))]
     lines = [
         _row(header),
@@ -129,7 +138,7 @@ def summary_table() -> str:
             ]
         ),
     ]
-    recommended = cols[1].result.recommended
+    recommended = defaults.result.recommended
     assert recommended is not None
     settings = [f"    --config {key}={as_yaml(value)}" for key, value in sorted(recommended.config.items())]
     work = next(line for line in cols[0].result.assumptions if line.startswith("state table:"))
