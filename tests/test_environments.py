@@ -1,0 +1,223 @@
+"""Environments: the dirty-tree refusal on a stack that is not disposable, `status` (one test per field)
+and `promote`. Real commits in a copy of this repository with a `prod` stack file; the deployed stacks
+are the real plan's exports behind the Automation boundary only (`DeployedStacks`, one per stack)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streaming_shared.catalogue import LAYERS, Layer
+from streaming_tooling.deploy import cli
+from streaming_tooling.deploy.orchestrator import Operation, Outcome
+from streaming_tooling.deploy.plan import build_plan
+from streaming_tooling.deploy.status import FIELDS
+from streaming_tooling.deploy.versions import StackVersion, Update, Version
+from streaming_tooling.git import git
+from streaming_tooling.testing.git_repository import append, commit_all
+
+from .test_contract import DeployedStacks, without
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def planned() -> dict[str, dict[str, Any]]:
+    plan = build_plan("dev")
+    assert plan.problems == []
+    return {name: dict(run.exports) for name, run in plan.runs.items()}
+
+
+@pytest.fixture(autouse=True)
+def outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_ACTOR", raising=False)
+
+
+def with_prod(repo: Path) -> Path:
+    """The copy with a `prod` stack file per layer (dev's settings under the name of a stack that is
+    not disposable), committed on main."""
+    for item in LAYERS.values():
+        folder = repo / item.folder
+        shutil.copy(folder / "Pulumi.dev.yaml", folder / "Pulumi.prod.yaml")
+    commit_all(repo, "prod stack files")
+    return repo
+
+
+def head(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def recorded(commit: str, *, result: str = "succeeded", clean: bool = True, by: str = "tests") -> list[Update]:
+    return [Update("update", result, Version(commit, clean, by).message(), T0, T0 + timedelta(minutes=3))]
+
+
+def everything_at(commit: str, **history: list[Update]) -> dict[str, list[Update]]:
+    return {name: history.get(name, recorded(commit)) for name in LAYERS}
+
+
+class Environments:
+    """The Automation API boundary over several stacks: each stack one `DeployedStacks`."""
+
+    def __init__(self, **stacks: DeployedStacks) -> None:
+        self.stacks = stacks
+        self.calls: list[tuple[str, str, str]] = []
+
+    def run(
+        self,
+        operation: Operation,
+        layer: Layer,
+        stack: str,
+        on_output: Callable[[str], None],
+        *,
+        version: Version | None = None,
+    ) -> Outcome:
+        self.calls.append((operation.value, layer.name, stack))
+        return self.stacks[stack].run(operation, layer, stack, on_output, version=version)
+
+    def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
+        return self.stacks[stack].outputs(layer, stack)
+
+    def deployed(self, layer: Layer, stack: str) -> StackVersion | None:
+        return self.stacks[stack].deployed(layer, stack)
+
+    def reads(self, layer: Layer, stack: str) -> Mapping[str, Mapping[str, Any]]:
+        return self.stacks[stack].reads(layer, stack)
+
+
+def run_cli(repo: Path, gateway: Any, *argv: str) -> tuple[int, str]:
+    said: list[str] = []
+    code = cli.main(list(argv), root=repo, gateway_factory=lambda args, root, say: gateway, say=said.append)
+    return code, "\n".join(said)
+
+
+# -- item 1: a dirty tree is refused for a stack that is not disposable ---------------------------
+
+
+def test_a_dirty_tree_is_refused_for_prod_unless_allow_dirty(repo, planned):
+    with_prod(repo)
+    append(repo, "docs/notes.md", "uncommitted\n")
+    gateway = DeployedStacks({}, after_up=planned)
+    code, text = run_cli(repo, gateway, "deploy", "network", "--stack", "prod")
+    assert (code, gateway.calls) == (1, [])
+    assert text.endswith(
+        "refusing to deploy to stack 'prod' from a work tree with uncommitted changes (`git status` lists them): "
+        "commit or stash them, or pass --allow-dirty."
+    )
+    code, text = run_cli(repo, gateway, "deploy", "network", "--stack", "prod", "--allow-dirty")
+    assert code == 0, text
+    assert gateway.deployed(LAYERS["network"], "prod").version == Version(head(repo), False, "tests")  # type: ignore[union-attr]
+
+
+def test_a_dirty_tree_deploys_to_a_disposable_stack(repo, planned):
+    append(repo, "docs/notes.md", "uncommitted\n")
+    gateway = DeployedStacks({}, after_up=planned)
+    code, text = run_cli(repo, gateway, "deploy", "network", "--stack", "dev")
+    assert code == 0, text
+    assert gateway.calls == [("preview", "network"), ("up", "network")]
+
+
+# -- item 2: status ---------------------------------------------------------------------------------
+
+
+def status_of(repo: Path, gateway: Any, *stacks: str) -> dict[str, Any]:
+    code, text = run_cli(repo, gateway, "status", "--stacks", ",".join(stacks), "--json")
+    assert code == 0, text
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def test_status_json_has_exactly_the_issue_s_shape_and_a_stack_not_deployed_is_shown_as_such(repo, planned):
+    dev = DeployedStacks(planned, history=everything_at(head(repo)))
+    document = status_of(repo, Environments(dev=dev, prod=DeployedStacks({})), "dev", "prod")
+    assert list(document) == ["stacks"]
+    assert list(document["stacks"]) == ["dev", "prod"]
+    for stack in ("dev", "prod"):
+        assert list(document["stacks"][stack]) == list(LAYERS)
+        for cell in document["stacks"][stack].values():
+            assert list(cell) == [*FIELDS, "problems"]
+    assert document["stacks"]["prod"]["compute"] == {
+        "deployed": False,
+        **dict.fromkeys(FIELDS[1:]),
+        "problems": [],
+    }
+
+
+def test_status_commit_clean_deployed_at_and_deployed_by_come_from_the_recorded_update(repo, planned):
+    commit = head(repo)
+    history = everything_at(commit, data=recorded(commit, clean=False, by="octo cat"))
+    cell = status_of(repo, DeployedStacks(planned, history=history), "dev")["stacks"]["dev"]["data"]
+    assert cell["deployed"] is True
+    assert cell["commit"] == commit
+    assert cell["clean"] is False
+    assert cell["deployed_by"] == "octo cat"
+    assert cell["deployed_at"] == (T0 + timedelta(minutes=3)).isoformat()
+    assert f"it runs {commit[:12]} with uncommitted changes" in cell["problems"]
+
+
+def test_status_behind_main_counts_the_commits_of_main_since_the_deployed_one(repo, planned):
+    deployed = head(repo)
+    for number in range(3):
+        append(repo, "docs/notes.md", f"merge {number}\n")
+        commit_all(repo, f"merge {number}")
+    cell = status_of(repo, DeployedStacks(planned, history=everything_at(deployed)), "dev")["stacks"]["dev"]["network"]
+    assert cell["behind_main"] == 3
+    assert cell["problems"] == []
+
+
+def test_status_behind_main_is_null_when_this_clone_lacks_the_commit(repo, planned):
+    unknown = "f" * 40
+    cell = status_of(repo, DeployedStacks(planned, history=everything_at(unknown)), "dev")["stacks"]["dev"]["network"]
+    assert cell["commit"] == unknown
+    assert cell["behind_main"] is None
+    assert cell["problems"] == ["it runs ffffffffffff, which this clone does not have: fetch it (`git fetch origin`)"]
+
+
+def test_status_last_result_is_the_newest_update_s(repo, planned):
+    commit = head(repo)
+    history = everything_at(commit, compute=[*recorded(commit), *recorded(commit, result="failed")])
+    history["compute"][-1] = Update("update", "failed", "", T0 + timedelta(hours=1))
+    cell = status_of(repo, DeployedStacks(planned, history=history), "dev")["stacks"]["dev"]["compute"]
+    assert cell["last_result"] == "failed"
+    assert cell["commit"] == commit  # the version it runs: its last successful update's
+    assert "its last update failed" in cell["problems"]
+
+
+def test_status_contract_ok_names_an_export_the_deployed_upstream_no_longer_has(repo, planned):
+    dev = DeployedStacks(planned, history=everything_at(head(repo)))
+    document = status_of(repo, dev, "dev")["stacks"]["dev"]
+    assert [document[name]["contract_ok"] for name in LAYERS] == [None, None, True, True]
+    dev.stacks["data"] = without(planned["data"], "stream_arn")
+    dev.stacks["compute"] = {**planned["compute"], "region": 7}
+    document = status_of(repo, dev, "dev")["stacks"]["dev"]
+    assert document["compute"]["contract_ok"] is False
+    assert (
+        "reads 'stream_arn' (string) from streaming-data, whose deployed stack does not export it"
+        in document["compute"]["problems"]
+    )
+    assert document["observability"]["contract_ok"] is False
+    assert (
+        "reads 'region' (string) from streaming-compute, whose deployed stack exports it as number"
+        in document["observability"]["problems"]
+    )
+
+
+def test_status_text_is_a_table_of_layers_by_stacks(repo, planned):
+    commit = head(repo)
+    dev = DeployedStacks(planned, history=everything_at(commit))
+    code, text = run_cli(repo, Environments(dev=dev, prod=DeployedStacks({})), "status", "--stacks", "dev,prod")
+    assert code == 0, text
+    lines = text.splitlines()
+    assert lines[0].split() == ["layer", "dev", "prod"]
+    assert lines[3].split("  ")[0] == "compute"
+    assert [part.strip() for part in lines[3].split("  ")[1:] if part.strip()] == [
+        f"{commit[:12]}, 0 behind, succeeded, contract ok",
+        "not deployed",
+    ]
+    assert lines[1].split("  ")[0] == "network"
+    assert f"{commit[:12]}, 0 behind, succeeded" in lines[1]
