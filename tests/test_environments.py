@@ -221,3 +221,146 @@ def test_status_text_is_a_table_of_layers_by_stacks(repo, planned):
     ]
     assert lines[1].split("  ")[0] == "network"
     assert f"{commit[:12]}, 0 behind, succeeded" in lines[1]
+
+
+# -- item 3: promote --------------------------------------------------------------------------------
+
+
+class Trees:
+    """The tree gateway factory: the commit of each worktree a layer is promoted from, and the gateway."""
+
+    def __init__(self, gateway: Environments) -> None:
+        self.gateway = gateway
+        self.commits: list[str] = []
+
+    def __call__(self, args: Any, root: Path, tree: Path, say: Callable[[str], None]) -> Environments:
+        assert tree != root
+        self.commits.append(head(tree))
+        return self.gateway
+
+
+def promote(repo: Path, gateway: Environments, *options: str, answer: str = "y") -> tuple[int, str, Trees]:
+    said: list[str] = []
+    trees = Trees(gateway)
+    code = cli.main(
+        ["promote", "--from", "dev", "--to", "prod", *options],
+        root=repo,
+        gateway_factory=lambda args, root, say: gateway,
+        tree_gateway_factory=trees,
+        say=said.append,
+        ask=lambda question: answer,
+    )
+    return code, "\n".join(said), trees
+
+
+def environments(planned: Mapping[str, Any], dev_at: str, prod_at: str, **dev_history: list[Update]) -> Environments:
+    dev = DeployedStacks(planned, history=everything_at(dev_at, **dev_history))
+    prod = DeployedStacks(planned, after_up=planned, history=everything_at(prod_at))
+    return Environments(dev=dev, prod=prod)
+
+
+@pytest.fixture
+def promotable(repo: Path) -> tuple[Path, str, str]:
+    """The copy with prod stack files (the commit prod runs) and a later compute change (the one dev runs)."""
+    with_prod(repo)
+    on_prod = head(repo)
+    append(repo, "stacks/compute/compute_layer/iam.py", "\nCHANGED = True\n")
+    return repo, on_prod, commit_all(repo, "compute change, deployed to dev")
+
+
+@pytest.mark.parametrize(
+    ("history", "reason"),
+    [
+        (
+            "failed",
+            "refusing to promote compute: the last update of stack 'dev' failed; deploy it there again "
+            "(`nox -s deploy-changed -- --layer compute --stack dev`) or leave it out with --layer.",
+        ),
+        (
+            "dirty",
+            "refusing to promote compute: stack 'dev' runs {short} with uncommitted changes; deploy a commit of main "
+            "there first (`nox -s deploy-changed -- --layer compute --stack dev`).",
+        ),
+    ],
+)
+def test_promote_refuses_a_source_stack_whose_last_update_failed_or_ran_a_dirty_tree(
+    promotable, planned, history, reason
+):
+    repo, on_prod, on_dev = promotable
+    compute = recorded(on_dev, clean=False) if history == "dirty" else recorded(on_dev, result="failed")
+    gateway = environments(planned, on_dev, on_prod, compute=compute)
+    code, text, trees = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == reason.format(short=on_dev[:12])
+
+
+def test_promote_refuses_a_commit_that_is_not_on_main(promotable, planned):
+    repo, on_prod, _ = promotable
+    git(repo, "checkout", "--quiet", "-b", "feature")
+    append(repo, "stacks/compute/compute_layer/iam.py", "\nBRANCH = True\n")
+    branch = commit_all(repo, "a branch deployed to dev by hand")
+    git(repo, "checkout", "--quiet", "main")
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(branch))
+    code, text, trees = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == (
+        f"refusing to promote compute: {branch[:12]}, which stack 'dev' runs, is not on main; merge it and let "
+        "deploy.yml deploy it to dev first."
+    )
+
+
+def test_promote_to_the_stack_it_promotes_from_is_refused(repo):
+    said: list[str] = []
+    code = cli.main(["promote", "--from", "dev", "--to", "dev"], root=repo, say=said.append, ask=lambda q: "y")
+    assert code == 2
+    assert said == ["--from and --to are both 'dev': name the stack the layers are promoted to."]
+
+
+def test_promote_has_nothing_to_do_when_every_layer_runs_the_same_commit(promotable, planned):
+    repo, _, on_dev = promotable
+    gateway = environments(planned, on_dev, on_dev)
+    code, text, trees = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls, trees.commits) == (0, [], [])
+    assert text == "Nothing to promote: stack 'prod' runs the commit stack 'dev' runs, in every layer."
+
+
+@pytest.mark.slow
+def test_promote_deploys_the_source_s_commit_from_its_worktree_previewed_and_recorded(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(on_dev))
+    append(repo, "docs/notes.md", "a later merge to main, not deployed anywhere\n")
+    commit_all(repo, "later")
+    code, text, trees = promote(repo, gateway, "--yes")
+    assert code == 0, text
+    assert gateway.calls == [("preview", "compute", "prod"), ("preview", "compute", "prod"), ("up", "compute", "prod")]
+    assert trees.commits == [on_dev]
+    assert f"compute: stack 'prod' runs {on_prod[:12]}; promoting {on_dev[:12]} from 'dev'" in text
+    assert f"[compute] preview of {on_dev[:12]} on stack 'prod': 1 update" in text
+    running = gateway.deployed(LAYERS["compute"], "prod")
+    assert running is not None and running.version == Version(on_dev, True, "tests")
+
+
+@pytest.mark.slow
+def test_promote_refuses_to_leave_a_deployed_reader_without_an_export_it_reads(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(on_dev))
+    reads = dict(planned["observability"]["contract_reads"])
+    reads["streaming-compute"] = {**reads["streaming-compute"], "dlq_url": {"shape": "string", "optional": False}}
+    gateway.stacks["prod"].stacks["observability"]["contract_reads"] = reads
+    code, text, _ = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls) == (1, [])
+    assert text.splitlines()[-1] == (
+        "refusing to promote: stack 'prod' of streaming-observability reads 'dlq_url' from streaming-compute, which "
+        "is no longer exported after the promotion. Promote the reader with the layer (--layer), or first a "
+        "version of it that no longer reads it."
+    )
+
+
+@pytest.mark.slow
+def test_promote_asks_before_each_layer_and_a_no_deploys_nothing(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(on_dev))
+    code, text, _ = promote(repo, gateway, answer="n")
+    assert code == 1
+    assert gateway.calls == [("preview", "compute", "prod")]
+    assert "compute  skipped    not confirmed" in text

@@ -316,6 +316,9 @@ def _promote(  # noqa: PLR0917 (main's collaborators, passed on)
     say: Callable[[str], None],
     ask: Callable[[str], str],
 ) -> int:
+    if args.source == args.stack:
+        say(f"--from and --to are both {args.stack!r}: name the stack the layers are promoted to.")
+        return 2
     if needs_yes(args, ask):
         say("promote needs --yes when not run from a terminal.")
         return 2

@@ -182,8 +182,6 @@ def promote(
 ) -> list[LayerResult]:
     """Promote the chosen layers from `args.source` to `args.stack`; DeployError for a refusal."""
     source, target = args.source, args.stack
-    if source == target:
-        raise DeployError(f"--from and --to are both {source!r}: name the stack the layers are promoted to")
     picks = chosen(root, reading, source, target, names=args.layer, main=args.main)
     if not picks:
         say(f"Nothing to promote: stack {target!r} runs the commit stack {source!r} runs, in every layer.")
