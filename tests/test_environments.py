@@ -313,7 +313,7 @@ def test_promote_to_the_stack_it_promotes_from_is_refused(repo):
     said: list[str] = []
     code = cli.main(["promote", "--from", "dev", "--to", "dev"], root=repo, say=said.append, ask=lambda q: "y")
     assert code == 2
-    assert said == ["--from and --to are both 'dev': name the stack the layers are promoted to."]
+    assert said == ["--from and --to are both 'dev': name the stack the layers are promoted to"]
 
 
 def test_promote_has_nothing_to_do_when_every_layer_runs_the_same_commit(promotable, planned):

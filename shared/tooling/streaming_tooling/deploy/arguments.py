@@ -142,12 +142,19 @@ def parser(*, checking: bool = False) -> argparse.ArgumentParser:
     return root
 
 
+def meaning_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with a command line that parses: a promotion from a stack to itself."""
+    if args.command == "promote" and args.source == args.stack:
+        return f"--from and --to are both {args.stack!r}: name the stack the layers are promoted to"
+    return None
+
+
 def argument_problem(argv: list[str]) -> str | None:
     """What is wrong with a deploy command line, or None when it parses (or asks for --help)."""
     if "-h" in argv or "--help" in argv:
         return None
     try:
-        parser(checking=True).parse_args(argv)
+        args = parser(checking=True).parse_args(argv)
     except ArgumentProblem as problem:
         return str(problem)
-    return None
+    return meaning_problem(args)

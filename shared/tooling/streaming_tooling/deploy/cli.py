@@ -38,7 +38,7 @@ from streaming_shared.config import is_disposable
 from ..affected import RequirementFileError, affected, affected_since
 from ..affected import render_text as render_affected
 from ..git import GitError
-from .arguments import UP_COMMANDS, parser
+from .arguments import UP_COMMANDS, meaning_problem, parser
 from .automation import AutomationGateway, ensure_cli
 from .catch_up import verdict
 from .contract import DeployGuard, planned_exports
@@ -157,6 +157,10 @@ def main(
     ask: Callable[[str], str] = input,
 ) -> int:
     args = parser().parse_args(list(argv))
+    problem = meaning_problem(args)
+    if problem:
+        say(problem)
+        return 2
     if args.command == "plan":
         return _plan(args, root, say)
     if args.command == "status":
@@ -316,9 +320,6 @@ def _promote(  # noqa: PLR0917 (main's collaborators, passed on)
     say: Callable[[str], None],
     ask: Callable[[str], str],
 ) -> int:
-    if args.source == args.stack:
-        say(f"--from and --to are both {args.stack!r}: name the stack the layers are promoted to.")
-        return 2
     if needs_yes(args, ask):
         say("promote needs --yes when not run from a terminal.")
         return 2
