@@ -5,7 +5,9 @@ are the real plan's exports behind the Automation boundary only (`DeployedStacks
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ from streaming_tooling.deploy import cli
 from streaming_tooling.deploy.orchestrator import Operation, Outcome
 from streaming_tooling.deploy.plan import build_plan
 from streaming_tooling.deploy.status import FIELDS
+from streaming_tooling.deploy.tree_plan import commit_tree, program_environments
 from streaming_tooling.deploy.versions import StackVersion, Update, Version
 from streaming_tooling.git import git
 from streaming_tooling.testing.git_repository import append, commit_all
@@ -364,3 +367,28 @@ def test_promote_asks_before_each_layer_and_a_no_deploys_nothing(promotable, pla
     assert code == 1
     assert gateway.calls == [("preview", "compute", "prod")]
     assert "compute  skipped    not confirmed" in text
+
+
+@pytest.mark.slow
+def test_a_promoted_commit_s_programs_and_policy_pack_run_with_its_own_code_and_locked_packages(repo):
+    append(repo, "shared/streaming_shared/__init__.py", "\nPROMOTED = True\n")
+    promoted = commit_all(repo, "a change to the runtime package")
+    git(repo, "checkout", "--quiet", "HEAD~1")
+    with commit_tree(repo, promoted) as tree:
+        environment = program_environments(repo, tree)
+        for venv, imports in (
+            (".venv", "pulumi_aws, pydantic"),
+            (".venv-policy-pack", "pulumi_policy, streaming_tooling"),
+        ):
+            completed = subprocess.run(
+                [
+                    str(tree / venv / "bin" / "python"),
+                    "-c",
+                    f"import {imports}, streaming_shared; print(streaming_shared.PROMOTED)",
+                ],
+                env={"PATH": os.environ["PATH"], **environment},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert (completed.returncode, completed.stdout.strip()) == (0, "True"), completed.stderr
