@@ -392,3 +392,13 @@ def test_a_promoted_commit_s_programs_and_policy_pack_run_with_its_own_code_and_
                 check=False,
             )
             assert (completed.returncode, completed.stdout.strip()) == (0, "True"), completed.stderr
+
+
+def test_promote_refuses_a_layer_whose_upstream_is_not_deployed_on_the_target(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(on_dev))
+    del gateway.stacks["prod"].stacks["data"]
+    code, text, trees = promote(repo, gateway, "--layer", "compute", "--yes")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text.startswith("refusing to promote to stack 'prod':\n  stack 'prod' of streaming-data has no outputs yet")
+    assert text.endswith("Or promote it too (--layer).")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import functools
 import os
 import sys
@@ -53,7 +52,7 @@ from .orchestrator import (
     exit_code,
     run_layers,
     summary,
-    unready_upstream,
+    unready_upstream_of,
 )
 from .plan import build_plan, embed_in_readme, render_mermaid, render_text
 from .preflight import check_first_deploy
@@ -276,16 +275,7 @@ def _run(
         )
     if args.command == "deploy-changed":
         selected = targets if targets is not None else _layers_run_by(args)
-        names = {item.name for item in selected}
-        problems = [  # upstream layers deployed earlier in this run need no outputs yet
-            problem
-            for item in selected
-            for problem in unready_upstream(
-                dataclasses.replace(item, reads={k: v for k, v in item.reads.items() if k not in names}),
-                gateway,
-                args.stack,
-            )
-        ]
+        problems = unready_upstream_of(selected, gateway, args.stack)
         if problems:
             raise DeployError(f"cannot deploy to stack {args.stack!r}:\n  " + "\n  ".join(problems))
         if targets is not None:

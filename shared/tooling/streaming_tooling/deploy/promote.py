@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -28,7 +27,16 @@ from streaming_shared.catalogue import LAYERS, Layer, readers_of
 
 from ..git import has_commit, is_ancestor
 from .contract import Break, breaks, contract_reads_of
-from .orchestrator import DeployError, Gateway, LayerResult, Operation, Outcome, Status, run_layers
+from .orchestrator import (
+    DeployError,
+    Gateway,
+    LayerResult,
+    Operation,
+    Outcome,
+    Status,
+    run_layers,
+    unready_upstream_of,
+)
 from .stack_files import check_stack_files
 from .tree_plan import CannotPlan, TreePlan, commit_tree, plan_python, plan_tree
 from .versions import SUCCEEDED, StackVersion, Version, version_of
@@ -186,11 +194,17 @@ def promote(
     if not picks:
         say(f"Nothing to promote: stack {target!r} runs the commit stack {source!r} runs, in every layer.")
         return []
+    unready = unready_upstream_of([pick.layer for pick in picks], reading, target)
+    if unready:
+        raise DeployError(
+            f"refusing to promote to stack {target!r}:\n  " + "\n  ".join(unready) + "\nOr promote it too (--layer)."
+        )
+    here = version_of(root, os.environ)
+    if here is None:
+        raise DeployError(f"{root} is not a git work tree: promote from a clone, which holds the commits it deploys")
     for pick in picks:
         now = pick.running.short if pick.running else "no recorded commit"
         say(f"{pick.layer.name}: stack {target!r} runs {now}; promoting {pick.version.short} from {source!r}")
-    here = version_of(root, os.environ)
-    by = here.by if here else " ".join((os.environ.get("GITHUB_ACTOR") or getpass.getuser()).split())
     with contextlib.ExitStack() as trees:
         commits = {pick.version.commit for pick in picks}
         tree_of = {commit: trees.enter_context(commit_tree(root, commit)) for commit in sorted(commits)}
@@ -217,13 +231,17 @@ def promote(
         if found:
             raise DeployError(
                 "refusing to promote: "
-                + "; ".join(str(item).replace("by the new version", "after the promotion") for item in found)
+                + "; ".join(
+                    f"{item.reader} reads {item.export!r} from {item.upstream}"
+                    f"{' (optionally)' if item.read.optional else ''}, which {item.change} after the promotion"
+                    for item in found
+                )
                 + ". Promote the reader with the layer (--layer), or first a version of it that no longer reads it."
             )
         runners = {
             pick.layer.name: (
                 tree_gateway(args, root, tree_of[pick.version.commit], say),
-                Version(pick.version.commit, True, by),
+                Version(pick.version.commit, True, here.by),
             )
             for pick in picks
         }
