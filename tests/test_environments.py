@@ -199,10 +199,9 @@ def test_status_contract_ok_names_an_export_the_deployed_upstream_no_longer_has(
     dev.stacks["compute"] = {**planned["compute"], "region": 7}
     document = status_of(repo, dev, "dev")["stacks"]["dev"]
     assert document["compute"]["contract_ok"] is False
-    assert (
+    assert document["compute"]["problems"] == [
         "reads 'stream_arn' (string) from streaming-data, whose deployed stack does not export it"
-        in document["compute"]["problems"]
-    )
+    ]
     assert document["observability"]["contract_ok"] is False
     assert (
         "reads 'region' (string) from streaming-compute, whose deployed stack exports it as number"
@@ -354,8 +353,24 @@ def test_promote_refuses_to_leave_a_deployed_reader_without_an_export_it_reads(p
     assert (code, gateway.calls) == (1, [])
     assert text.splitlines()[-1] == (
         "refusing to promote: stack 'prod' of streaming-observability reads 'dlq_url' from streaming-compute, which "
-        "is no longer exported after the promotion. Promote the reader with the layer (--layer), or first a "
-        "version of it that no longer reads it."
+        f"streaming-compute at {on_dev[:12]} does not export. Promote both layers together (--layer for each), or "
+        "first a reader that no longer reads it."
+    )
+
+
+@pytest.mark.slow
+def test_promote_refuses_a_promoted_reader_whose_reads_the_target_s_upstream_does_not_export(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(on_dev))
+    reads = dict(planned["compute"]["contract_reads"])
+    reads["streaming-data"] = {**reads["streaming-data"], "stream_arn": {"shape": "list of strings", "optional": False}}
+    gateway.stacks["dev"].stacks["compute"]["contract_reads"] = reads
+    code, text, _ = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls) == (1, [])
+    assert text.splitlines()[-1] == (
+        "refusing to promote: stack 'prod' of streaming-compute (as promoted from 'dev') reads 'stream_arn' from "
+        "streaming-data as list of strings, which stack 'prod' of streaming-data exports as string. Promote both "
+        "layers together (--layer for each), or first a reader that no longer reads it."
     )
 
 

@@ -18,7 +18,7 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,13 +118,13 @@ def contract_breaks(
     source: str,
     target: str,
     exports: Callable[[Promotion], Mapping[str, Any]],
-) -> list[Break]:
-    """What the target environment would read and not find after the promotion: each promoted
-    layer's new `exports` against the reads of its readers on the target (a promoted reader with
-    the reads its source stack records), and each promoted reader's reads against the target's
+) -> list[str]:
+    """What the target environment would read and not find after the promotion, one line each: each
+    promoted layer's new `exports` against the reads of its readers on the target (a promoted reader
+    with the reads its source stack records), and each promoted reader's reads against the target's
     upstream stacks it does not promote."""
     promoted = {pick.layer.name: pick for pick in picks}
-    found: list[Break] = []
+    found: list[str] = []
     for pick in picks:
         upstream = pick.layer
         readers: dict[str, dict[str, Any]] = {}
@@ -132,21 +132,41 @@ def contract_breaks(
             stack = source if reader.name in promoted else target
             outputs = gateway.outputs(reader, stack)
             if outputs:
-                label = f"stack {target!r} of {reader.project}" + (
-                    f" (as promoted from {source!r})" if reader.name in promoted else ""
-                )
-                readers[label] = contract_reads_of(reader, outputs, upstream, stack)
+                readers[_label(reader, target, source, promoted)] = contract_reads_of(reader, outputs, upstream, stack)
         if any(readers.values()):
-            found += breaks(upstream.project, readers, gateway.outputs(upstream, target) or {}, exports(pick))
-        reads_from = [LAYERS[name] for name in (*upstream.reads, *upstream.optional_reads) if name not in promoted]
+            before = gateway.outputs(upstream, target) or {}
+            found += [
+                _line(item, f"{upstream.project} at {pick.version.short}")
+                for item in breaks(upstream.project, readers, before, exports(pick))
+            ]
         outputs = gateway.outputs(upstream, source) or {}
-        for other in reads_from:
+        for name in dict.fromkeys([*upstream.reads, *upstream.optional_reads]):
+            if name in promoted:
+                continue
+            other = LAYERS[name]
             deployed = gateway.outputs(other, target) or {}
-            label = f"stack {target!r} of {upstream.project} (as promoted from {source!r})"
-            found += breaks(
-                other.project, {label: contract_reads_of(upstream, outputs, other, source)}, deployed, deployed
-            )
+            reads = {_label(upstream, target, source, promoted): contract_reads_of(upstream, outputs, other, source)}
+            found += [
+                _line(item, f"stack {target!r} of {other.project}")
+                for item in breaks(other.project, reads, deployed, deployed)
+            ]
     return found
+
+
+def _label(reader: Layer, target: str, source: str, promoted: Collection[str]) -> str:
+    return f"stack {target!r} of {reader.project}" + (
+        f" (as promoted from {source!r})" if reader.name in promoted else ""
+    )
+
+
+def _line(found: Break, exporter: str) -> str:
+    how = " (optionally)" if found.read.optional else ""
+    if found.now is None:
+        return f"{found.reader} reads {found.export!r} from {found.upstream}{how}, which {exporter} does not export"
+    return (
+        f"{found.reader} reads {found.export!r} from {found.upstream}{how} as {found.read.shape.value}, which "
+        f"{exporter} exports as {found.now}"
+    )
 
 
 class _Promoting:
@@ -231,12 +251,8 @@ def promote(
         if found:
             raise DeployError(
                 "refusing to promote: "
-                + "; ".join(
-                    f"{item.reader} reads {item.export!r} from {item.upstream}"
-                    f"{' (optionally)' if item.read.optional else ''}, which {item.change} after the promotion"
-                    for item in found
-                )
-                + ". Promote the reader with the layer (--layer), or first a version of it that no longer reads it."
+                + "; ".join(found)
+                + ". Promote both layers together (--layer for each), or first a reader that no longer reads it."
             )
         runners = {
             pick.layer.name: (

@@ -31,7 +31,7 @@ def _not_deployed() -> dict[str, Any]:
 def contract_problems(item: Layer, gateway: Gateway, stack: str, outputs: Mapping[str, Any]) -> list[str]:
     """Each read of the deployed `item` that the deployed upstream stacks of `stack` do not satisfy."""
     problems = []
-    for name in (*item.reads, *item.optional_reads):
+    for name in dict.fromkeys([*item.reads, *item.optional_reads]):
         upstream = LAYERS[name]
         read = contract_reads_of(item, outputs, upstream, stack)
         exported = gateway.outputs(upstream, stack) or {}
