@@ -417,3 +417,16 @@ def test_promote_refuses_a_layer_whose_upstream_is_not_deployed_on_the_target(pr
     assert (code, gateway.calls, trees.commits) == (1, [], [])
     assert text.startswith("refusing to promote to stack 'prod':\n  stack 'prod' of streaming-data has no outputs yet")
     assert text.endswith("Or promote it too (--layer).")
+
+
+@pytest.mark.slow
+def test_promote_by_default_takes_each_layer_whose_target_runs_another_commit_or_failed_its_last_update(
+    promotable, planned
+):
+    repo, _, on_dev = promotable
+    gateway = environments(planned, on_dev, on_dev)
+    gateway.stacks["prod"].history["data"].append(Update("update", "failed", "", T0 + timedelta(hours=1)))
+    code, text, trees = promote(repo, gateway, "--yes")
+    assert code == 0, text
+    assert [call for call in gateway.calls if call[0] == "up"] == [("up", "data", "prod")]
+    assert trees.commits == [on_dev]

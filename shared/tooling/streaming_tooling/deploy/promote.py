@@ -1,7 +1,7 @@
 """`nox -s promote -- --from dev --to prod [--layer L ...] [--yes]`: a layer's tested commit, deployed on.
 
 Each chosen layer (by default, every layer whose stack on `--to` runs another commit than its stack on
-`--from`) is deployed to `--to` at the exact commit its `--from` stack records (`versions`): from a
+`--from`, or whose last update there did not succeed) is deployed to `--to` at the exact commit its `--from` stack records (`versions`): from a
 git worktree of that commit, with that commit's programs, policy pack and locked environments
 (`tree_plan`), in wave order, each layer previewed first with its change summary and asked unless
 `--yes`. The promoting tooling is the work tree's; what it deploys is the commit's.
@@ -77,7 +77,8 @@ def chosen(
         version = _promotable(root, item, deployed, source, main)
         on_target = gateway.deployed(item, target)
         running = on_target.version if on_target else None
-        if not names and running is not None and running.commit == version.commit and gateway.outputs(item, target):
+        current = on_target is not None and on_target.last_result == SUCCEEDED
+        if not names and current and running is not None and running.commit == version.commit:
             continue
         picks.append(Promotion(item, version, running))
     return picks

@@ -28,13 +28,14 @@ def _not_deployed() -> dict[str, Any]:
     return {**dict.fromkeys(FIELDS), "deployed": False, "problems": []}
 
 
-def contract_problems(item: Layer, gateway: Gateway, stack: str, outputs: Mapping[str, Any]) -> list[str]:
-    """Each read of the deployed `item` that the deployed upstream stacks of `stack` do not satisfy."""
+def contract_problems(item: Layer, stack: str, outputs: Mapping[str, Mapping[str, Any] | None]) -> list[str]:
+    """Each read of the deployed `item` that the deployed upstream stacks of `stack` (whose `outputs`
+    are by layer name) do not satisfy."""
     problems = []
     for name in dict.fromkeys([*item.reads, *item.optional_reads]):
         upstream = LAYERS[name]
-        read = contract_reads_of(item, outputs, upstream, stack)
-        exported = gateway.outputs(upstream, stack) or {}
+        read = contract_reads_of(item, outputs[item.name] or {}, upstream, stack)
+        exported = outputs[name] or {}
         if not exported and any(not found.optional for found in read.values()):
             problems.append(f"reads from {upstream.project}, which is not deployed on stack {stack!r}")
             continue
@@ -45,10 +46,11 @@ def contract_problems(item: Layer, gateway: Gateway, stack: str, outputs: Mappin
     return problems
 
 
-def layer_status(root: Path, item: Layer, gateway: Gateway, stack: str, main: str) -> dict[str, Any]:
-    """One layer on one stack, in the form of `--json`'s cells."""
-    outputs = gateway.outputs(item, stack)
-    if not outputs:
+def layer_status(
+    root: Path, item: Layer, gateway: Gateway, stack: str, *, main: str, outputs: Mapping[str, Mapping[str, Any] | None]
+) -> dict[str, Any]:
+    """One layer on one stack, in the form of `--json`'s cells; `outputs`: each layer's stack's, by name."""
+    if not outputs[item.name]:
         return _not_deployed()
     found: dict[str, Any] = {**_not_deployed(), "deployed": True}
     problems: list[str] = found["problems"]
@@ -67,7 +69,7 @@ def layer_status(root: Path, item: Layer, gateway: Gateway, stack: str, main: st
             problems.append(f"it runs {version.short} with uncommitted changes")
         found["behind_main"] = _behind(root, version.commit, main, problems)
     try:
-        broken = contract_problems(item, gateway, stack, outputs)
+        broken = contract_problems(item, stack, outputs)
     except DeployError as unreadable:
         problems.append(str(unreadable))
     else:
@@ -90,13 +92,14 @@ def _behind(root: Path, commit: str, main: str, problems: list[str]) -> int | No
 
 
 def status(root: Path, gateway: Gateway, stacks: Sequence[str], main: str = "main") -> dict[str, Any]:
-    """`{"stacks": {STACK: {LAYER: cell}}}`, layers in deploy order."""
-    return {
-        "stacks": {
-            stack: {name: layer_status(root, item, gateway, stack, main) for name, item in LAYERS.items()}
-            for stack in stacks
+    """`{"stacks": {STACK: {LAYER: cell}}}`, layers in deploy order; each stack's outputs read once."""
+    document: dict[str, Any] = {}
+    for stack in stacks:
+        outputs = {name: gateway.outputs(item, stack) for name, item in LAYERS.items()}
+        document[stack] = {
+            name: layer_status(root, item, gateway, stack, main=main, outputs=outputs) for name, item in LAYERS.items()
         }
-    }
+    return {"stacks": document}
 
 
 def _cell(cell: Mapping[str, Any]) -> str:
