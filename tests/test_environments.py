@@ -334,7 +334,7 @@ def test_promote_deploys_the_source_s_commit_from_its_worktree_previewed_and_rec
     commit_all(repo, "later")
     code, text, trees = promote(repo, gateway, "--yes")
     assert code == 0, text
-    assert gateway.calls == [("preview", "compute", "prod"), ("preview", "compute", "prod"), ("up", "compute", "prod")]
+    assert gateway.calls == [("preview", "compute", "prod"), ("up", "compute", "prod")]
     assert trees.commits == [on_dev]
     assert f"compute: stack 'prod' runs {on_prod[:12]}; promoting {on_dev[:12]} from 'dev'" in text
     assert f"[compute] preview of {on_dev[:12]} on stack 'prod': 1 update" in text

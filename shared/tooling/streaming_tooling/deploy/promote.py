@@ -1,15 +1,17 @@
 """`nox -s promote -- --from dev --to prod [--layer L ...] [--yes]`: a layer's tested commit, deployed on.
 
-Each chosen layer (by default, every layer whose stack on `--to` runs another commit than its stack on
-`--from`, or whose last update there did not succeed) is deployed to `--to` at the exact commit its `--from` stack records (`versions`): from a
-git worktree of that commit, with that commit's programs, policy pack and locked environments
-(`tree_plan`), in wave order, each layer previewed first with its change summary and asked unless
-`--yes`. The promoting tooling is the work tree's; what it deploys is the commit's.
+Each chosen layer (by default, every layer whose stack on `--to` runs another commit than its stack
+on `--from`, or whose last update there did not succeed) is deployed to `--to` at the exact commit
+its `--from` stack records (`versions`): from a git worktree of that commit, with that commit's
+programs, policy pack and locked environments (`tree_plan`), in wave order, each layer previewed
+first with its change summary and asked unless `--yes`. The promoting tooling is the work tree's;
+what it deploys is the commit's.
 
 Refused before anything deploys, each with the fix: a `--from` stack whose last update did not
-succeed, that ran a dirty tree or recorded no commit; a commit that is not on `main`; and a
-promotion after which a deployed reader on `--to` (or a promoted reader, with the reads its
-`--from` stack records) would read an export its upstream no longer has, or has in another shape.
+succeed, that ran a dirty tree or recorded no commit; a commit that is not on `main`; an upstream
+of a promoted layer with no outputs on `--to`, not promoted with it; and a promotion after which a
+deployed reader on `--to` (or a promoted reader, with the reads its `--from` stack records) would
+read an export its upstream does not have, or has in another shape.
 """
 
 from __future__ import annotations
@@ -172,11 +174,13 @@ def _line(found: Break, exporter: str) -> str:
 
 class _Promoting:
     """The gateway `run_layers` drives: each layer's operations run in its commit's worktree and record
-    the promoted version; what stacks hold is read through the repository's gateway."""
+    the promoted version; what stacks hold is read through the repository's gateway. A layer is
+    previewed once: the preview shown before the question is the one `run_layers` checks before `up`."""
 
     def __init__(self, reading: Gateway, runners: Mapping[str, tuple[Gateway, Version]]) -> None:
         self.reading = reading
         self.runners = runners
+        self.previewed: dict[str, Outcome] = {}
 
     def run(
         self,
@@ -188,6 +192,11 @@ class _Promoting:
         version: Version | None = None,
     ) -> Outcome:
         runner, promoted = self.runners[layer.name]
+        if operation is Operation.PREVIEW:
+            if layer.name in self.previewed:
+                return self.previewed.pop(layer.name)
+            self.previewed[layer.name] = runner.run(operation, layer, stack, on_output)
+            return self.previewed[layer.name]
         return runner.run(operation, layer, stack, on_output, version=promoted if operation is Operation.UP else None)
 
     def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
