@@ -430,3 +430,9 @@ def test_promote_by_default_takes_each_layer_whose_target_runs_another_commit_or
     assert code == 0, text
     assert [call for call in gateway.calls if call[0] == "up"] == [("up", "data", "prod")]
     assert trees.commits == [on_dev]
+
+
+def test_promote_without_yes_and_without_a_terminal_to_ask_on_is_refused(repo):
+    said: list[str] = []
+    code = cli.main(["promote", "--from", "dev", "--to", "prod"], root=repo, say=said.append)
+    assert (code, said) == (2, ["promote needs --yes when not run from a terminal."])
