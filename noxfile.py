@@ -175,6 +175,20 @@ def destroy_all(session: nox.Session) -> None:
 
 
 @nox.session
+def status(session: nox.Session) -> None:
+    """What each layer's stack runs in each stack of `--stacks dev,prod`: commit, when, by whom, commits behind
+    main, last result, the contract between the deployed layers; `--json`. Reads the stacks only."""
+    deploy_command(session, "status")
+
+
+@nox.session
+def promote(session: nox.Session) -> None:
+    """Deploy to `--to` the commit each layer's `--from` stack runs: `nox -s promote -- --from dev --to prod
+    [--layer L ...] [--yes]`, from a worktree of that commit, in waves, each layer previewed and asked."""
+    deploy_command(session, "promote")
+
+
+@nox.session
 def plan(session: nox.Session) -> None:
     """Offline plan of the whole chain under the mock engine; --write-readme updates the diagram."""
     check_deploy_arguments(session, "plan")

@@ -135,18 +135,22 @@ def grants(name: str, action: str, resource: str) -> bool:
 OIDC = "token.actions.githubusercontent.com"
 
 
-def test_the_deploy_role_trusts_only_deploy_layer_yml_of_main_in_the_stacks_environment():
+def test_the_deploy_role_trusts_only_deploy_layer_yml_and_promote_yml_of_main_in_the_stacks_environment():
     [statement] = filled("deploy-role-trust.json")["Statement"]
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Principal"] == {"Federated": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{OIDC}"}
+    repo = "example-org/streaming-pipeline"
     assert statement["Condition"] == {
         "StringEquals": {
             f"{OIDC}:aud": "sts.amazonaws.com",
-            f"{OIDC}:sub": "repo:example-org/streaming-pipeline:environment:dev:job_workflow_ref:"
-            "example-org/streaming-pipeline/.github/workflows/deploy-layer.yml@refs/heads/main",
+            f"{OIDC}:sub": [
+                f"repo:{repo}:environment:dev:job_workflow_ref:{repo}/.github/workflows/{workflow}@refs/heads/main"
+                for workflow in ("deploy-layer.yml", "promote.yml")
+            ],
         }
     }
-    assert (repo_root() / ".github" / "workflows" / "deploy-layer.yml").exists()
+    for workflow in ("deploy-layer.yml", "promote.yml"):
+        assert (repo_root() / ".github" / "workflows" / workflow).exists()
 
 
 def test_the_preview_role_trusts_pull_request_previews_and_the_drift_job_of_main_only():

@@ -164,7 +164,7 @@ def test_two_merges_never_update_the_same_stack_at_once():
     }
 
 
-@pytest.mark.parametrize("name", ["pull-request.yml", "deploy-layer.yml", "drift.yml"])
+@pytest.mark.parametrize("name", ["pull-request.yml", "deploy-layer.yml", "drift.yml", "promote.yml"])
 def test_aws_credentials_come_from_oidc_role_assumption_only(name):
     document = load(name)
     for job in document["jobs"].values():
@@ -325,7 +325,59 @@ def test_the_deploy_runs_in_the_environment_named_like_the_stack_from_main_only(
         name: [job_name for job_name, job in document["jobs"].items() if "vars.AWS_DEPLOY_ROLE_ARN" in job_text(job)]
         for name, document in every_workflow().items()
     }
-    assert {name: jobs for name, jobs in assume.items() if jobs} == {"deploy-layer.yml": ["deploy"]}
+    assert {name: jobs for name, jobs in assume.items() if jobs} == {
+        "deploy-layer.yml": ["deploy"],
+        "promote.yml": ["promote"],
+    }
+
+
+def test_promote_runs_by_hand_in_the_target_stack_s_environment_with_its_inputs_checked_first():
+    document = load("promote.yml")
+    assert events(document) == {"workflow_dispatch"}
+    assert set(document[True]["workflow_dispatch"]["inputs"]) == {"from", "to", "layers"}
+    job = document["jobs"]["promote"]
+    assert job["environment"] == "${{ inputs.to }}"
+    assert job["env"] == {
+        "FROM_STACK": "${{ inputs.from }}",
+        "TO_STACK": "${{ inputs.to }}",
+        "LAYERS": "${{ inputs.layers }}",
+    }
+    scripts = [step.get("run", "") for step in job["steps"]]
+    assert all("${{" not in script for script in scripts)  # inputs reach scripts through env: only
+    assert job["steps"][0]["name"] == "check the inputs"
+    promote = next(step for step in job["steps"] if step.get("id") == "promote")
+    assert 'nox -s promote --no-install -- --from "$FROM_STACK" --to "$TO_STACK" "${layers[@]}" --yes' in promote["run"]
+    checkout = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0
+
+
+@pytest.mark.parametrize(
+    ("inputs", "error"),
+    [
+        ({"LAYERS": "compute, observability"}, ""),
+        ({"LAYERS": "compute;id"}, "::error::layers: compute;id is not one of network, data, compute, observability"),
+        ({"LAYERS": "$(id)"}, "::error::layers: $(id) is not one of network, data, compute, observability"),
+        ({"TO_STACK": "prod x"}, "::error::to: not a stack name"),
+        ({"GITHUB_REF": "refs/heads/feature"}, "::error::run promote from main, not refs/heads/feature"),
+    ],
+)
+def test_promote_s_input_check_admits_stack_and_layer_names_only(tmp_path, inputs, error):
+    check = load("promote.yml")["jobs"]["promote"]["steps"][0]["run"]
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_REF": "refs/heads/main",
+        "FROM_STACK": "dev",
+        "TO_STACK": "prod",
+        "LAYERS": "",
+        **inputs,
+    }
+    completed = subprocess.run(
+        ["bash", "-e", "-c", check], env=environment, capture_output=True, text=True, check=False
+    )
+    assert (completed.returncode != 0, completed.stderr.strip()) == (bool(error), error)
+    if not error:
+        assert (tmp_path / "layers.txt").read_text() == "--layer\ncompute\n--layer\nobservability\n"
 
 
 def test_the_drift_job_runs_in_its_own_environment_with_the_read_only_role():

@@ -28,10 +28,22 @@ DESCRIPTION = """\
     drift          preview with refresh; exit 1 when any layer has changes (for a scheduled job)
     destroy-all    destroy every layer, dependents first; asks for confirmation unless --yes
     plan           offline: every layer's program under the mock engine, with the wiring between them
+    promote        --from dev --to prod: deploy to --to, in waves, the commit each layer's --from stack
+                   records, from a worktree of that commit; --layer L limits it; asks unless --yes
+    status         what each layer's stack runs in each of --stacks dev,prod: commit, when, by whom,
+                   commits behind main, last result, contract between the deployed layers; --json
 
 The default stack is `local`: the file backend under the repo, a throwaway passphrase, and an
 AWS API emulator on 127.0.0.1 (moto server is started if nothing listens there).
 """
+
+
+def stack_names(text: str) -> list[str]:
+    """`--stacks dev,prod` as a list of stack names."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"{text!r}: give stack names separated by commas, such as dev,prod")
+    return names
 
 
 class ArgumentProblem(ValueError):
@@ -52,14 +64,36 @@ def parser(*, checking: bool = False) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = root.add_subparsers(dest="command", required=True)
-    for name in (*ALL_LAYER_COMMAND_NAMES, "deploy", "deploy-changed", "preview", "plan"):
+    status = commands.add_parser("status")
+    status.add_argument("--stacks", type=stack_names, required=True, help="stacks to show, such as dev,prod")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    status.add_argument("--main", default="main", help="git ref of main, which behind_main counts up to")
+    status.set_defaults(
+        stack=None, parallel=None, policy_pack=[], secrets_provider=None, emulator_endpoint=DEFAULT_EMULATOR_ENDPOINT
+    )
+    for name in (*ALL_LAYER_COMMAND_NAMES, "deploy", "deploy-changed", "preview", "plan", "promote"):
         command = commands.add_parser(name)
-        command.add_argument("--stack", default=LOCAL_STACK, help="stack (environment) name, the same in every layer")
+        if name == "promote":
+            command.add_argument("--from", dest="source", required=True, help="the stack whose commits are promoted")
+            command.add_argument("--to", dest="stack", required=True, help="the stack they are deployed to")
+            command.add_argument("--main", default="main", help="git ref of main, which the commits must be on")
+        else:
+            command.add_argument(
+                "--stack", default=LOCAL_STACK, help="stack (environment) name, the same in every layer"
+            )
         if name in ("deploy", "preview"):
             command.add_argument("layer", choices=list(LAYERS), help=f"the layer to {name}")
         if name == "deploy":
             command.add_argument(
                 "--with-downstream", action="store_true", help="then redeploy its dependents, in order"
+            )
+        if name == "promote":
+            command.add_argument(
+                "--layer",
+                action="append",
+                choices=list(LAYERS),
+                default=[],
+                help="only this layer (repeatable); default: each layer whose commits on the two stacks differ",
             )
         if name == "deploy-changed":
             command.add_argument(
@@ -71,6 +105,11 @@ def parser(*, checking: bool = False) -> argparse.ArgumentParser:
                 "--layer", action="append", choices=list(LAYERS), default=[], help="only this layer (repeatable)"
             )
         if name in UP_COMMANDS:
+            command.add_argument(
+                "--allow-dirty",
+                action="store_true",
+                help="deploy a work tree with uncommitted changes to a stack that is not disposable",
+            )
             command.add_argument(
                 "--allow-contract-break",
                 action="store_true",
@@ -85,7 +124,7 @@ def parser(*, checking: bool = False) -> argparse.ArgumentParser:
                 action="store_true",
                 help="exit non-zero when a layer waits for an upstream that is not deployed yet",
             )
-        command.add_argument("--yes", action="store_true", help="do not ask before destroying")
+        command.add_argument("--yes", action="store_true", help="do not ask before destroying or promoting")
         command.add_argument("--parallel", type=int, help="resource operations Pulumi runs at once per layer")
         command.add_argument(
             "--emulator-endpoint",
@@ -103,12 +142,19 @@ def parser(*, checking: bool = False) -> argparse.ArgumentParser:
     return root
 
 
+def meaning_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with a command line that parses: a promotion from a stack to itself."""
+    if args.command == "promote" and args.source == args.stack:
+        return f"--from and --to are both {args.stack!r}: name the stack the layers are promoted to"
+    return None
+
+
 def argument_problem(argv: list[str]) -> str | None:
     """What is wrong with a deploy command line, or None when it parses (or asks for --help)."""
     if "-h" in argv or "--help" in argv:
         return None
     try:
-        parser(checking=True).parse_args(argv)
+        args = parser(checking=True).parse_args(argv)
     except ArgumentProblem as problem:
         return str(problem)
-    return None
+    return meaning_problem(args)

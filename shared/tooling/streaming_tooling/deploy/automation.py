@@ -92,8 +92,10 @@ class AutomationGateway:
         policy_packs: list[str] | None = None,
         extra_config: Mapping[str, str] | None = None,
         secrets_provider: str | None = None,
+        extra_environment: Mapping[str, str] | None = None,
     ) -> None:
         self.root = root
+        self.extra_environment = dict(extra_environment or {})
         self.command = command
         self.parallel = parallel
         self.policy_packs = policy_packs or None
@@ -101,7 +103,7 @@ class AutomationGateway:
         self.secrets_provider = secrets_provider
 
     def _options(self, stack: str) -> auto.LocalWorkspaceOptions:
-        environment = stack_environment(self.root, stack)
+        environment = {**stack_environment(self.root, stack), **self.extra_environment}
         if stack == LOCAL_STACK:
             (self.root / STATE_FOLDER).mkdir(exist_ok=True)
         return auto.LocalWorkspaceOptions(

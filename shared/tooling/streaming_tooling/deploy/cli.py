@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import functools
 import os
 import sys
@@ -33,11 +32,12 @@ from streaming_shared.catalogue import (
     layer,
     repo_root,
 )
+from streaming_shared.config import is_disposable
 
 from ..affected import RequirementFileError, affected, affected_since
 from ..affected import render_text as render_affected
 from ..git import GitError
-from .arguments import UP_COMMANDS, parser
+from .arguments import UP_COMMANDS, meaning_problem, parser
 from .automation import AutomationGateway, ensure_cli
 from .catch_up import verdict
 from .contract import DeployGuard, planned_exports
@@ -52,11 +52,16 @@ from .orchestrator import (
     exit_code,
     run_layers,
     summary,
-    unready_upstream,
+    unready_upstream_of,
 )
 from .plan import build_plan, embed_in_readme, render_mermaid, render_text
 from .preflight import check_first_deploy
+from .promote import TreeGatewayFactory, needs_yes, promote
 from .stack_files import check_stack_files
+from .status import render_json as render_status_json
+from .status import render_text as render_status
+from .status import status
+from .tree_plan import program_environments
 from .versions import Version, version_of
 
 ALL_LAYER_COMMANDS = {
@@ -76,6 +81,17 @@ def unprotect_hint(stack: str) -> str:
         f"true` in stacks/data/Pulumi.{stack}.yaml and run `nox -s deploy -- data --stack {stack}` first (that "
         "lifts the protection, the table's deletion protection and lets the bucket go with its objects), or "
         f"run `pulumi state unprotect --all --yes --stack {stack}` in stacks/data."
+    )
+
+
+def refuse_dirty(version: Version, stack: str, *, allow_dirty: bool) -> None:
+    """DeployError when a work tree with uncommitted changes would deploy to a stack that is not
+    disposable: what such a stack runs must be a commit others can read."""
+    if version.clean or allow_dirty or is_disposable(stack):
+        return
+    raise DeployError(
+        f"refusing to deploy to stack {stack!r} from a work tree with uncommitted changes (`git status` lists "
+        "them): commit or stash them, or pass --allow-dirty."
     )
 
 
@@ -117,21 +133,39 @@ def gateway_options(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     }
 
 
+GatewayFactory = Callable[[argparse.Namespace, Path, Callable[[str], None]], Gateway]
+"""A gateway for a run's arguments, working on the tree at the path (the repository or a commit's worktree)."""
+
+
 def _real_gateway(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> Gateway:
     return AutomationGateway(root, ensure_cli(root, say), **gateway_options(args, root))
+
+
+def _real_tree_gateway(args: argparse.Namespace, root: Path, tree: Path, say: Callable[[str], None]) -> Gateway:
+    environment = program_environments(root, tree)
+    return AutomationGateway(tree, ensure_cli(root, say), **gateway_options(args, tree), extra_environment=environment)
 
 
 def main(
     argv: Sequence[str],
     *,
     root: Path,
-    gateway_factory: Callable[[argparse.Namespace, Path, Callable[[str], None]], Gateway] = _real_gateway,
+    gateway_factory: GatewayFactory = _real_gateway,
+    tree_gateway_factory: TreeGatewayFactory = _real_tree_gateway,
     say: Callable[[str], None] = print,
     ask: Callable[[str], str] = input,
 ) -> int:
     args = parser().parse_args(list(argv))
+    problem = meaning_problem(args)
+    if problem:
+        say(problem)
+        return 2
     if args.command == "plan":
         return _plan(args, root, say)
+    if args.command == "status":
+        return _status(args, root, gateway_factory, say)
+    if args.command == "promote":
+        return _promote(args, root, gateway_factory, tree_gateway_factory, say, ask)
     unreadable = check_stack_files(root, _layers_run_by(args), args.stack)
     if unreadable:
         say("\n".join(unreadable))
@@ -154,6 +188,8 @@ def main(
                     "runs; deploy from a clone, or name the layers (`nox -s deploy -- <layer>`)"
                 )
             say(f"{root} is not a git work tree: the deploy records no commit, so `deploy-changed` deploys it again.")
+        if version is not None:
+            refuse_dirty(version, args.stack, allow_dirty=args.allow_dirty)
         targets = _changed_layers(args, root, say) if args.command == "deploy-changed" and args.base else None
         if targets == []:
             return 0
@@ -239,16 +275,7 @@ def _run(
         )
     if args.command == "deploy-changed":
         selected = targets if targets is not None else _layers_run_by(args)
-        names = {item.name for item in selected}
-        problems = [  # upstream layers deployed earlier in this run need no outputs yet
-            problem
-            for item in selected
-            for problem in unready_upstream(
-                dataclasses.replace(item, reads={k: v for k, v in item.reads.items() if k not in names}),
-                gateway,
-                args.stack,
-            )
-        ]
+        problems = unready_upstream_of(selected, gateway, args.stack)
         if problems:
             raise DeployError(f"cannot deploy to stack {args.stack!r}:\n  " + "\n  ".join(problems))
         if targets is not None:
@@ -263,6 +290,40 @@ def _run(
     if operation is Operation.UP:
         guard.check(list(LAYERS.values()))
     return operation, run_layers(operation, list(LAYERS.values()), gateway, args.stack, emit=say, version=version)
+
+
+def _status(args: argparse.Namespace, root: Path, gateway_factory: GatewayFactory, say: Callable[[str], None]) -> int:
+    try:
+        document = status(root, gateway_factory(args, root, say), args.stacks, args.main)
+    except (DeployError, GitError) as error:
+        say(str(error))
+        return 1
+    say(render_status_json(document) if args.json else render_status(document))
+    return 0
+
+
+def _promote(  # noqa: PLR0917 (main's collaborators, passed on)
+    args: argparse.Namespace,
+    root: Path,
+    gateway_factory: GatewayFactory,
+    tree_gateway_factory: TreeGatewayFactory,
+    say: Callable[[str], None],
+    ask: Callable[[str], str],
+) -> int:
+    if needs_yes(args, ask):
+        say("promote needs --yes when not run from a terminal.")
+        return 2
+    try:
+        reading = gateway_factory(args, root, say)
+        with _emulator_for(args.stack, args.emulator_endpoint, say):
+            results = promote(args, root, reading, tree_gateway_factory, say=say, ask=ask)
+    except (DeployError, GitError) as error:
+        say(str(error))
+        return 1
+    if not results:
+        return 0
+    say(summary(Operation.UP, args.stack, results))
+    return exit_code(Operation.UP, results)
 
 
 def _plan(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> int:

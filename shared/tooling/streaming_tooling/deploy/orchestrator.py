@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Protocol
 
@@ -241,6 +241,19 @@ def unready_upstream(target: Layer, gateway: Gateway, stack: str) -> list[str]:
                 f"{deploy_hint(upstream, stack)}."
             )
     return problems
+
+
+def unready_upstream_of(selected: Sequence[Layer], gateway: Gateway, stack: str) -> list[str]:
+    """`unready_upstream` of each layer of a run, but for its upstream layers deployed earlier in the
+    same run, which need no outputs yet."""
+    names = {item.name for item in selected}
+    return [
+        problem
+        for item in selected
+        for problem in unready_upstream(
+            replace(item, reads={name: keys for name, keys in item.reads.items() if name not in names}), gateway, stack
+        )
+    ]
 
 
 def deploy_one(

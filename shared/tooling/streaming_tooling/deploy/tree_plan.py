@@ -28,6 +28,7 @@ from typing import Any
 from streaming_shared.upstream import Read, parse_contract_reads
 
 from ..git import GitError, worktree
+from ..installs import PROGRAMS_LOCK as PROGRAMS
 
 ENVIRONMENT_LOCK = "requirements/base.txt"
 ENVIRONMENT_INPUTS = (
@@ -38,6 +39,7 @@ ENVIRONMENT_INPUTS = (
 )
 """The files a plan environment is installed from: the lock and the two packages' metadata."""
 ENVIRONMENTS = Path("build") / "environments"
+PROGRAMS_LOCK = f"requirements/{PROGRAMS}.txt"
 
 
 class CannotPlan(Exception):
@@ -98,10 +100,11 @@ class TreePlan:
         return self
 
 
-def environment_key(tree: Path) -> str:
-    """The hash of the files a tree's plan environment is installed from (a missing one counts too)."""
+def environment_key(tree: Path, lock: str = ENVIRONMENT_LOCK) -> str:
+    """The hash of the files an environment of `tree` is installed from: `lock` and the packages'
+    metadata (a missing one counts too)."""
     digest = hashlib.sha256()
-    for relative in ENVIRONMENT_INPUTS:
+    for relative in (lock, *ENVIRONMENT_INPUTS[1:]):
         path = tree / relative
         digest.update(relative.encode() + b"\0" + (path.read_bytes() if path.exists() else b"(missing)") + b"\0")
     return digest.hexdigest()[:16]
@@ -111,12 +114,17 @@ def plan_python(root: Path, tree: Path) -> Path:
     """The interpreter of an environment installed from `tree`'s own lock: this one when `tree`'s
     inputs are `root`'s (the work tree this process was installed for), else one built once under
     `root/build/environments/<hash>`."""
-    key = environment_key(tree)
-    if key == environment_key(root):
+    if environment_key(tree) == environment_key(root):
         return Path(sys.executable)
-    lock = tree / ENVIRONMENT_LOCK
-    if not lock.exists():
-        raise CannotPlan(f"it has no {ENVIRONMENT_LOCK}, the lock its offline plan's environment is installed from")
+    return locked_environment(root, tree, ENVIRONMENT_LOCK) / "bin" / "python"
+
+
+def locked_environment(root: Path, tree: Path, lock: str) -> Path:
+    """A virtualenv of the third-party packages `tree`'s hashed `lock` pins, built once under
+    `root/build/environments/<hash>`; the tree's own packages come from PYTHONPATH."""
+    key = environment_key(tree, lock)
+    if not (tree / lock).exists():
+        raise CannotPlan(f"it has no {lock}, the lock its environment is installed from")
     venv = root / ENVIRONMENTS / key
     python = venv / "bin" / "python"
     venv.parent.mkdir(parents=True, exist_ok=True)
@@ -128,18 +136,31 @@ def plan_python(root: Path, tree: Path) -> Path:
             install = subprocess.run(
                 [
                     *(sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check"),
-                    *("install", "--quiet", "--require-hashes", "--only-binary", ":all:", "-r", str(lock)),
+                    *("install", "--quiet", "--require-hashes", "--only-binary", ":all:", "-r", str(tree / lock)),
                 ],
                 capture_output=True,
                 text=True,
                 check=False,
             )
             if install.returncode != 0:
-                raise CannotPlan(
-                    f"its environment could not be installed from {ENVIRONMENT_LOCK}: {_last_line(install.stderr)}"
-                )
+                raise CannotPlan(f"its environment could not be installed from {lock}: {_last_line(install.stderr)}")
             complete.write_text(key)
-    return python
+    return venv
+
+
+def tree_path(tree: Path) -> str:
+    """PYTHONPATH that imports the runtime package and the tooling from `tree`."""
+    return os.pathsep.join([str(tree / "shared"), str(tree / "shared" / "tooling")])
+
+
+def program_environments(root: Path, tree: Path) -> dict[str, str]:
+    """Prepare a commit's worktree for the Pulumi CLI: the `.venv` its Pulumi.yaml files name, from
+    its `requirements/program.txt`, and its policy pack's `.venv-policy-pack`, from its
+    `requirements/base.txt` (each cached by hash); returns the environment variables that put the
+    tree's own packages on their path."""
+    for link, lock in ((".venv", PROGRAMS_LOCK), (".venv-policy-pack", ENVIRONMENT_LOCK)):
+        (tree / link).symlink_to(locked_environment(root, tree, lock).resolve(), target_is_directory=True)
+    return {"PYTHONPATH": tree_path(tree)}
 
 
 def plan_tree(tree: Path, stack: str, python: Path | None = None) -> TreePlan:
@@ -149,7 +170,7 @@ def plan_tree(tree: Path, stack: str, python: Path | None = None) -> TreePlan:
         result_file = Path(scratch) / "plan.json"
         environment = {
             **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(tree / "shared"), str(tree / "shared" / "tooling")]),
+            "PYTHONPATH": tree_path(tree),
             "STREAMING_REPO_ROOT": str(tree),
         }
         completed = subprocess.run(

@@ -1,0 +1,298 @@
+"""`nox -s promote -- --from dev --to prod [--layer L ...] [--yes]`: a layer's tested commit, deployed on.
+
+Each chosen layer (by default, every layer whose stack on `--to` runs another commit than its stack
+on `--from`, or whose last update there did not succeed) is deployed to `--to` at the exact commit
+its `--from` stack records (`versions`): from a git worktree of that commit, with that commit's
+programs, policy pack and locked environments (`tree_plan`), in wave order, each layer previewed
+first with its change summary and asked unless `--yes`. The promoting tooling is the work tree's;
+what it deploys is the commit's.
+
+Refused before anything deploys, each with the fix: a `--from` stack whose last update did not
+succeed, that ran a dirty tree or recorded no commit; a commit that is not on `main`; an upstream
+of a promoted layer with no outputs on `--to`, not promoted with it; and a promotion after which a
+deployed reader on `--to` (or a promoted reader, with the reads its `--from` stack records) would
+read an export its upstream does not have, or has in another shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from streaming_shared.catalogue import LAYERS, Layer, readers_of
+
+from ..git import has_commit, is_ancestor
+from .contract import Break, breaks, contract_reads_of
+from .orchestrator import (
+    DeployError,
+    Gateway,
+    LayerResult,
+    Operation,
+    Outcome,
+    Status,
+    run_layers,
+    unready_upstream_of,
+)
+from .stack_files import check_stack_files
+from .tree_plan import CannotPlan, TreePlan, commit_tree, plan_python, plan_tree
+from .versions import SUCCEEDED, StackVersion, Version, version_of
+
+TreeGatewayFactory = Callable[[argparse.Namespace, Path, Path, Callable[[str], None]], Gateway]
+"""A gateway for the run's arguments that runs the programs of a commit's worktree (the second
+path) with the tooling of the repository (the first)."""
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """One layer to deploy to the target stack, at the version its source stack runs."""
+
+    layer: Layer
+    version: Version
+    running: Version | None
+    """What the target stack runs now, when known."""
+
+
+def _refused(item: Layer, why: str) -> DeployError:
+    return DeployError(f"refusing to promote {item.name}: {why}.")
+
+
+def chosen(
+    root: Path, gateway: Gateway, source: str, target: str, *, names: Sequence[str], main: str
+) -> list[Promotion]:
+    """The layers to promote, in deploy order; DeployError (one sentence with the fix) for a layer
+    whose source stack runs no promotable commit."""
+    picks = []
+    for item in LAYERS.values():
+        if names and item.name not in names:
+            continue
+        if not gateway.outputs(item, source):
+            if names:
+                raise _refused(item, f"stack {source!r} of {item.project} is not deployed; deploy it there first")
+            continue
+        deployed = gateway.deployed(item, source)
+        version = _promotable(root, item, deployed, source, main)
+        on_target = gateway.deployed(item, target)
+        running = on_target.version if on_target else None
+        current = on_target is not None and on_target.last_result == SUCCEEDED
+        if not names and current and running is not None and running.commit == version.commit:
+            continue
+        picks.append(Promotion(item, version, running))
+    return picks
+
+
+def _promotable(root: Path, item: Layer, deployed: StackVersion | None, source: str, main: str) -> Version:
+    redeploy = f"`nox -s deploy-changed -- --layer {item.name} --stack {source}`"
+    if deployed is None or deployed.last_result != SUCCEEDED:
+        how = "has no successful update" if deployed is None else deployed.last_result.replace("-", " ")
+        raise _refused(
+            item,
+            f"the last update of stack {source!r} {how}; deploy it there again ({redeploy}) "
+            "or leave it out with --layer",
+        )
+    version = deployed.version
+    if version is None:
+        raise _refused(item, f"stack {source!r} recorded no commit (a `pulumi up` by hand); deploy it with {redeploy}")
+    if not version.clean:
+        raise _refused(
+            item,
+            f"stack {source!r} runs {version.short} with uncommitted changes; deploy a commit of {main} there first "
+            f"({redeploy})",
+        )
+    if not has_commit(root, version.commit):
+        raise _refused(item, f"stack {source!r} runs {version.short}, which this clone does not have; fetch it")
+    if not is_ancestor(root, version.commit, main):
+        raise _refused(
+            item,
+            f"{version.short}, which stack {source!r} runs, is not on {main}; merge it and let deploy.yml deploy it "
+            f"to {source} first",
+        )
+    return version
+
+
+def contract_breaks(
+    picks: Sequence[Promotion],
+    gateway: Gateway,
+    source: str,
+    target: str,
+    exports: Callable[[Promotion], Mapping[str, Any]],
+) -> list[str]:
+    """What the target environment would read and not find after the promotion, one line each: each
+    promoted layer's new `exports` against the reads of its readers on the target (a promoted reader
+    with the reads its source stack records), and each promoted reader's reads against the target's
+    upstream stacks it does not promote."""
+    promoted = {pick.layer.name: pick for pick in picks}
+    found: list[str] = []
+    for pick in picks:
+        upstream = pick.layer
+        readers: dict[str, dict[str, Any]] = {}
+        for reader in readers_of(upstream):
+            stack = source if reader.name in promoted else target
+            outputs = gateway.outputs(reader, stack)
+            if outputs:
+                readers[_label(reader, target, source, promoted)] = contract_reads_of(reader, outputs, upstream, stack)
+        if any(readers.values()):
+            before = gateway.outputs(upstream, target) or {}
+            found += [
+                _line(item, f"{upstream.project} at {pick.version.short}")
+                for item in breaks(upstream.project, readers, before, exports(pick))
+            ]
+        outputs = gateway.outputs(upstream, source) or {}
+        for name in dict.fromkeys([*upstream.reads, *upstream.optional_reads]):
+            if name in promoted:
+                continue
+            other = LAYERS[name]
+            deployed = gateway.outputs(other, target) or {}
+            reads = {_label(upstream, target, source, promoted): contract_reads_of(upstream, outputs, other, source)}
+            found += [
+                _line(item, f"stack {target!r} of {other.project}")
+                for item in breaks(other.project, reads, deployed, deployed)
+            ]
+    return found
+
+
+def _label(reader: Layer, target: str, source: str, promoted: Collection[str]) -> str:
+    return f"stack {target!r} of {reader.project}" + (
+        f" (as promoted from {source!r})" if reader.name in promoted else ""
+    )
+
+
+def _line(found: Break, exporter: str) -> str:
+    how = " (optionally)" if found.read.optional else ""
+    if found.now is None:
+        return f"{found.reader} reads {found.export!r} from {found.upstream}{how}, which {exporter} does not export"
+    return (
+        f"{found.reader} reads {found.export!r} from {found.upstream}{how} as {found.read.shape.value}, which "
+        f"{exporter} exports as {found.now}"
+    )
+
+
+class _Promoting:
+    """The gateway `run_layers` drives: each layer's operations run in its commit's worktree and record
+    the promoted version; what stacks hold is read through the repository's gateway. A layer is
+    previewed once: the preview shown before the question is the one `run_layers` checks before `up`."""
+
+    def __init__(self, reading: Gateway, runners: Mapping[str, tuple[Gateway, Version]]) -> None:
+        self.reading = reading
+        self.runners = runners
+        self.previewed: dict[str, Outcome] = {}
+
+    def run(
+        self,
+        operation: Operation,
+        layer: Layer,
+        stack: str,
+        on_output: Callable[[str], None],
+        *,
+        version: Version | None = None,
+    ) -> Outcome:
+        runner, promoted = self.runners[layer.name]
+        if operation is Operation.PREVIEW:
+            if layer.name in self.previewed:
+                return self.previewed.pop(layer.name)
+            self.previewed[layer.name] = runner.run(operation, layer, stack, on_output)
+            return self.previewed[layer.name]
+        return runner.run(operation, layer, stack, on_output, version=promoted if operation is Operation.UP else None)
+
+    def outputs(self, layer: Layer, stack: str) -> Mapping[str, Any] | None:
+        return self.reading.outputs(layer, stack)
+
+    def deployed(self, layer: Layer, stack: str) -> StackVersion | None:
+        return self.reading.deployed(layer, stack)
+
+    def reads(self, layer: Layer, stack: str) -> Mapping[str, Mapping[str, Any]]:
+        return self.reading.reads(layer, stack)
+
+
+def promote(
+    args: argparse.Namespace,
+    root: Path,
+    reading: Gateway,
+    tree_gateway: TreeGatewayFactory,
+    *,
+    say: Callable[[str], None],
+    ask: Callable[[str], str],
+) -> list[LayerResult]:
+    """Promote the chosen layers from `args.source` to `args.stack`; DeployError for a refusal."""
+    source, target = args.source, args.stack
+    picks = chosen(root, reading, source, target, names=args.layer, main=args.main)
+    if not picks:
+        say(f"Nothing to promote: stack {target!r} runs the commit stack {source!r} runs, in every layer.")
+        return []
+    unready = unready_upstream_of([pick.layer for pick in picks], reading, target)
+    if unready:
+        raise DeployError(
+            f"refusing to promote to stack {target!r}:\n  " + "\n  ".join(unready) + "\nOr promote it too (--layer)."
+        )
+    here = version_of(root, os.environ)
+    if here is None:
+        raise DeployError(f"{root} is not a git work tree: promote from a clone, which holds the commits it deploys")
+    for pick in picks:
+        now = pick.running.short if pick.running else "no recorded commit"
+        say(f"{pick.layer.name}: stack {target!r} runs {now}; promoting {pick.version.short} from {source!r}")
+    with contextlib.ExitStack() as trees:
+        commits = {pick.version.commit for pick in picks}
+        tree_of = {commit: trees.enter_context(commit_tree(root, commit)) for commit in sorted(commits)}
+        plans: dict[str, TreePlan] = {}
+
+        def exports(pick: Promotion) -> Mapping[str, Any]:
+            commit = pick.version.commit
+            if commit not in plans:
+                tree = tree_of[commit]
+                try:
+                    plans[commit] = plan_tree(tree, target, plan_python(root, tree))
+                except CannotPlan as why:
+                    raise _refused(pick.layer, f"cannot check the contract of {pick.version.short}: {why}") from None
+            try:
+                return plans[commit].require([pick.layer.name]).exports[pick.layer.name]
+            except CannotPlan as why:
+                raise _refused(pick.layer, f"cannot check the contract of {pick.version.short}: {why}") from None
+
+        for pick in picks:
+            unreadable = check_stack_files(tree_of[pick.version.commit], [pick.layer], target)
+            if unreadable:
+                raise _refused(pick.layer, f"at {pick.version.short}, {unreadable[0]}")
+        found = contract_breaks(picks, reading, source, target, exports)
+        if found:
+            raise DeployError(
+                "refusing to promote: "
+                + "; ".join(found)
+                + ". Promote both layers together (--layer for each), or first a reader that no longer reads it."
+            )
+        runners = {
+            pick.layer.name: (
+                tree_gateway(args, root, tree_of[pick.version.commit], say),
+                Version(pick.version.commit, True, here.by),
+            )
+            for pick in picks
+        }
+        gateway = _Promoting(reading, runners)
+
+        def decide(item: Layer) -> LayerResult | None:
+            outcome = gateway.run(Operation.PREVIEW, item, target, lambda line: say(f"[{item.name}] {line}"))
+            if outcome.policy_violations:
+                return LayerResult(item, Status.FAILED, "; ".join(map(str, outcome.policy_violations)))
+            version = runners[item.name][1]
+            say(f"[{item.name}] preview of {version.short} on stack {target!r}: {outcome.describe(Operation.PREVIEW)}")
+            if args.yes or _confirmed(f"Deploy {item.name} at {version.short} to stack {target!r}? [y/N] ", ask):
+                return None
+            return LayerResult(item, Status.SKIPPED, "not confirmed")
+
+        return run_layers(Operation.UP, [pick.layer for pick in picks], gateway, target, emit=say, decide=decide)
+
+
+def _confirmed(question: str, ask: Callable[[str], str]) -> bool:
+    try:
+        return ask(question).strip().lower() in ("y", "yes")
+    except (EOFError, KeyboardInterrupt):
+        return False
+
+
+def needs_yes(args: argparse.Namespace, ask: Callable[[str], str]) -> bool:
+    """Whether the run cannot ask: no --yes, and no terminal to ask on."""
+    return not args.yes and ask is input and not sys.stdin.isatty()
