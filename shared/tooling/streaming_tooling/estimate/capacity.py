@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -96,15 +98,20 @@ def cpu_share(memory_mb: int) -> float:
 
 
 @cache
-def _chunking() -> ModuleType:
-    """The data plane's own chunking rules (`pipeline_core/chunking.py`, standard library only)."""
-    path = repo_root() / "stacks" / "compute" / "functions" / "pipeline_core" / "chunking.py"
-    spec = importlib.util.spec_from_file_location("streaming_estimate_chunking", path)
+def module_from_file(name: str, path: Path, what: str) -> ModuleType:
+    """A module of a layer or of the data plane, loaded by path as `name`: no layer is installed."""
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise EstimateError(f"cannot load the data plane's chunking rules from {path}")
+        raise EstimateError(f"cannot load {what} from {path}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a dataclass looks its module up while it is made
     spec.loader.exec_module(module)
     return module
+
+
+def _chunking() -> ModuleType:
+    path = repo_root() / "stacks" / "compute" / "functions" / "pipeline_core" / "chunking.py"
+    return module_from_file("streaming_estimate_chunking", path, "the data plane's chunking rules")
 
 
 KINESIS_SEQUENCE_DIGITS = 56

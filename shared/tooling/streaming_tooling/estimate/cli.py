@@ -29,7 +29,7 @@ from .cost import Workload
 from .errors import EstimateError
 from .measured import load_measured
 from .prices import load_prices
-from .recommend import compare_tables, recommend
+from .recommend import Search, recommend
 from .report import Estimate, Recommended, estimate, render_text
 from .stack import StackFacts, stack_facts
 
@@ -195,7 +195,7 @@ def run(
     facts = stack_facts_of(stack, overrides)
     prices = load_prices(facts.region)
     result = estimate(stack, facts, measured, prices, workload, latencies=latencies, month=months)
-    comparison = compare_tables(facts, measured, latencies, workload, prices, month=months)
+    comparison, _ = Search(measured, latencies, workload, prices, months).compare_tables(facts)
     result = dataclasses.replace(result, assumptions=[*result.assumptions, comparison.sentence()])
     if not with_recommendation:
         return result

@@ -19,7 +19,7 @@ from .cli import merged, run, stack_facts_of
 from .cost import Workload
 from .measured import MeasuredWork, load_measured
 from .prices import Prices, load_prices
-from .report import Estimate, as_yaml, estimate
+from .report import Estimate, as_yaml, dollars, estimate
 from .stack import ArchiveFacts, StackFacts, Transition
 from .tiering import TRANSITION_DAY_CHOICES, TRANSITION_PRICE, YEAR_DAYS, lifetime_usd
 
@@ -78,10 +78,6 @@ def prod_column() -> Column:
     return Column("prod stack", result)
 
 
-def _usd(value: float) -> str:
-    return f"${value:,.2f}"
-
-
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -93,11 +89,11 @@ def summary_table() -> str:
     lines = [
         _row(header),
         _row(["---"] * len(header)),
-        _row(["idle, a month", *(_usd(c.result.idle_total) for c in cols for _ in (1, MONTH))]),
+        _row(["idle, a month", *(dollars(c.result.idle_total) for c in cols for _ in (1, MONTH))]),
         _row(
             [
                 "at 1,000 records/s of 1 KB, a month",
-                *(f"**{_usd(total)}**" for c in cols for total in (c.month_one_total, c.result.total)),
+                *(f"**{dollars(total)}**" for c in cols for total in (c.month_one_total, c.result.total)),
             ]
         ),
     ]
@@ -106,7 +102,11 @@ def summary_table() -> str:
             _row(
                 [
                     f"&nbsp;&nbsp;{service}",
-                    *(_usd(usd) for c in cols for usd in (c.result.month_one[service], c.result.by_service[service])),
+                    *(
+                        dollars(usd)
+                        for c in cols
+                        for usd in (c.result.month_one[service], c.result.by_service[service])
+                    ),
                 ]
             )
         )
@@ -175,7 +175,7 @@ def layer_table(layer: str) -> str:
                 [
                     service,
                     *(
-                        _usd(usd)
+                        dollars(usd)
                         for c in (dev, defaults)
                         for usd in (
                             c.result.idle_by_service[service],
@@ -199,9 +199,9 @@ def floor_table() -> str:
     for service, items in recommended.result.line_items.items():
         for item, usd in items.items():
             if round(usd, 2):
-                lines.append(_row([service, item, _usd(usd), f"${recommended.per_million(usd):.4f}"]))
+                lines.append(_row([service, item, dollars(usd), f"${recommended.per_million(usd):.4f}"]))
     total = recommended.result.total
-    lines.append(_row(["**total**", "", f"**{_usd(total)}**", f"**${recommended.per_million(total):.4f}**"]))
+    lines.append(_row(["**total**", "", f"**{dollars(total)}**", f"**${recommended.per_million(total):.4f}**"]))
     return "\n".join(lines)
 
 
@@ -216,7 +216,7 @@ def tiering_table() -> str:
     header = ["transition (after days)", "a year, per million objects", "ten years", "pays from an object of (a year)"]
     lines = [_row(header), _row(["---", "---:", "---:", "---:"])]
     stay = [lifetime_usd(prices, size, days, None) * 1e6 for days in (YEAR_DAYS, TEN_YEARS_DAYS)]
-    lines.append(_row(["none: STANDARD", *(_usd(usd) for usd in stay), ""]))
+    lines.append(_row(["none: STANDARD", *(dollars(usd) for usd in stay), ""]))
     for storage_class in TRANSITION_PRICE:
         for days in TRANSITION_DAY_CHOICES:
             if storage_class == "STANDARD_IA" and days < 30:
@@ -227,7 +227,7 @@ def tiering_table() -> str:
                 _row(
                     [
                         f"{storage_class} ({days})",
-                        *(_usd(usd) for usd in costs),
+                        *(dollars(usd) for usd in costs),
                         _pays_from(prices, transition),
                     ]
                 )
@@ -346,7 +346,7 @@ def tried_table() -> str:
         _row(["---", "---:", "---:", "---"]),
     ]
     lines += [
-        _row([label, f"${result.usd_per_million_records:.3f}", _usd(result.idle_total), why])
+        _row([label, f"${result.usd_per_million_records:.3f}", dollars(result.idle_total), why])
         for label, result, why in variants
     ]
     return "\n".join(lines)

@@ -27,13 +27,9 @@ table's target utilization, the alarms, anything that holds a record.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import math
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from types import ModuleType
 from typing import Any
 
 from streaming_shared.catalogue import repo_root
@@ -48,11 +44,11 @@ from .capacity import (
     inline_bytes_per_record,
     is_staged,
     loaded_shards,
+    module_from_file,
     records_per_invocation,
     shard_write_limit,
 )
 from .cost import Workload, monthly_by_service, table_units
-from .errors import EstimateError
 from .measured import MeasuredWork
 from .prices import Prices
 from .report import (
@@ -86,22 +82,10 @@ MAX_BATCH_SIZE = 10_000
 SYNC_STATES = "sync-states"
 
 
-@cache
-def _data_settings() -> ModuleType:
-    """The data layer's settings module (its defaults for PROVISIONED), by path: no layer is installed."""
-    path = repo_root() / "stacks" / "data" / "data_layer" / "settings.py"
-    spec = importlib.util.spec_from_file_location("streaming_estimate_data_settings", path)
-    if spec is None or spec.loader is None:
-        raise EstimateError(f"cannot load the data layer's settings from {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while they are made
-    spec.loader.exec_module(module)
-    return module
-
-
 def provisioned_defaults() -> tuple[dict[str, tuple[int, int]], float]:
     """The data layer's default auto scaling ranges (by capacity) and target utilization."""
-    settings = _data_settings()
+    path = repo_root() / "stacks" / "data" / "data_layer" / "settings.py"
+    settings = module_from_file("streaming_estimate_data_settings", path, "the data layer's settings")
     ranges = {
         name: (int(bounds["min"]), int(bounds["max"]))
         for name, bounds in ((name, settings.DEFAULT_CAPACITY[f"{name}_capacity"]) for name in CAPACITY_KEYS)
@@ -298,20 +282,6 @@ def endpoints(facts: StackFacts) -> Choice:
         {f"{NETWORK}:interfaceEndpoints": [SYNC_STATES]},
         dataclasses.replace(facts, interface_endpoint_azs=zones, interface_endpoints=1),
     )
-
-
-def compare_tables(
-    facts: StackFacts,
-    measured: MeasuredWork,
-    latencies: Mapping[str, float],
-    workload: Workload,
-    prices: Prices,
-    *,
-    month: int,
-) -> TableComparison:
-    """Both table modes priced for the load on `facts`."""
-    comparison, _ = Search(measured, latencies, workload, prices, month).compare_tables(facts)
-    return comparison
 
 
 def recommend(
