@@ -24,10 +24,10 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import runpy
 import sys
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,10 +111,7 @@ class ProgramRun:
 
     def find(self, urn_or_id: str) -> Resource | None:
         """The resource with this URN, or whose id or ARN output is this value."""
-        for resource in self.resources:
-            if urn_or_id in (resource.urn, resource.outputs.get("id"), resource.outputs.get("arn")):
-                return resource
-        return None
+        return next((r for r in self.resources if urn_or_id in (r.urn, r.id, r.outputs.get("arn"))), None)
 
     def depends_on(self, dependent: Resource, dependency: Resource) -> bool:
         """Whether the engine would finish `dependency` before starting `dependent`."""
@@ -134,10 +131,7 @@ class ProgramRun:
         return [message for severity, message in self.log if severity == "warning"]
 
     def type_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for resource in self.cloud_resources:
-            counts[resource.type] = counts.get(resource.type, 0) + 1
-        return dict(sorted(counts.items()))
+        return dict(sorted(Counter(resource.type for resource in self.cloud_resources).items()))
 
 
 class ProgramFailed(Exception):
@@ -252,13 +246,11 @@ class _TypeDeprecations:
 
 @contextlib.contextmanager
 def _program_environment(program_dir: Path) -> Iterator[None]:
-    previous_cwd = Path.cwd()
     sys.path.insert(0, str(program_dir))
-    os.chdir(program_dir)
     try:
-        yield
+        with contextlib.chdir(program_dir):
+            yield
     finally:
-        os.chdir(previous_cwd)
         with contextlib.suppress(ValueError):
             sys.path.remove(str(program_dir))
 
