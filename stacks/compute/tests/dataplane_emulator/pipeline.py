@@ -27,10 +27,6 @@ from .lambda_runtime import ACCOUNT_ID, LambdaContext, aws_clients, handlers
 from .step_functions import StateMachineEmulator
 
 
-def default_timeout_seconds(stage: str) -> int:
-    return DEFAULT_TIMEOUT_SECONDS[stage]
-
-
 def default_mapping() -> tuple[int, int]:
     """The compute layer's default `batchSize` and `parallelizationFactor`: what the benchmarks measure."""
     defaults = ComputeSettings.model_fields
@@ -303,7 +299,7 @@ class Pipeline:
         """Run ingest's handler as Lambda would (by default with the compute layer's default timeout);
         its partial batch response."""
         if context is None:
-            context = LambdaContext("streaming-test-ingest", timeout_seconds=default_timeout_seconds("ingest"))
+            context = LambdaContext("streaming-test-ingest", timeout_seconds=DEFAULT_TIMEOUT_SECONDS["ingest"])
         with self.running_as("ingest"):
             response: dict[str, Any] = self.ingest.handler(event, context)
         return response
