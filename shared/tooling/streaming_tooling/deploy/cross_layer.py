@@ -25,6 +25,7 @@ from typing import Any
 
 from streaming_shared.catalogue import COMPUTE, DATA, NETWORK, OBSERVABILITY
 
+from ..guardrails.iam import as_list
 from ..offline.program import ProgramRun, Resource
 
 ACCOUNT_CONCURRENCY = 1000
@@ -69,10 +70,8 @@ def _has_alarm(observability: ProgramRun, namespace: str, metric: str, dimension
 
 
 def _function(compute: ProgramRun, name_or_arn: str) -> Resource | None:
-    for function in compute.of_type(FUNCTION):
-        if name_or_arn in (function.outputs.get("name"), function.outputs.get("arn")):
-            return function
-    return None
+    functions = compute.of_type(FUNCTION)
+    return next((f for f in functions if name_or_arn in (f.outputs.get("name"), f.outputs.get("arn"))), None)
 
 
 def mappings(runs: Runs) -> Iterator[tuple[Resource, Resource | None]]:
@@ -157,15 +156,11 @@ def the_shards_fit_the_consumers_concurrency(runs: Runs) -> list[str]:
     return problems
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _allows(statement: Mapping[str, Any], action: str, resource: str) -> bool:
     return (
         statement.get("Effect") == "Allow"
-        and any(fnmatch.fnmatchcase(action, pattern) for pattern in _as_list(statement.get("Action", [])))
-        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in _as_list(statement.get("Resource", [])))
+        and any(fnmatch.fnmatchcase(action, pattern) for pattern in as_list(statement.get("Action", [])))
+        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in as_list(statement.get("Resource", [])))
     )
 
 
@@ -177,7 +172,7 @@ def _inline_statements(compute: ProgramRun, role_arn: str) -> list[Mapping[str, 
     statements: list[Mapping[str, Any]] = []
     for policy in compute.of_type(ROLE_POLICY):
         if policy.inputs.get("role") in names:
-            statements += _as_list(json.loads(policy.inputs["policy"]).get("Statement", []))
+            statements += as_list(json.loads(policy.inputs["policy"]).get("Statement", []))
     return statements
 
 
