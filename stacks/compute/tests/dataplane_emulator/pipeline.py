@@ -23,7 +23,7 @@ from compute_layer.settings import DEFAULT_TIMEOUT_SECONDS, ComputeSettings
 from streaming_shared.catalogue import PRODUCT, STAGES
 from streaming_shared.record_store import HASH_KEY, RANGE_KEY, STATUS_ATTRIBUTE, STATUS_INDEX, TTL_ATTRIBUTE
 
-from .lambda_runtime import ACCOUNT_ID, LambdaContext, aws_clients, handlers
+from .lambda_runtime import ACCOUNT_ID, LambdaContext, handlers, pipeline_core
 from .step_functions import StateMachineEmulator
 
 
@@ -250,7 +250,7 @@ class Pipeline:
         }
         """Each function's environment variables, as the compute layer sets them."""
 
-        clients = aws_clients()
+        clients = pipeline_core("aws")
         clients.client.cache_clear()
         self.requests = RequestCounter()
         self.function_clients = {service: clients.client(service) for service in ("dynamodb", "s3", "stepfunctions")}
