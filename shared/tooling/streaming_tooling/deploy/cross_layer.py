@@ -2,17 +2,8 @@
 
 pulumi-policy sees one stack at a time, so a rule like "every function compute deploys has an
 error alarm in observability" cannot be a CrossGuard policy. The plan holds every layer's
-resolved resources, so the rules run there (and so in CI) and each problem names both layers:
-
-- every compute function has an error alarm (AWS/Lambda Errors) in observability;
-- the event source mapping's function has an iterator-age alarm (AWS/Lambda IteratorAge);
-- the mapping's on-failure queue has a depth alarm (AWS/SQS ApproximateNumberOfMessagesVisible);
-- the stream's shards times the mapping's parallelization factor fit the concurrency the
-  consumer function can get: its reserved concurrency when set, else the account's unreserved
-  pool (`ACCOUNT_CONCURRENCY`, the default regional quota, minus what other functions reserve);
-- a customer-managed stream key is decryptable by the role of the mapping's function;
-- every VPC endpoint of network has a policy: its own, or an `aws.ec2.VpcEndpointPolicy` of
-  compute (which names the stack's resources the network layer cannot see).
+resolved resources, so the rules (`RULES`; docs/working-as-a-team.md, "Rules that span layers")
+run there, and so in CI, and each problem names both layers.
 """
 
 from __future__ import annotations

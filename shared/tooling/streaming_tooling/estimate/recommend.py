@@ -1,27 +1,10 @@
 """The settings the estimate recommends for a workload: the cheapest it finds that keeps what the
-pipeline promises and the headroom it warns about.
+pipeline promises and the headroom it warns about (each choice, and what is never touched:
+docs/cost-and-capacity.md, "The recommended settings").
 
-Each choice is made on the stack's facts with the estimate's own cost functions, then the settings
-are handed back as `--config` overrides, which the caller plans and estimates again (so what it
-reports for them is what the programs would create). In order, each on the choices before it:
-
-- the stream: PROVISIONED, with enough shards that the peak takes at most 80% of their write limit
-  and of what their consumer sustains (ON_DEMAND costs more for any steady load);
-- the table: PROVISIONED with auto scaling or PAY_PER_REQUEST, whichever costs less at this load
-  and its peak (with a maximum high enough for the peak);
-- the chunks: the largest state machine input the compute layer allows, and a batch of two such
-  inputs, when that costs less (fewer executions, objects and hops);
-- the functions' memory, stage by stage, the cheapest from MEMORY_CHOICES that keeps the consumer's
-  headroom (ingest is billed while it waits for its executions, so less memory is often cheaper);
-- the functions' log level WARNING, when the INFO summary lines cost more than nothing (the same
-  counts are in the metrics);
-- the interface endpoints: only `sync-states`, the one the functions call (Kinesis' is for producers
-  inside the VPC: keep it if yours are);
-- the archive: the transition that pays for itself over the archive's retention (a year when it is
-  kept forever), or none.
-
-Never touched: the retention of the archive, of state items or of logs, point-in-time recovery, the
-table's target utilization, the alarms, anything that holds a record.
+Each choice is made on the stack's facts with the estimate's own cost functions, in order, each on
+the choices before it; the settings are handed back as `--config` overrides, which the caller plans
+and estimates again (so what it reports for them is what the programs would create).
 """
 
 from __future__ import annotations
