@@ -1,16 +1,9 @@
 """How many records a second one shard's consumer sustains, and which limit binds.
 
-One batch goes through the event source mapping (`esm_invoke`), then `ingest`: its own CPU, its
-DynamoDB reads, and per chunk one synchronous Express run (`start_sync_execution`) of four Lambda
-hops (`lambda_hop` each), each stage's CPU, archive's S3 PUT and DynamoDB writes. A record too large
-to pass the state machine inline travels by reference (claim check): ingest stores it, transform and
-enrich read and store it again, validate and archive read it. A shard runs `parallelizationFactor`
-such batches at once, but records of one partition key go to one of them (Lambda keeps each key in
-order), so a shard with fewer keys than the factor runs only as many: it sustains
-min(factor, keys per shard) x batch / (time per batch), at most what the shard can be read at
-(2 MB/s). A batch holds at most `batchSize` records and at most Lambda's 6 MB invocation payload.
-CPU is the bench's CPU per record, divided by the share of a vCPU the function's memory buys
-(1,769 MB is one vCPU; Python uses one).
+The model (a batch's path through ingest and the state machine, the partition keys that cap the
+batches in flight, CPU by the memory's share of a vCPU) is docs/cost-and-capacity.md's "The
+capacity model". A record too large to pass the state machine inline travels by claim check, and
+a batch holds at most `batchSize` records and at most Lambda's 6 MB invocation payload.
 """
 
 from __future__ import annotations
