@@ -1,21 +1,13 @@
 """Run a layer's real `__main__.py` under Pulumi's mock engine and get plain Python data back.
 
 This is the offline plan's engine (`nox -s plan`, the deploy guard, the estimate, the policies
-run offline) and what the tests run programs with:
-
-    run = run_layer("network", stack="dev", region=region, config={"azCount": 3})
-    vpc = run.one("aws:ec2/vpc:Vpc")
-    assert vpc.inputs["enableDnsHostnames"] is True
-    assert run.exports["availability_zones"] == [f"{region}a", f"{region}b", f"{region}c"]
-    assert run.deprecations == []
-
-Everything in a `ProgramRun` is resolved: resource inputs and outputs as the engine would store
-them (camelCase wire names), parents and dependencies as URNs, stack exports as values. A
-program that raises comes back as `ProgramFailed`, carrying the original error and the
-resources registered before it, so a caller can prove that nothing was created.
-
-Upstream layers are given as plain dicts of exports (`upstream={"network": {...}}`), taken from
-the real upstream programs (`run_chain` runs a consumer with them).
+run offline) and what the tests run programs with (docs/verification.md, "Writing a test with the
+offline runner"). Everything in a `ProgramRun` is resolved: resource inputs and outputs as the
+engine would store them (camelCase wire names), parents and dependencies as URNs, stack exports as
+values. A program that raises comes back as `ProgramFailed`, carrying the original error and the
+resources registered before it, so a caller can prove that nothing was created. Upstream layers
+are given as plain dicts of exports (`upstream={"network": {...}}`), taken from the real upstream
+programs (`run_chain` runs a consumer with them).
 """
 
 from __future__ import annotations
