@@ -269,7 +269,7 @@ def _run(
     if args.command == "preview":
         return Operation.PREVIEW, run_layers(Operation.PREVIEW, [layer(args.layer)], gateway, args.stack, emit=say)
     if args.command == "deploy":
-        guard.check([layer(args.layer), *(downstream_of(args.layer) if args.with_downstream else [])])
+        guard.check(_layers_run_by(args))
         return Operation.UP, deploy_one(
             args.layer, gateway, args.stack, with_downstream=args.with_downstream, emit=say, version=version
         )

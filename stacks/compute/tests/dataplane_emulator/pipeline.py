@@ -1,8 +1,6 @@
-"""A stream, a table and a bucket in moto server, and the five functions wired to them as the compute
-layer wires them: each handler runs with its own function's environment, built by the compute
-layer's code (`compute_layer.stages`) from its settings, the defaults unless a test sets a key.
-The functions' boto3 clients (pipeline_core.aws) are rebuilt, counted and, for Step Functions,
-answered in-process (`step_functions`)."""
+"""The data plane as the compute layer wires it (`Pipeline`): each handler runs with its own
+function's environment, built by `compute_layer.stages` from the settings; the functions' boto3
+clients are rebuilt, counted and, for Step Functions, answered in-process (`step_functions`)."""
 
 from __future__ import annotations
 
