@@ -169,7 +169,8 @@ def run_layers(
             if operation is Operation.UP:
                 violations = gateway.run(Operation.PREVIEW, item, stack, prefixed(item.name)).policy_violations
                 if violations:
-                    return LayerResult(item, Status.FAILED, _refusal(violations))
+                    found = "; ".join(str(violation) for violation in violations)
+                    return LayerResult(item, Status.FAILED, f"not deployed, nothing changed: the preview found {found}")
                 outcome = gateway.run(operation, item, stack, prefixed(item.name), version=version)
             else:
                 outcome = gateway.run(operation, item, stack, prefixed(item.name))
@@ -202,10 +203,6 @@ def run_layers(
                 results[result.layer.name] = result
     order = [item for wave in plan for item in wave]
     return [results[item.name] for item in order]
-
-
-def _refusal(violations: Sequence[PolicyViolation]) -> str:
-    return "not deployed, nothing changed: the preview found " + "; ".join(str(found) for found in violations)
 
 
 def _undeployed_upstream(item: Layer, operation: Operation, gateway: Gateway, stack: str) -> list[str]:

@@ -346,13 +346,6 @@ def _resolve(registration: dict[str, Any], monitor: _RecordingMonitor) -> Resour
     return Resource(outputs=outputs, **registration)
 
 
-def stack_outputs_for(
-    upstream: Mapping[str, Mapping[str, Any]], *, stack: str, org: str = DEFAULT_ORG
-) -> dict[str, Mapping[str, Any]]:
-    """Upstream exports keyed by layer name, as the StackReference names a consumer opens."""
-    return {layer(name).stack_reference_name(org, stack): exports for name, exports in upstream.items()}
-
-
 def run_layer(
     name: str,
     *,
@@ -381,7 +374,9 @@ def run_layer(
         stack=stack,
         region=region,
         config=config,
-        stack_outputs=stack_outputs_for(upstream or {}, stack=stack, org=org),
+        stack_outputs={
+            layer(name).stack_reference_name(org, stack): exports for name, exports in (upstream or {}).items()
+        },
         availability_zones=availability_zones,
         organization=organization,
         secret_keys=secret_keys,
