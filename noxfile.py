@@ -267,42 +267,25 @@ def lock(session: nox.Session) -> None:
     requirements/<name>.txt from <name>.in (the tooling's sessions, the programs' .venv, nox, uv),
     every package pinned with the hashes of all its files; then the Pulumi CLI's checksums."""
     session.install("--require-hashes", "-r", str(REQUIREMENTS / "lock.txt"))
+    uv_compile = ["uv", "pip", "compile", "--generate-hashes", "--universal", "--quiet"]
+    uv_compile += ["--custom-compile-command", "nox -s lock"]
     with session.chdir(ROOT):  # the `-e ./shared` lines are relative to where pip and uv run
         for name in LOCKS:
             session.run(
-                "uv",
-                "pip",
-                "compile",
+                *uv_compile,
                 f"requirements/{name}.in",
                 "--output-file",
                 f"requirements/{name}.txt",
-                "--generate-hashes",
-                "--universal",
                 "--python-version",
                 TOOLING_PYTHON,
                 "--no-emit-package",
                 "streaming-shared",
                 "--no-emit-package",
                 "streaming-tooling",
-                "--custom-compile-command",
-                "nox -s lock",
-                "--quiet",
             )
     with session.chdir(FUNCTIONS):
         session.run(
-            "uv",
-            "pip",
-            "compile",
-            "requirements.in",
-            "--output-file",
-            "requirements.txt",
-            "--generate-hashes",
-            "--universal",
-            "--python-version",
-            OLDEST_RUNTIME,
-            "--custom-compile-command",
-            "nox -s lock",
-            "--quiet",
+            *uv_compile, "requirements.in", "--output-file", "requirements.txt", "--python-version", OLDEST_RUNTIME
         )
     try:
         session.log(f"wrote {record_checksums(ROOT)}")

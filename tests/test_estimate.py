@@ -551,7 +551,7 @@ def test_the_plan_gives_the_resolved_settings(default_facts):
     assert default_facts.sync_states_endpoint
     assert default_facts.alarm_metrics > default_facts.dashboards == 1
     assert default_facts.archive == ArchiveFacts(
-        retention_days=None, transition=None, noncurrent_days=30, quarantine_retention_days=30, sse_kms=False
+        retention_days=None, transition=None, noncurrent_days=30, sse_kms=False
     )
 
 
@@ -579,7 +579,6 @@ def test_the_plan_gives_the_auto_scaling_ranges_lifecycle_keys_and_access_logs_o
         retention_days=400,
         transition=Transition("GLACIER", 90, 128 * 1024),
         noncurrent_days=30,
-        quarantine_retention_days=30,
         sse_kms=True,
         access_log_retention_days=90,
     )

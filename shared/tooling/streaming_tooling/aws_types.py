@@ -91,8 +91,8 @@ def _nested_args_class(getter: Any, owner: type) -> type | None:
 
 
 @functools.cache
-def _properties(args_class: type) -> dict[str, _Property]:
-    """Wire name -> property facts for an `*Args` class."""
+def wire_properties(args_class: type) -> dict[str, _Property]:
+    """Wire name -> property facts for an `*Args` class (or a resource class: its outputs)."""
     found: dict[str, _Property] = {}
     for python_name, member in vars(args_class).items():
         if not isinstance(member, property) or member.fget is None:
@@ -116,7 +116,7 @@ def args_class(type_token: str) -> type | None:
 def _walk(value: Any, args: type, path: str, found: list[tuple[str, str]]) -> None:
     if not isinstance(value, dict):
         return
-    properties = _properties(args)
+    properties = wire_properties(args)
     for key, item in value.items():
         prop = properties.get(key)
         if prop is None or item is None:

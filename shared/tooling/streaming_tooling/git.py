@@ -23,13 +23,11 @@ def git(root: Path, *args: str) -> str:
 
 
 def merge_base(root: Path, base: str) -> str:
-    try:
-        git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
-    except GitError:
+    if not has_commit(root, base):
         raise GitError(
             f"git ref {base!r} is not known in {root}: fetch it first (`git fetch origin main`, and in CI check "
             "out with `fetch-depth: 0`) or pass another --base"
-        ) from None
+        )
     try:
         return git(root, "merge-base", base, "HEAD").strip()
     except GitError:

@@ -64,7 +64,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import dataplane_emulator.pipeline as runner
-from dataplane_emulator.lambda_runtime import state_table
+from dataplane_emulator.lambda_runtime import pipeline_core
 
 from streaming_shared.catalogue import STAGES
 from streaming_shared.record_store import ARCHIVE_PREFIX
@@ -77,7 +77,7 @@ RECORDS = BATCH_SIZE * max(1, round(1_000 / BATCH_SIZE))
 REQUEST_GOAL = 100
 PER_RECORD_DESIGN_REQUESTS = 6_000
 CPU_GOAL_US = 100.0
-MAX_ITEMS_PER_REQUEST = state_table().MAX_ITEMS_PER_REQUEST
+MAX_ITEMS_PER_REQUEST = pipeline_core("table").MAX_ITEMS_PER_REQUEST
 MEASURED_FILE = Path(__file__).with_name("measured.json")
 PHASES = {
     "provide-client-params": "prepare",

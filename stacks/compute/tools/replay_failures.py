@@ -1,30 +1,8 @@
 """Replay the records Lambda gave up on (`nox -s replay-failures -- ...`).
 
-When a batch exhausts its retries or its maximum age, the event source mapping sends only metadata
-to the on-failure SQS queue: an invocation record whose `KinesisBatchInfo` names the shard and the
-first and last sequence numbers of the batch (see "Example invocation record" in the Lambda
-developer guide, awsdocs/aws-lambda-developer-guide, doc_source/with-kinesis.md). The records
-themselves are still in the stream until its retention ends. For each message this tool:
-
-1. re-reads the records (GetShardIterator AT_SEQUENCE_NUMBER at the first one, GetRecords up to
-   the last) and checks that the whole range is still there;
-2. looks each record up in the state table and skips the ones already ARCHIVED, QUARANTINED or
-   REPLAYED (a batch can fail after some of its chunks succeeded);
-3. puts the others back into the stream (PutRecords, same data, same partition key);
-4. marks each original REPLAYED, with `ReplayedAs` naming the copy;
-5. deletes the message, only once all of its records are handled. A message that cannot be
-   handled (records expired, a put that keeps failing) stays in the queue and the exit code is 1.
-
-The tool runs with the compute layer's replay role (export `replay_role_arn`, or `--role-arn`): it
-assumes the role with the caller's credentials, which need only `sts:AssumeRole` on it, and prints
-the identity it runs as. The role may make exactly the calls above on this stack's queue, stream and
-table (and use a customer-managed stream key through Kinesis): docs/runbooks/dlq-redrive.md.
-
-Consequence of re-putting: a copy gets a new sequence number, so it is a new record to the pipeline
-(new pipeline id, new item, new S3 key) and comes after whatever was written to its shard
-meanwhile. The original's item stays, as REPLAYED; the event's own `id` is unchanged, so a
-consumer can tell the two apart. Step 2 is what keeps a replay from archiving a record twice.
-`--dry-run` reads and reports, changes nothing, and makes the messages visible again at once.
+What it does, step by step, the role it runs as and what a replayed record is to the pipeline:
+docs/runbooks/dlq-redrive.md. The on-failure record it reads is "Example invocation record" in the
+Lambda developer guide (awsdocs/aws-lambda-developer-guide, doc_source/with-kinesis.md).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ reads included. Plans that cannot run name every reader, since nothing could be 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from pathlib import PurePosixPath
 from typing import Any
 
 from streaming_shared.catalogue import Layer, readers_of
@@ -22,10 +22,8 @@ Plans = Callable[[str], tuple[TreePlan, TreePlan]]
 
 def stack_of(inner: tuple[str, ...]) -> str | None:
     """`("Pulumi.dev.yaml",)` (a path inside a layer's folder) -> `dev`; None for any other file."""
-    if len(inner) != 1 or inner[0] == "Pulumi.yaml":
-        return None
-    name = PurePosixPath(inner[0])
-    return name.stem.removeprefix("Pulumi.") if name.suffix == ".yaml" and name.stem.startswith("Pulumi.") else None
+    found = re.fullmatch(r"Pulumi\.(.+)\.yaml", inner[0]) if len(inner) == 1 else None
+    return found[1] if found else None
 
 
 def export_changes(reads: Mapping[str, Read], before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:

@@ -1,18 +1,7 @@
-"""`deploy-changed` without `--base`: each layer against the version its stack runs.
-
-Comparing with the previous push loses whatever a failed, cancelled or skipped deploy left
-undone. Each stack records the version its last successful update deployed (`versions`), so a
-layer is deployed when its stack:
-
-- has no outputs (never deployed, or destroyed), or its last update did not succeed;
-- runs no recorded version (its last successful update was a `pulumi up` by hand), a version
-  with uncommitted changes, or a commit this clone does not have;
-- runs a commit from which something the layer is built from changed (`affected`, between that
-  commit and this work tree);
-- reads an upstream export whose value its state holds from before the upstream's last deploy.
-
-A stack that runs a descendant of this commit runs something newer: it is left alone, so an older
-run that starts late never rolls a layer back.
+"""`deploy-changed` without `--base`: each layer against the version its stack runs (`versions`), not
+against the previous push, so nothing a failed, cancelled or skipped deploy left undone is lost.
+When a layer is deployed: docs/working-as-a-team.md ("The merge"). A stack that runs a descendant
+of this commit runs something newer: it is left alone, so a late run never rolls a layer back.
 """
 
 from __future__ import annotations

@@ -1,14 +1,8 @@
-"""`python -m streaming_tooling.deploy <command> ...`: what the nox deploy sessions run.
-
-The commands and their options are in `arguments.py` (`--help` lists them).
-
-Before any `up`, the deployed readers of each layer are checked: a layer whose new program
-drops or reshapes an export a deployed reader reads is refused (`--allow-contract-break`
-overrides). Every `up` records the commit it deploys on the stack (`versions`). After it, the
-summary names the deployed readers that hold old values of what changed. `deploy-changed`
-without `--base` deploys each layer that is behind the version its stack runs (`catch_up`).
-Before compute's first `up`, `preflight` checks the account's Lambda concurrency against the
-stack's plan.
+"""`python -m streaming_tooling.deploy <command> ...`: what the nox deploy sessions run (the commands
+and their options: `arguments.py`, `--help`). `main` puts the checks around each `up`: the contract
+with the deployed readers before it and the readers to redeploy after it (`contract`), the version it
+records (`versions`), the catch-up of `deploy-changed` without `--base` (`catch_up`), and the
+account's Lambda concurrency before compute's first deploy (`preflight`).
 """
 
 from __future__ import annotations
@@ -16,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -58,7 +53,6 @@ from .plan import build_plan, embed_in_readme, render_mermaid, render_text
 from .preflight import check_first_deploy
 from .promote import TreeGatewayFactory, needs_yes, promote
 from .stack_files import check_stack_files
-from .status import render_json as render_status_json
 from .status import render_text as render_status
 from .status import status
 from .tree_plan import program_environments
@@ -269,7 +263,7 @@ def _run(
     if args.command == "preview":
         return Operation.PREVIEW, run_layers(Operation.PREVIEW, [layer(args.layer)], gateway, args.stack, emit=say)
     if args.command == "deploy":
-        guard.check([layer(args.layer), *(downstream_of(args.layer) if args.with_downstream else [])])
+        guard.check(_layers_run_by(args))
         return Operation.UP, deploy_one(
             args.layer, gateway, args.stack, with_downstream=args.with_downstream, emit=say, version=version
         )
@@ -298,7 +292,7 @@ def _status(args: argparse.Namespace, root: Path, gateway_factory: GatewayFactor
     except (DeployError, GitError) as error:
         say(str(error))
         return 1
-    say(render_status_json(document) if args.json else render_status(document))
+    say(json.dumps(document, indent=2) if args.json else render_status(document))
     return 0
 
 

@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from streaming_shared.catalogue import LAYERS, Layer, deploy_order, repo_root
+from streaming_shared.catalogue import Layer, deploy_order, repo_root
 from streaming_shared.config import REGION_KEY
 from streaming_shared.errors import ConfigError
 
 from ..layers import layer_settings_model
 from .plan import PlanFailed, offline_config
-from .stack_files import StackFileError, existing_stacks, stack_file
+from .stack_files import StackFileError, every_stack, stack_file
 
 SECRET = "[secret]"
 ValuePair = dict[str, Any]
@@ -78,12 +78,12 @@ def _paths(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def differences(root: Path, stacks: tuple[str, str]) -> dict[str, dict[str, ValuePair]]:
     """Per layer (deploy order), the keys whose values differ: `{layer: {key: {stack: value, ...}}}`."""
-    known = {name for item in LAYERS.values() for name in existing_stacks(root, item)}
+    known = every_stack(root)
     for stack in stacks:
         if stack not in known:
             raise ConfigDiffError(
                 f"no layer has a stack file for {stack!r} (stacks/<layer>/Pulumi.{stack}.yaml); "
-                f"the stacks with one are: {', '.join(sorted(known)) or 'none'}"
+                f"the stacks with one are: {', '.join(known) or 'none'}"
             )
     result: dict[str, dict[str, ValuePair]] = {}
     for item in deploy_order():

@@ -1,18 +1,10 @@
 """The contract across versions: what readers read must stay exported, with the shape they read.
 
-The catalogue check (`nox -s plan`) covers one commit. Deployed stacks are of many commits: a
-reader deployed last month still reads what its program read then, and says so in its
-`contract_reads` export (each export, the shape it reads, whether optionally). So:
-
-- before `up` of a layer, `DeployGuard` reads the `contract_reads` of the deployed stacks of its
-  readers and refuses when the new program (its exports from its own offline plan) would no
-  longer export a name one of them reads, an optional one the deployed layer exports included,
-  or would export it in another shape than the reader reads;
-- after the deploy, it lists the deployed readers of exports whose values changed, with the
-  command that redeploys them;
-- offline, `contract_check` compares the exports of the offline plan at a git ref (run with that
-  ref's own code and environment, `tree_plan`) with the work tree's, for every export some layer
-  read at that ref (`nox -s contract-check`). What cannot be checked is said, never passed.
+Deployed stacks are of many commits, and each reader says what its program read in its
+`contract_reads` export. `DeployGuard` checks a deploy against the deployed readers before `up`
+and names the readers to redeploy after it; `contract_check` compares the offline plans of a git
+ref and of the work tree (`nox -s contract-check`). What cannot be checked is said, never passed.
+The rules: docs/contract.md and docs/working-as-a-team.md.
 """
 
 from __future__ import annotations

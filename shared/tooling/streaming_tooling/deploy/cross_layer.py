@@ -2,17 +2,8 @@
 
 pulumi-policy sees one stack at a time, so a rule like "every function compute deploys has an
 error alarm in observability" cannot be a CrossGuard policy. The plan holds every layer's
-resolved resources, so the rules run there (and so in CI) and each problem names both layers:
-
-- every compute function has an error alarm (AWS/Lambda Errors) in observability;
-- the event source mapping's function has an iterator-age alarm (AWS/Lambda IteratorAge);
-- the mapping's on-failure queue has a depth alarm (AWS/SQS ApproximateNumberOfMessagesVisible);
-- the stream's shards times the mapping's parallelization factor fit the concurrency the
-  consumer function can get: its reserved concurrency when set, else the account's unreserved
-  pool (`ACCOUNT_CONCURRENCY`, the default regional quota, minus what other functions reserve);
-- a customer-managed stream key is decryptable by the role of the mapping's function;
-- every VPC endpoint of network has a policy: its own, or an `aws.ec2.VpcEndpointPolicy` of
-  compute (which names the stack's resources the network layer cannot see).
+resolved resources, so the rules (`RULES`; docs/working-as-a-team.md, "Rules that span layers")
+run there, and so in CI, and each problem names both layers.
 """
 
 from __future__ import annotations
@@ -25,6 +16,7 @@ from typing import Any
 
 from streaming_shared.catalogue import COMPUTE, DATA, NETWORK, OBSERVABILITY
 
+from ..guardrails.iam import as_list
 from ..offline.program import ProgramRun, Resource
 
 ACCOUNT_CONCURRENCY = 1000
@@ -69,10 +61,8 @@ def _has_alarm(observability: ProgramRun, namespace: str, metric: str, dimension
 
 
 def _function(compute: ProgramRun, name_or_arn: str) -> Resource | None:
-    for function in compute.of_type(FUNCTION):
-        if name_or_arn in (function.outputs.get("name"), function.outputs.get("arn")):
-            return function
-    return None
+    functions = compute.of_type(FUNCTION)
+    return next((f for f in functions if name_or_arn in (f.outputs.get("name"), f.outputs.get("arn"))), None)
 
 
 def mappings(runs: Runs) -> Iterator[tuple[Resource, Resource | None]]:
@@ -157,15 +147,11 @@ def the_shards_fit_the_consumers_concurrency(runs: Runs) -> list[str]:
     return problems
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _allows(statement: Mapping[str, Any], action: str, resource: str) -> bool:
     return (
         statement.get("Effect") == "Allow"
-        and any(fnmatch.fnmatchcase(action, pattern) for pattern in _as_list(statement.get("Action", [])))
-        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in _as_list(statement.get("Resource", [])))
+        and any(fnmatch.fnmatchcase(action, pattern) for pattern in as_list(statement.get("Action", [])))
+        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in as_list(statement.get("Resource", [])))
     )
 
 
@@ -177,7 +163,7 @@ def _inline_statements(compute: ProgramRun, role_arn: str) -> list[Mapping[str, 
     statements: list[Mapping[str, Any]] = []
     for policy in compute.of_type(ROLE_POLICY):
         if policy.inputs.get("role") in names:
-            statements += _as_list(json.loads(policy.inputs["policy"]).get("Statement", []))
+            statements += as_list(json.loads(policy.inputs["policy"]).get("Statement", []))
     return statements
 
 

@@ -1,19 +1,11 @@
 """Multi-stack operations in dependency order: what Pulumi itself has no command for.
 
-Layers run wave by wave (`catalogue.waves`): the layers of one wave concurrently, each wave
-after the one before. Destroy walks the waves backwards, dependents first. A layer whose
-upstream (or, for destroy, whose dependent) did not succeed is skipped with the reason, while
-independent layers carry on; the summary says which layers are up to date, changed, failed or
-skipped and why.
-
-Every `up` is preceded by a preview with the same policy packs, and does not start when the
-preview reports a mandatory policy violation: `up` would stop at the violation, with the
-resources before it already changed.
-
-Every `up` records on the stack the version of the repository it deploys (`versions`), so a
-later run can compare a layer with what its stack runs (`catch_up`).
-
-Everything that talks to Pulumi goes through one narrow `Gateway`; the tests replace it.
+Layers run wave by wave (`catalogue.waves`), destroy backwards; a layer whose upstream (for
+destroy, whose dependent) did not succeed is skipped with the reason while independent layers
+carry on. Every `up` follows a preview with the same policy packs and does not start on a mandatory
+violation (`up` would stop at it with the resources before it already changed), and records the
+version it deploys (`versions`). Everything that talks to Pulumi goes through one narrow `Gateway`;
+the tests replace it.
 """
 
 from __future__ import annotations
@@ -177,7 +169,8 @@ def run_layers(
             if operation is Operation.UP:
                 violations = gateway.run(Operation.PREVIEW, item, stack, prefixed(item.name)).policy_violations
                 if violations:
-                    return LayerResult(item, Status.FAILED, _refusal(violations))
+                    found = "; ".join(str(violation) for violation in violations)
+                    return LayerResult(item, Status.FAILED, f"not deployed, nothing changed: the preview found {found}")
                 outcome = gateway.run(operation, item, stack, prefixed(item.name), version=version)
             else:
                 outcome = gateway.run(operation, item, stack, prefixed(item.name))
@@ -210,10 +203,6 @@ def run_layers(
                 results[result.layer.name] = result
     order = [item for wave in plan for item in wave]
     return [results[item.name] for item in order]
-
-
-def _refusal(violations: Sequence[PolicyViolation]) -> str:
-    return "not deployed, nothing changed: the preview found " + "; ".join(str(found) for found in violations)
 
 
 def _undeployed_upstream(item: Layer, operation: Operation, gateway: Gateway, stack: str) -> list[str]:

@@ -184,10 +184,6 @@ def build_plan(
     return plan
 
 
-def _short_type(type_token: str) -> str:
-    return type_token.rsplit(":", 1)[-1]
-
-
 def render_text(plan: Plan) -> str:
     lines = [f"Plan for stack {plan.stack!r} (offline: Pulumi mock engine, no CLI, no cloud)", ""]
     for name, run in plan.runs.items():
@@ -224,7 +220,7 @@ def render_mermaid(plan: Plan) -> str:
     for name, run in plan.runs.items():
         lines.append(f'    subgraph {name}["{name} &middot; {run.project}"]')
         for token, count in run.type_counts().items():
-            short = _short_type(token)
+            short = token.rsplit(":", 1)[-1]
             if _MINOR_TYPES.search(short):
                 continue
             label = short if count == 1 else f"{short} x{count}"

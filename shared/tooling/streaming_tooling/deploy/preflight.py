@@ -1,13 +1,9 @@
 """Before compute's first `up`: does the account's Lambda concurrency fit what the stack will run?
 
-A new account can have far less than the default 1,000 concurrent executions per region. The
-stream's event source mapping runs shards x parallelization factor batches of `ingest` at once,
-and each batch waits for an execution running one step function at a time: twice that in all,
-unless reserved concurrency says otherwise. A stack that does not fit deploys fine and then
-throttles forever, so the first deploy of compute reads the account's quota
-(`lambda:GetAccountSettings`) and refuses with one sentence when the offline plan of the stack
-needs more. It checks what it can read: without credentials, or without that permission, it
-says so and lets the deploy go on.
+A stack that does not fit deploys fine and then throttles forever, so the first deploy of compute
+reads the account's quota (`lambda:GetAccountSettings`) and refuses with one sentence when the
+offline plan of the stack needs more; without credentials or that permission it says so and lets
+the deploy go on (docs/real-aws.md, the first-deploy checklist).
 """
 
 from __future__ import annotations

@@ -1,17 +1,9 @@
 """`nox -s promote -- --from dev --to prod [--layer L ...] [--yes]`: a layer's tested commit, deployed on.
 
-Each chosen layer (by default, every layer whose stack on `--to` runs another commit than its stack
-on `--from`, or whose last update there did not succeed) is deployed to `--to` at the exact commit
-its `--from` stack records (`versions`): from a git worktree of that commit, with that commit's
-programs, policy pack and locked environments (`tree_plan`), in wave order, each layer previewed
-first with its change summary and asked unless `--yes`. The promoting tooling is the work tree's;
-what it deploys is the commit's.
-
-Refused before anything deploys, each with the fix: a `--from` stack whose last update did not
-succeed, that ran a dirty tree or recorded no commit; a commit that is not on `main`; an upstream
-of a promoted layer with no outputs on `--to`, not promoted with it; and a promotion after which a
-deployed reader on `--to` (or a promoted reader, with the reads its `--from` stack records) would
-read an export its upstream does not have, or has in another shape.
+Each chosen layer is deployed to `--to` at the exact commit its `--from` stack records (`versions`),
+from a git worktree of that commit with its own locked environments (`tree_plan`), in wave order,
+each previewed and asked; the promoting tooling is the work tree's, what it deploys is the commit's.
+Which layers, and what is refused before anything deploys: docs/working-as-a-team.md.
 """
 
 from __future__ import annotations

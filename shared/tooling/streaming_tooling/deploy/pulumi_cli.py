@@ -1,12 +1,9 @@
 """The pinned Pulumi CLI, installed only from a download whose SHA-256 matches the recorded one.
 
-The deploy sessions use the CLI this module installed under `.pulumi-cli/`, else `pulumi` on
-PATH, else they install it: the release archive of `CLI_VERSION` for this machine, checked
-against `requirements/pulumi-cli.sha256` before anything is unpacked. That file holds lines of
-the release's own checksums file (`pulumi-<version>-checksums.txt`); `nox -s lock` writes it,
-and its diff is reviewed like any lock. An archive whose hash differs is deleted and refused;
-without a recorded checksum for this machine nothing is downloaded, and the error says what to
-install instead. No install script is ever run.
+The deploy sessions use the CLI this module installed under `.pulumi-cli/`, else `pulumi` on PATH,
+else they install `CLI_VERSION` for this machine, checked against `requirements/pulumi-cli.sha256`
+(which `nox -s lock` writes) before anything is unpacked; no install script is ever run
+(docs/security.md, supply chain).
 
 Standard library only: the noxfile runs it in a session's install step, before any credential
 is in the environment (`python -m streaming_tooling.deploy.pulumi_cli <repo root>`).
@@ -72,11 +69,8 @@ def recorded_checksums(root: Path) -> dict[str, str]:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def download(url: str, target: Path) -> None:

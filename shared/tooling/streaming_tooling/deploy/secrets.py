@@ -16,10 +16,6 @@ SELF_MANAGED_SCHEMES = ("s3://", "file://", "gs://", "azblob://")
 PASSPHRASE_VARIABLES = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 
 
-def is_self_managed(backend_url: str | None) -> bool:
-    return bool(backend_url) and str(backend_url).startswith(SELF_MANAGED_SCHEMES)
-
-
 def secrets_provider_for(stack: str, requested: str | None) -> str | None:
     """The provider a new stack is created with: the requested one; `passphrase` for stack
     `local` (its throwaway passphrase); otherwise the backend's default."""
@@ -32,7 +28,7 @@ def secrets_problem(
     stack: str, backend_url: str | None, requested: str | None, environment: Mapping[str, str]
 ) -> str | None:
     """Why stack `stack` cannot be created on `backend_url` as configured, or None."""
-    if stack == LOCAL_STACK or requested or not is_self_managed(backend_url):
+    if stack == LOCAL_STACK or requested or not (backend_url or "").startswith(SELF_MANAGED_SCHEMES):
         return None
     if any(environment.get(name) for name in PASSPHRASE_VARIABLES):
         return None

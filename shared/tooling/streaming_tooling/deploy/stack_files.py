@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from streaming_shared.catalogue import Layer
+from streaming_shared.catalogue import LAYERS, Layer
 
 
 class StackFileError(ValueError):
@@ -26,11 +26,13 @@ def stack_file(root: Path, layer_: Layer, stack: str) -> Path:
 
 def existing_stacks(root: Path, layer_: Layer) -> list[str]:
     """The stacks a layer has a stack file for, by name."""
-    return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in _stack_files(root, layer_))
+    files = (root / layer_.folder).glob("Pulumi.*.yaml")
+    return sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in files)
 
 
-def _stack_files(root: Path, layer_: Layer) -> Iterable[Path]:
-    return (path for path in (root / layer_.folder).glob("Pulumi.*.yaml") if path.name != "Pulumi.yaml")
+def every_stack(root: Path) -> list[str]:
+    """The stacks some layer has a stack file for."""
+    return sorted({stack for item in LAYERS.values() for stack in existing_stacks(root, item)})
 
 
 def read_stack_file(root: Path, layer_: Layer, stack: str) -> dict[str, Any]:

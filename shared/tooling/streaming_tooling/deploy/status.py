@@ -10,7 +10,6 @@ shown as such.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -123,7 +122,3 @@ def render_text(document: Mapping[str, Any]) -> str:
         for name, cell in layers.items():
             lines += [f"{stack} {name}: {problem}" for problem in cell["problems"]]
     return "\n".join(lines)
-
-
-def render_json(document: Mapping[str, Any]) -> str:
-    return json.dumps(document, indent=2)

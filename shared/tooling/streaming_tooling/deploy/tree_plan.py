@@ -1,13 +1,11 @@
 """The offline plan of a version of the repository, run with that version's own code and environment.
 
-`nox -s contract-check` and `nox -s affected` compare what two versions export: the work tree and a
-base commit. The base's programs run as the base's own tooling runs them: in a git worktree of the
-commit (`commit_tree`), its runtime package and tooling first on the import path, in an environment
-installed from the base's own lock (`requirements/base.txt`, what `nox -s plan` installs). That
-environment is built once per set of the files it comes from (`ENVIRONMENT_INPUTS`, hashed) under
-`build/environments/`; when they are the work tree's, the current environment is that environment
-and nothing is built. A plan that cannot run, or runs without some layer, is `CannotPlan` with the
-reason: a comparison must never pass because one side is missing.
+`nox -s contract-check` and `nox -s affected` compare what a base commit and the work tree export.
+The base's programs run in a git worktree of the commit (`commit_tree`), its own packages first on
+the import path, in an environment installed from its own lock, built once per hash of
+`ENVIRONMENT_INPUTS` under `build/environments/` (the current one when they are the work tree's).
+A plan that cannot run, or runs without some layer, is `CannotPlan` with the reason: a comparison
+must never pass because one side is missing.
 """
 
 from __future__ import annotations

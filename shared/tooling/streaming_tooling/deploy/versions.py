@@ -1,13 +1,8 @@
 """Which version of the repository each stack runs: recorded by every deploy, read back by the next.
 
-Each `pulumi up` of the deploy sessions carries a message naming the commit it deploys, whether
-the work tree was clean, and who ran it (CI's actor, else git's user). Pulumi keeps every update's
-kind, result, start and end time and message in the stack's update history, on Pulumi Cloud and on
-self-managed backends alike (`pulumi stack history`, `Stack.history()`), in the same operation as
-the update itself: the version a stack runs is the one its last successful update recorded, and a
-failed or interrupted update shows as such. Stack tags were the other candidate: they are set by
-a second call after the update, so a deploy stopped in between leaves a tag that lies, and a failed
-update leaves the previous tag and no trace of the failure (docs/working-as-a-team.md).
+Each `pulumi up` of the deploy sessions carries a message naming the commit it deploys, whether the
+work tree was clean, and who ran it; the version a stack runs is the one its last successful update
+recorded in the stack's history. Why the history and not stack tags: docs/working-as-a-team.md.
 """
 
 from __future__ import annotations

@@ -1,25 +1,20 @@
 """How many records a second one shard's consumer sustains, and which limit binds.
 
-One batch goes through the event source mapping (`esm_invoke`), then `ingest`: its own CPU, its
-DynamoDB reads, and per chunk one synchronous Express run (`start_sync_execution`) of four Lambda
-hops (`lambda_hop` each), each stage's CPU, archive's S3 PUT and DynamoDB writes. A record too large
-to pass the state machine inline travels by reference (claim check): ingest stores it, transform and
-enrich read and store it again, validate and archive read it. A shard runs `parallelizationFactor`
-such batches at once, but records of one partition key go to one of them (Lambda keeps each key in
-order), so a shard with fewer keys than the factor runs only as many: it sustains
-min(factor, keys per shard) x batch / (time per batch), at most what the shard can be read at
-(2 MB/s). A batch holds at most `batchSize` records and at most Lambda's 6 MB invocation payload.
-CPU is the bench's CPU per record, divided by the share of a vCPU the function's memory buys
-(1,769 MB is one vCPU; Python uses one).
+The model (a batch's path through ingest and the state machine, the partition keys that cap the
+batches in flight, CPU by the memory's share of a vCPU) is docs/cost-and-capacity.md's "The
+capacity model". A record too large to pass the state machine inline travels by claim check, and
+a batch holds at most `batchSize` records and at most Lambda's 6 MB invocation payload.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -96,15 +91,20 @@ def cpu_share(memory_mb: int) -> float:
 
 
 @cache
-def _chunking() -> ModuleType:
-    """The data plane's own chunking rules (`pipeline_core/chunking.py`, standard library only)."""
-    path = repo_root() / "stacks" / "compute" / "functions" / "pipeline_core" / "chunking.py"
-    spec = importlib.util.spec_from_file_location("streaming_estimate_chunking", path)
+def module_from_file(name: str, path: Path, what: str) -> ModuleType:
+    """A module of a layer or of the data plane, loaded by path as `name`: no layer is installed."""
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise EstimateError(f"cannot load the data plane's chunking rules from {path}")
+        raise EstimateError(f"cannot load {what} from {path}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a dataclass looks its module up while it is made
     spec.loader.exec_module(module)
     return module
+
+
+def _chunking() -> ModuleType:
+    path = repo_root() / "stacks" / "compute" / "functions" / "pipeline_core" / "chunking.py"
+    return module_from_file("streaming_estimate_chunking", path, "the data plane's chunking rules")
 
 
 KINESIS_SEQUENCE_DIGITS = 56

@@ -24,12 +24,13 @@ import yaml
 from streaming_shared.catalogue import LAYERS, repo_root
 
 from ..deploy.plan import build_plan
+from ..deploy.stack_files import every_stack
 from .capacity import LATENCY_MS, latencies_with
 from .cost import Workload
 from .errors import EstimateError
 from .measured import load_measured
 from .prices import load_prices
-from .recommend import compare_tables, recommend
+from .recommend import Search, recommend
 from .report import Estimate, Recommended, estimate, render_text
 from .stack import StackFacts, stack_facts
 
@@ -122,10 +123,6 @@ def latency_overrides(pairs: Sequence[str]) -> dict[str, float]:
     return latencies_with(values)
 
 
-def example_stacks(root: Path) -> list[str]:
-    return sorted({path.name.split(".")[1] for path in root.glob("stacks/*/Pulumi.*.yaml")})
-
-
 def check_workload(
     records_per_second: float,
     record_kb: float,
@@ -156,11 +153,9 @@ def check_months(months: int) -> int:
 
 def stack_facts_of(stack: str, overrides: Mapping[str, Mapping[str, Any]] | None) -> StackFacts:
     """The facts of `stack`'s offline plan with `overrides`; EstimateError when the plan fails."""
-    root = repo_root()
-    if stack not in example_stacks(root):
-        raise EstimateError(
-            f"no layer has a stack file Pulumi.{stack}.yaml; the stacks are: {', '.join(example_stacks(root))}"
-        )
+    stacks = every_stack(repo_root())
+    if stack not in stacks:
+        raise EstimateError(f"no layer has a stack file Pulumi.{stack}.yaml; the stacks are: {', '.join(stacks)}")
     with contextlib.redirect_stdout(sys.stderr):
         plan = build_plan(stack, config_overrides=overrides)
     if not plan.ok or "compute" not in plan.runs:
@@ -195,7 +190,7 @@ def run(
     facts = stack_facts_of(stack, overrides)
     prices = load_prices(facts.region)
     result = estimate(stack, facts, measured, prices, workload, latencies=latencies, month=months)
-    comparison = compare_tables(facts, measured, latencies, workload, prices, month=months)
+    comparison, _ = Search(measured, latencies, workload, prices, months).compare_tables(facts)
     result = dataclasses.replace(result, assumptions=[*result.assumptions, comparison.sentence()])
     if not with_recommendation:
         return result

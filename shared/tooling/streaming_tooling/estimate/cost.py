@@ -25,7 +25,7 @@ from .capacity import (
 from .measured import SERVICE_OF, MeasuredWork
 from .prices import Prices
 from .stack import StackFacts
-from .tiering import archive_month, days_present
+from .tiering import archive_month, days_present, month_days
 
 GB = 1024**3
 PUT_PAYLOAD_UNIT_KB = 25
@@ -116,12 +116,6 @@ def monthly_use(
     per_batch = records_per_batch(facts, workload.records_per_second / loaded, full)
     batch = batch_timing(facts, measured, latencies, per_batch, workload.record_kb)
     return MonthlyUse(records=records, shards=shards, batches=records / per_batch, batch=batch)
-
-
-def month_days(prices: Prices, month: int) -> tuple[float, float]:
-    """The first and last day of `month` (the first is 1), counted from the stack's first day."""
-    length = prices.hours_per_month / 24
-    return (month - 1) * length, month * length
 
 
 def kinesis(facts: StackFacts, prices: Prices, workload: Workload, records: float, shards: int) -> dict[str, float]:

@@ -11,6 +11,7 @@ way (not planned again: each change is one fact).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -19,7 +20,7 @@ from .cli import merged, run, stack_facts_of
 from .cost import Workload
 from .measured import MeasuredWork, load_measured
 from .prices import Prices, load_prices
-from .report import Estimate, as_yaml, estimate
+from .report import Estimate, as_yaml, dollars, estimate
 from .stack import ArchiveFacts, StackFacts, Transition
 from .tiering import TRANSITION_DAY_CHOICES, TRANSITION_PRICE, YEAR_DAYS, lifetime_usd
 
@@ -78,73 +79,56 @@ def prod_column() -> Column:
     return Column("prod stack", result)
 
 
-def _usd(value: float) -> str:
-    return f"${value:,.2f}"
-
-
-def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(cells) + " |"
+def _table(header: list[str], rows: Iterable[list[str]], align: list[str] | None = None) -> str:
+    """A Markdown table; `align` is its second line's cells (`---:` right-aligns a column)."""
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in (header, align or ["---"] * len(header), *rows))
 
 
 def summary_table() -> str:
     dev, defaults, recommended_column = columns()
     cols = (dev, prod_column(), defaults, recommended_column)
+    rows = [
+        ["idle, a month", *(dollars(c.result.idle_total) for c in cols for _ in (1, MONTH))],
+        [
+            "at 1,000 records/s of 1 KB, a month",
+            *(f"**{dollars(total)}**" for c in cols for total in (c.month_one_total, c.result.total)),
+        ],
+        *(
+            [
+                f"&nbsp;&nbsp;{service}",
+                *(dollars(usd) for c in cols for usd in (c.result.month_one[service], c.result.by_service[service])),
+            ]
+            for service in cols[0].result.by_service
+        ),
+        [
+            "per million records",
+            *(
+                f"**${usd:.3f}**"
+                for c in cols
+                for usd in (c.per_million(c.month_one_total), c.result.usd_per_million_records)
+            ),
+        ],
+        [
+            "consumer, records/s per shard",
+            *(f"{c.result.capacity.per_shard_records_per_second:,.0f}" for c in cols for _ in (1, MONTH)),
+        ],
+        [
+            "sustainable records/s (bound by)",
+            *(
+                f"{c.result.capacity.sustainable_records_per_second:,.0f} ({c.result.capacity.bottleneck})"
+                for c in cols
+                for _ in (1, MONTH)
+            ),
+        ],
+    ]
     header = ["", *(f"{c.title}, {c.result.prices.region}, month {m}" for c in cols for m in (1, MONTH))]
-    lines = [
-        _row(header),
-        _row(["---"] * len(header)),
-        _row(["idle, a month", *(_usd(c.result.idle_total) for c in cols for _ in (1, MONTH))]),
-        _row(
-            [
-                "at 1,000 records/s of 1 KB, a month",
-                *(f"**{_usd(total)}**" for c in cols for total in (c.month_one_total, c.result.total)),
-            ]
-        ),
-    ]
-    for service in cols[0].result.by_service:
-        lines.append(
-            _row(
-                [
-                    f"&nbsp;&nbsp;{service}",
-                    *(_usd(usd) for c in cols for usd in (c.result.month_one[service], c.result.by_service[service])),
-                ]
-            )
-        )
-    lines += [
-        _row(
-            [
-                "per million records",
-                *(
-                    f"**${usd:.3f}**"
-                    for c in cols
-                    for usd in (c.per_million(c.month_one_total), c.result.usd_per_million_records)
-                ),
-            ]
-        ),
-        _row(
-            [
-                "consumer, records/s per shard",
-                *(f"{c.result.capacity.per_shard_records_per_second:,.0f}" for c in cols for _ in (1, MONTH)),
-            ]
-        ),
-        _row(
-            [
-                "sustainable records/s (bound by)",
-                *(
-                    f"{c.result.capacity.sustainable_records_per_second:,.0f} ({c.result.capacity.bottleneck})"
-                    for c in cols
-                    for _ in (1, MONTH)
-                ),
-            ]
-        ),
-    ]
     recommended = defaults.result.recommended
     assert recommended is not None
     settings = [f"    --config {key}={as_yaml(value)}" for key, value in sorted(recommended.config.items())]
     work = next(line for line in cols[0].result.assumptions if line.startswith("state table:"))
     return "\n".join(
         [
-            *lines,
+            _table(header, rows),
             "",
             "The recommended settings, as the estimate prints them for `local` at this load:",
             "",
@@ -168,41 +152,37 @@ def layer_table(layer: str) -> str:
         "month 1 at 1,000 records/s",
         f"month {MONTH}",
     ]
-    lines = [_row(header), _row(["---"] * len(header))]
-    for service in SERVICES_OF_LAYER[layer]:
-        lines.append(
-            _row(
-                [
-                    service,
-                    *(
-                        _usd(usd)
-                        for c in (dev, defaults)
-                        for usd in (
-                            c.result.idle_by_service[service],
-                            c.result.month_one[service],
-                            c.result.by_service[service],
-                        )
-                    ),
-                ]
-            )
-        )
-    return "\n".join(lines)
+    rows = [
+        [
+            service,
+            *(
+                dollars(usd)
+                for c in (dev, defaults)
+                for usd in (
+                    c.result.idle_by_service[service],
+                    c.result.month_one[service],
+                    c.result.by_service[service],
+                )
+            ),
+        ]
+        for service in SERVICES_OF_LAYER[layer]
+    ]
+    return _table(header, rows)
 
 
 def floor_table() -> str:
     """The recommended settings' month 12, line by line, a month and per million records."""
     recommended = columns()[2]
-    lines = [
-        _row(["service", "line item", f"month {MONTH}", "per million records"]),
-        _row(["---", "---", "---:", "---:"]),
-    ]
-    for service, items in recommended.result.line_items.items():
-        for item, usd in items.items():
-            if round(usd, 2):
-                lines.append(_row([service, item, _usd(usd), f"${recommended.per_million(usd):.4f}"]))
     total = recommended.result.total
-    lines.append(_row(["**total**", "", f"**{_usd(total)}**", f"**${recommended.per_million(total):.4f}**"]))
-    return "\n".join(lines)
+    rows = [
+        [service, item, dollars(usd), f"${recommended.per_million(usd):.4f}"]
+        for service, items in recommended.result.line_items.items()
+        for item, usd in items.items()
+        if round(usd, 2)
+    ]
+    rows.append(["**total**", "", f"**{dollars(total)}**", f"**${recommended.per_million(total):.4f}**"])
+    header = ["service", "line item", f"month {MONTH}", "per million records"]
+    return _table(header, rows, ["---", "---", "---:", "---:"])
 
 
 def tiering_table() -> str:
@@ -214,26 +194,18 @@ def tiering_table() -> str:
     batch = recommended.capacity.full_batch
     size = measured.stored.archived_bytes(WORKLOAD.record_kb * 1024) * batch.records / batch.executions
     header = ["transition (after days)", "a year, per million objects", "ten years", "pays from an object of (a year)"]
-    lines = [_row(header), _row(["---", "---:", "---:", "---:"])]
     stay = [lifetime_usd(prices, size, days, None) * 1e6 for days in (YEAR_DAYS, TEN_YEARS_DAYS)]
-    lines.append(_row(["none: STANDARD", *(_usd(usd) for usd in stay), ""]))
+    rows = [["none: STANDARD", *(dollars(usd) for usd in stay), ""]]
     for storage_class in TRANSITION_PRICE:
         for days in TRANSITION_DAY_CHOICES:
             if storage_class == "STANDARD_IA" and days < 30:
                 continue
             transition = Transition(storage_class, days, 0)
             costs = [lifetime_usd(prices, size, life, transition) * 1e6 for life in (YEAR_DAYS, TEN_YEARS_DAYS)]
-            lines.append(
-                _row(
-                    [
-                        f"{storage_class} ({days})",
-                        *(_usd(usd) for usd in costs),
-                        _pays_from(prices, transition),
-                    ]
-                )
-            )
+            rows.append([f"{storage_class} ({days})", *(dollars(usd) for usd in costs), _pays_from(prices, transition)])
     per_object = batch.records / batch.executions
-    return "\n".join([f"One object of {size / 1024:,.1f} KB (about {per_object:.0f} records):", "", *lines])
+    table = _table(header, rows, ["---", "---:", "---:", "---:"])
+    return f"One object of {size / 1024:,.1f} KB (about {per_object:.0f} records):\n\n{table}"
 
 
 def _pays_from(prices: Prices, transition: Transition) -> str:
@@ -341,15 +313,14 @@ def tried_table() -> str:
             "more items stored and under point-in-time recovery",
         ),
     ]
-    lines = [
-        _row(["tried, on the recommended settings", "per million records", "idle, a month", "why not"]),
-        _row(["---", "---:", "---:", "---"]),
-    ]
-    lines += [
-        _row([label, f"${result.usd_per_million_records:.3f}", _usd(result.idle_total), why])
-        for label, result, why in variants
-    ]
-    return "\n".join(lines)
+    return _table(
+        ["tried, on the recommended settings", "per million records", "idle, a month", "why not"],
+        [
+            [label, f"${result.usd_per_million_records:.3f}", dollars(result.idle_total), why]
+            for label, result, why in variants
+        ],
+        ["---", "---:", "---:", "---"],
+    )
 
 
 def levers_table() -> str:
@@ -374,16 +345,13 @@ def levers_table() -> str:
         ("no read of every record's state before the work", _variant(facts, no_reads)),
         ("the functions' system log level at WARN", _variant(_log_levels(facts, system="WARN"))),
     ]  # fmt: skip
-    lines = [
-        _row(["lever (a change of the data plane, not a setting)", "per million records, month 12", "saves"]),
-        _row(["---", "---:", "---:"]),
-        _row(["the recommended settings", f"${base:.4f}", ""]),
-    ]
-    lines += [
-        _row([label, f"${result.usd_per_million_records:.4f}", f"${base - result.usd_per_million_records:.4f}"])
+    rows = [["the recommended settings", f"${base:.4f}", ""]]
+    rows += [
+        [label, f"${result.usd_per_million_records:.4f}", f"${base - result.usd_per_million_records:.4f}"]
         for label, result in levers
     ]
-    return "\n".join(lines)
+    header = ["lever (a change of the data plane, not a setting)", "per million records, month 12", "saves"]
+    return _table(header, rows, ["---", "---:", "---:"])
 
 
 def sections() -> dict[str, str]:

@@ -29,18 +29,9 @@ class Prices:
         return self.usd[key]
 
 
-def regions(path: Path = PRICES_FILE) -> list[str]:
-    return sorted(_document(path)["regions"])
-
-
-def _document(path: Path) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(path.read_text())
-    return document
-
-
 def load_prices(region: str, path: Path = PRICES_FILE) -> Prices:
     """The figures for `region`; an EstimateError naming the file to extend when it has none."""
-    document = _document(path)
+    document: dict[str, Any] = json.loads(path.read_text())
     known = document["regions"]
     if region not in known:
         raise EstimateError(

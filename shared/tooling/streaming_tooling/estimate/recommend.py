@@ -1,39 +1,18 @@
 """The settings the estimate recommends for a workload: the cheapest it finds that keeps what the
-pipeline promises and the headroom it warns about.
+pipeline promises and the headroom it warns about (each choice, and what is never touched:
+docs/cost-and-capacity.md, "The recommended settings").
 
-Each choice is made on the stack's facts with the estimate's own cost functions, then the settings
-are handed back as `--config` overrides, which the caller plans and estimates again (so what it
-reports for them is what the programs would create). In order, each on the choices before it:
-
-- the stream: PROVISIONED, with enough shards that the peak takes at most 80% of their write limit
-  and of what their consumer sustains (ON_DEMAND costs more for any steady load);
-- the table: PROVISIONED with auto scaling or PAY_PER_REQUEST, whichever costs less at this load
-  and its peak (with a maximum high enough for the peak);
-- the chunks: the largest state machine input the compute layer allows, and a batch of two such
-  inputs, when that costs less (fewer executions, objects and hops);
-- the functions' memory, stage by stage, the cheapest from MEMORY_CHOICES that keeps the consumer's
-  headroom (ingest is billed while it waits for its executions, so less memory is often cheaper);
-- the functions' log level WARNING, when the INFO summary lines cost more than nothing (the same
-  counts are in the metrics);
-- the interface endpoints: only `sync-states`, the one the functions call (Kinesis' is for producers
-  inside the VPC: keep it if yours are);
-- the archive: the transition that pays for itself over the archive's retention (a year when it is
-  kept forever), or none.
-
-Never touched: the retention of the archive, of state items or of logs, point-in-time recovery, the
-table's target utilization, the alarms, anything that holds a record.
+Each choice is made on the stack's facts with the estimate's own cost functions, in order, each on
+the choices before it; the settings are handed back as `--config` overrides, which the caller plans
+and estimates again (so what it reports for them is what the programs would create).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import math
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from types import ModuleType
 from typing import Any
 
 from streaming_shared.catalogue import repo_root
@@ -48,11 +27,11 @@ from .capacity import (
     inline_bytes_per_record,
     is_staged,
     loaded_shards,
+    module_from_file,
     records_per_invocation,
     shard_write_limit,
 )
 from .cost import Workload, monthly_by_service, table_units
-from .errors import EstimateError
 from .measured import MeasuredWork
 from .prices import Prices
 from .report import (
@@ -86,22 +65,10 @@ MAX_BATCH_SIZE = 10_000
 SYNC_STATES = "sync-states"
 
 
-@cache
-def _data_settings() -> ModuleType:
-    """The data layer's settings module (its defaults for PROVISIONED), by path: no layer is installed."""
-    path = repo_root() / "stacks" / "data" / "data_layer" / "settings.py"
-    spec = importlib.util.spec_from_file_location("streaming_estimate_data_settings", path)
-    if spec is None or spec.loader is None:
-        raise EstimateError(f"cannot load the data layer's settings from {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while they are made
-    spec.loader.exec_module(module)
-    return module
-
-
 def provisioned_defaults() -> tuple[dict[str, tuple[int, int]], float]:
     """The data layer's default auto scaling ranges (by capacity) and target utilization."""
-    settings = _data_settings()
+    path = repo_root() / "stacks" / "data" / "data_layer" / "settings.py"
+    settings = module_from_file("streaming_estimate_data_settings", path, "the data layer's settings")
     ranges = {
         name: (int(bounds["min"]), int(bounds["max"]))
         for name, bounds in ((name, settings.DEFAULT_CAPACITY[f"{name}_capacity"]) for name in CAPACITY_KEYS)
@@ -298,20 +265,6 @@ def endpoints(facts: StackFacts) -> Choice:
         {f"{NETWORK}:interfaceEndpoints": [SYNC_STATES]},
         dataclasses.replace(facts, interface_endpoint_azs=zones, interface_endpoints=1),
     )
-
-
-def compare_tables(
-    facts: StackFacts,
-    measured: MeasuredWork,
-    latencies: Mapping[str, float],
-    workload: Workload,
-    prices: Prices,
-    *,
-    month: int,
-) -> TableComparison:
-    """Both table modes priced for the load on `facts`."""
-    comparison, _ = Search(measured, latencies, workload, prices, month).compare_tables(facts)
-    return comparison
 
 
 def recommend(

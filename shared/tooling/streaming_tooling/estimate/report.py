@@ -21,6 +21,7 @@ from .cost import (
     ACCESS_LOG_BYTES_PER_REQUEST,
     READ_UNITS_PER_ITEM,
     Workload,
+    monthly_by_service,
     monthly_line_items,
     provisioned_units,
     table_units,
@@ -144,20 +145,16 @@ def estimate(
     latencies: Mapping[str, float],
     month: int = 12,
 ) -> Estimate:
+    def bill(load: Workload, of_month: int) -> dict[str, float]:
+        return monthly_by_service(facts, measured, latencies, load, prices, month=of_month)
+
     line_items = monthly_line_items(facts, measured, latencies, workload, prices, month=month)
-    idle_workload = Workload(0.0, workload.record_kb)
-    idle = monthly_line_items(facts, measured, latencies, idle_workload, prices, month=month)
+    idle = monthly_line_items(facts, measured, latencies, Workload(0.0, workload.record_kb), prices, month=month)
     total = sum(sum(items.values()) for items in line_items.values())
     idle_total = sum(sum(items.values()) for items in idle.values())
     reference = 0.0
     if not workload.records_per_second:
-        reference_workload = Workload(REFERENCE_RECORDS_PER_SECOND, workload.record_kb)
-        reference = sum(
-            sum(items.values())
-            for items in monthly_line_items(
-                facts, measured, latencies, reference_workload, prices, month=month
-            ).values()
-        )
+        reference = sum(bill(Workload(REFERENCE_RECORDS_PER_SECOND, workload.record_kb), month).values())
     limits = capacity(
         facts,
         measured,
@@ -166,7 +163,6 @@ def estimate(
         workload.peak_records_per_second,
         partition_keys=workload.partition_keys,
     )
-    first_month = monthly_line_items(facts, measured, latencies, workload, prices, month=1)
     return Estimate(
         stack=stack,
         workload=workload,
@@ -180,7 +176,7 @@ def estimate(
             facts, measured, workload, prices=prices, latencies=latencies, limits=limits, month=month
         ),
         warnings=warnings(facts, measured, workload, limits),
-        month_one={service: sum(items.values()) for service, items in first_month.items()},
+        month_one=bill(workload, 1),
     )
 
 
@@ -401,7 +397,7 @@ def _records(rate: float) -> str:
     return f"{rate:,.0f}" if rate >= 10 else f"{rate:g}"
 
 
-def _usd(value: float) -> str:
+def dollars(value: float) -> str:
     return f"${value:,.2f}"
 
 
@@ -416,22 +412,22 @@ def render_text(result: Estimate) -> str:
     ]
     for name, usd in result.by_service.items():
         lines.append(
-            f"  {name:<{width}}  {_usd(usd):>14}  {_usd(result.idle_by_service[name]):>10}"
-            f"  {_usd(result.month_one.get(name, 0.0)):>8}"
+            f"  {name:<{width}}  {dollars(usd):>14}  {dollars(result.idle_by_service[name]):>10}"
+            f"  {dollars(result.month_one.get(name, 0.0)):>8}"
         )
         lines += [
-            f"    {item:<{width + 10}}{_usd(value):>10}" for item, value in result.line_items[name].items() if value
+            f"    {item:<{width + 10}}{dollars(value):>10}" for item, value in result.line_items[name].items() if value
         ]
     lines.append(
-        f"  {'total':<{width}}  {_usd(result.total):>14}  {_usd(result.idle_total):>10}"
-        f"  {_usd(sum(result.month_one.values())):>8}"
+        f"  {'total':<{width}}  {dollars(result.total):>14}  {dollars(result.idle_total):>10}"
+        f"  {dollars(sum(result.month_one.values())):>8}"
     )
     lines += ["", f"Cost per million records: ${result.usd_per_million_records:.4f}"]
     if result.recommended is not None:
         recommended = result.recommended
         priced = (
-            f": ${recommended.usd_per_million_records:.4f} per million records, {_usd(recommended.monthly_usd)} "
-            f"in month {result.month} at this load, {_usd(recommended.idle_monthly_usd)} idle,"
+            f": ${recommended.usd_per_million_records:.4f} per million records, {dollars(recommended.monthly_usd)} "
+            f"in month {result.month} at this load, {dollars(recommended.idle_monthly_usd)} idle,"
             if recommended.usd_per_million_records is not None
             and recommended.monthly_usd is not None
             and recommended.idle_monthly_usd is not None

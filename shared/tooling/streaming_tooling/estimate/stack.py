@@ -70,7 +70,6 @@ class ArchiveFacts:
     """Expiry of `archive/`; None: kept forever."""
     transition: Transition | None = None
     noncurrent_days: int = 30
-    quarantine_retention_days: int | None = None
     sse_kms: bool = False
     bucket_key: bool = True
     access_log_retention_days: int | None = None
@@ -186,15 +185,13 @@ def _archive(plan: Plan, bucket_name: str) -> ArchiveFacts:
     """The lifecycle of the bucket named `bucket_name` (the one compute writes to), its encryption and access logs."""
     bucket = next(b for b in _all(plan, BUCKET) if b.outputs.get("bucket") == bucket_name)
     rules = [rule for rule in _rules_of(plan, bucket.id) if rule.get("status") == "Enabled"]
-    retention = quarantine = None
+    retention = None
     noncurrent = 0
     transition = None
     for rule in rules:
         prefix, days = _prefix(rule), (rule.get("expiration") or {}).get("days")
         if prefix == "archive/" and days:
             retention = int(days)
-        if prefix == "quarantine/" and days:
-            quarantine = int(days)
         if prefix in ("", "archive/") and rule.get("noncurrentVersionExpiration"):
             noncurrent = int(rule["noncurrentVersionExpiration"]["noncurrentDays"])
         for step in rule.get("transitions") or []:
@@ -215,7 +212,6 @@ def _archive(plan: Plan, bucket_name: str) -> ArchiveFacts:
         retention_days=retention,
         transition=transition,
         noncurrent_days=noncurrent,
-        quarantine_retention_days=quarantine,
         sse_kms=(default.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm") == "aws:kms",
         bucket_key=bool(default.get("bucketKeyEnabled")),
         access_log_retention_days=log_retention,

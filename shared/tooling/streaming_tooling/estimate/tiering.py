@@ -14,6 +14,7 @@ request (S3 pricing; "Constraints and considerations for transitions").
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 
 from .prices import Prices
@@ -60,6 +61,12 @@ def days_present(start: float, end: float, age_from: float, age_to: float) -> fl
     return (integral(end) - integral(start)) / (end - start)
 
 
+def month_days(prices: Prices, month: int) -> tuple[float, float]:
+    """The first and last day of `month` (the first is 1), counted from the stack's first day."""
+    length = prices.hours_per_month / 24
+    return (month - 1) * length, month * length
+
+
 def billed_bytes(storage_class: str, object_bytes: float) -> tuple[float, float]:
     """(bytes billed at the class's rate, bytes billed at STANDARD's) for one object in `storage_class`."""
     if storage_class in MIN_BILLED_BYTES:
@@ -93,24 +100,21 @@ def archive_month(
     prices: Prices, archive: ArchiveFacts, *, month: int, objects_per_day: float, object_bytes: float
 ) -> ArchiveMonth:
     """The archive's storage and transitions in `month` (the first is 1)."""
-    day_length = prices.hours_per_month / 24
-    start, end = (month - 1) * day_length, month * day_length
+    start, end = month_days(prices, month)
     gone = math.inf if archive.retention_days is None else archive.retention_days + archive.noncurrent_days
     transition = transition_applies(archive, object_bytes)
-    usd: dict[str, float] = {}
+    usd: defaultdict[str, float] = defaultdict(float)
 
     def bill(storage_class: str, age_from: float, age_to: float) -> None:
         at_class, at_standard = billed_bytes(storage_class, object_bytes)
         objects = objects_per_day * days_present(start, end, age_from, age_to)
-        usd[storage_class] = (
-            usd.get(storage_class, 0.0) + objects * at_class / GB * prices[STORAGE_PRICE[storage_class]]
-        )
+        usd[storage_class] += objects * at_class / GB * prices[STORAGE_PRICE[storage_class]]
         if at_standard:
-            usd["STANDARD"] = usd.get("STANDARD", 0.0) + objects * at_standard / GB * prices[STORAGE_PRICE["STANDARD"]]
+            usd["STANDARD"] += objects * at_standard / GB * prices[STORAGE_PRICE["STANDARD"]]
 
     if transition is None:
         bill("STANDARD", 0, gone)
-        return ArchiveMonth(usd, 0.0, 0.0)
+        return ArchiveMonth(dict(usd), 0.0, 0.0)
     bill("STANDARD", 0, transition.days)
     bill(
         transition.storage_class,
@@ -119,7 +123,7 @@ def archive_month(
     )
     transitions = objects_per_day * max(0.0, end - max(start, transition.days)) if end > transition.days else 0.0
     fee = transitions / 1000 * prices[TRANSITION_PRICE[transition.storage_class]]
-    return ArchiveMonth(usd, transitions, fee)
+    return ArchiveMonth(dict(usd), transitions, fee)
 
 
 def lifetime_usd(prices: Prices, object_bytes: float, lifetime_days: float, transition: Transition | None) -> float:

@@ -1,17 +1,7 @@
-"""IAM policy documents: finding them among resources, and checking them.
-
-The checks, all offline:
-- `wildcard_problems`: an Allow with a `*` (or `service:*`) action, a NotAction, or a `*`
-  resource for an action that supports resource-level permissions. Which actions do is read
-  from the IAM definition database that ships with parliament.
-- `open_principal_problems`: in the statements that name a principal (resource, trust and
-  endpoint policies), an Allow to any principal (`*`, `{"AWS": "*"}`, a NotPrincipal) that no
-  condition limits to an account, organization or source.
-- `confused_deputy_problems`: a service principal in a resource policy without
-  `aws:SourceAccount`/`aws:SourceArn` (the confused deputy).
-- `broad_managed_policy`: why an AWS managed policy is too broad to attach to a workload's role.
-- `lint`: parliament's findings above LOW severity, minus the accepted exceptions below, each
-  with its reason.
+"""IAM policy documents: finding them among resources (`documents`, `managed_policy_arns`), and
+checking them offline (`wildcard_problems`, `open_principal_problems`, `confused_deputy_problems`,
+`broad_managed_policy`, and `lint`: parliament's findings above LOW severity, minus the accepted
+exceptions below, each with its reason). Each check's docstring says what it finds.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from pulumi_policy import (
 
 from streaming_shared.config import is_disposable
 
-from ..aws_types import args_class
+from ..aws_types import args_class, wire_properties
 from . import iam
 
 Report = Callable[[str, str | None], None]
@@ -227,11 +227,7 @@ def _iam_parliament(args: ResourceValidationArgs, report: Report) -> None:
 
 def _taggable(resource_type: str) -> bool:
     args = args_class(resource_type)
-    return args is not None and any(
-        getattr(member.fget, "_pulumi_name", None) == "tags"
-        for member in vars(args).values()
-        if isinstance(member, property)
-    )
+    return args is not None and "tags" in wire_properties(args)
 
 
 def _required_tags(args: ResourceValidationArgs, report: Report) -> None:

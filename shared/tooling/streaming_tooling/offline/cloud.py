@@ -133,9 +133,7 @@ class OfflineCloud(pulumi.runtime.Mocks):
     @staticmethod
     def _has_output(type_token: str, output: str) -> bool:
         cls = aws_types.resource_class(type_token)
-        return cls is not None and any(
-            getattr(getattr(member, "fget", None), "_pulumi_name", None) == output for member in vars(cls).values()
-        )
+        return cls is not None and output in aws_types.wire_properties(cls)
 
     @staticmethod
     def _computed_outputs(

@@ -1,21 +1,13 @@
 """Run a layer's real `__main__.py` under Pulumi's mock engine and get plain Python data back.
 
 This is the offline plan's engine (`nox -s plan`, the deploy guard, the estimate, the policies
-run offline) and what the tests run programs with:
-
-    run = run_layer("network", stack="dev", region=region, config={"azCount": 3})
-    vpc = run.one("aws:ec2/vpc:Vpc")
-    assert vpc.inputs["enableDnsHostnames"] is True
-    assert run.exports["availability_zones"] == [f"{region}a", f"{region}b", f"{region}c"]
-    assert run.deprecations == []
-
-Everything in a `ProgramRun` is resolved: resource inputs and outputs as the engine would store
-them (camelCase wire names), parents and dependencies as URNs, stack exports as values. A
-program that raises comes back as `ProgramFailed`, carrying the original error and the
-resources registered before it, so a caller can prove that nothing was created.
-
-Upstream layers are given as plain dicts of exports (`upstream={"network": {...}}`), taken from
-the real upstream programs (`run_chain` runs a consumer with them).
+run offline) and what the tests run programs with (docs/verification.md, "Writing a test with the
+offline runner"). Everything in a `ProgramRun` is resolved: resource inputs and outputs as the
+engine would store them (camelCase wire names), parents and dependencies as URNs, stack exports as
+values. A program that raises comes back as `ProgramFailed`, carrying the original error and the
+resources registered before it, so a caller can prove that nothing was created. Upstream layers
+are given as plain dicts of exports (`upstream={"network": {...}}`), taken from the real upstream
+programs (`run_chain` runs a consumer with them).
 """
 
 from __future__ import annotations
@@ -24,10 +16,10 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import runpy
 import sys
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,10 +103,7 @@ class ProgramRun:
 
     def find(self, urn_or_id: str) -> Resource | None:
         """The resource with this URN, or whose id or ARN output is this value."""
-        for resource in self.resources:
-            if urn_or_id in (resource.urn, resource.outputs.get("id"), resource.outputs.get("arn")):
-                return resource
-        return None
+        return next((r for r in self.resources if urn_or_id in (r.urn, r.id, r.outputs.get("arn"))), None)
 
     def depends_on(self, dependent: Resource, dependency: Resource) -> bool:
         """Whether the engine would finish `dependency` before starting `dependent`."""
@@ -134,10 +123,7 @@ class ProgramRun:
         return [message for severity, message in self.log if severity == "warning"]
 
     def type_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for resource in self.cloud_resources:
-            counts[resource.type] = counts.get(resource.type, 0) + 1
-        return dict(sorted(counts.items()))
+        return dict(sorted(Counter(resource.type for resource in self.cloud_resources).items()))
 
 
 class ProgramFailed(Exception):
@@ -252,13 +238,11 @@ class _TypeDeprecations:
 
 @contextlib.contextmanager
 def _program_environment(program_dir: Path) -> Iterator[None]:
-    previous_cwd = Path.cwd()
     sys.path.insert(0, str(program_dir))
-    os.chdir(program_dir)
     try:
-        yield
+        with contextlib.chdir(program_dir):
+            yield
     finally:
-        os.chdir(previous_cwd)
         with contextlib.suppress(ValueError):
             sys.path.remove(str(program_dir))
 
@@ -362,13 +346,6 @@ def _resolve(registration: dict[str, Any], monitor: _RecordingMonitor) -> Resour
     return Resource(outputs=outputs, **registration)
 
 
-def stack_outputs_for(
-    upstream: Mapping[str, Mapping[str, Any]], *, stack: str, org: str = DEFAULT_ORG
-) -> dict[str, Mapping[str, Any]]:
-    """Upstream exports keyed by layer name, as the StackReference names a consumer opens."""
-    return {layer(name).stack_reference_name(org, stack): exports for name, exports in upstream.items()}
-
-
 def run_layer(
     name: str,
     *,
@@ -397,7 +374,9 @@ def run_layer(
         stack=stack,
         region=region,
         config=config,
-        stack_outputs=stack_outputs_for(upstream or {}, stack=stack, org=org),
+        stack_outputs={
+            layer(name).stack_reference_name(org, stack): exports for name, exports in (upstream or {}).items()
+        },
         availability_zones=availability_zones,
         organization=organization,
         secret_keys=secret_keys,

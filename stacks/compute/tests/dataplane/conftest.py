@@ -15,7 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import dataplane_support
-from dataplane_emulator.lambda_runtime import aws_clients
+from dataplane_emulator.lambda_runtime import pipeline_core
 from dataplane_emulator.pipeline import Pipeline, emulator_environment, powertools_environment, start_moto
 
 # The functions read these when their modules are imported (Powertools' Metrics and Logger), which
@@ -38,7 +38,7 @@ def aws_environment(moto_endpoint):
     yield
     os.environ.clear()
     os.environ.update(saved)
-    aws_clients().client.cache_clear()
+    pipeline_core("aws").client.cache_clear()
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import Counter
 
 from botocore.exceptions import ConnectionClosedError
-from compute_layer.settings import EXPRESS_MAX_SECONDS, INGEST_OWN_WORK_SECONDS
+from compute_layer.settings import DEFAULT_TIMEOUT_SECONDS, EXPRESS_MAX_SECONDS, INGEST_OWN_WORK_SECONDS
 from dataplane_emulator.lambda_runtime import LambdaContext, handlers
-from dataplane_emulator.pipeline import Pipeline, default_timeout_seconds
+from dataplane_emulator.pipeline import Pipeline
 from dataplane_support import (
     REGION,
     Fault,
@@ -196,7 +196,7 @@ class SlowFirstExecution:
 
 
 def ingest_context(clock):
-    return LambdaContext("streaming-test-ingest", timeout_seconds=default_timeout_seconds("ingest"), clock=clock)
+    return LambdaContext("streaming-test-ingest", timeout_seconds=DEFAULT_TIMEOUT_SECONDS["ingest"], clock=clock)
 
 
 def test_a_chunk_is_not_started_without_time_for_an_execution_and_the_rest_goes_back_from_a_chunk_start():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 import time
@@ -40,19 +41,10 @@ def handlers() -> dict[str, ModuleType]:
     return {stage: load_module(f"{stage}_handler", FUNCTIONS / stage / "handler.py") for stage in STAGES}
 
 
-def aws_clients() -> ModuleType:
-    """`pipeline_core.aws`: the functions' own boto3 clients, one per service and process."""
+def pipeline_core(module: str) -> ModuleType:
+    """A module of the functions' `pipeline_core` (`aws`: their boto3 clients, one per service and process)."""
     functions_on_path()
-    import pipeline_core.aws  # noqa: PLC0415 (needs the functions folder on sys.path first)
-
-    return pipeline_core.aws
-
-
-def state_table() -> ModuleType:
-    functions_on_path()
-    import pipeline_core.table  # noqa: PLC0415 (needs the functions folder on sys.path first)
-
-    return pipeline_core.table
+    return importlib.import_module(f"pipeline_core.{module}")
 
 
 def function_arn(region: str, environment: str, stage: str) -> str:

@@ -1,8 +1,6 @@
-"""A stream, a table and a bucket in moto server, and the five functions wired to them as the compute
-layer wires them: each handler runs with its own function's environment, built by the compute
-layer's code (`compute_layer.stages`) from its settings, the defaults unless a test sets a key.
-The functions' boto3 clients (pipeline_core.aws) are rebuilt, counted and, for Step Functions,
-answered in-process (`step_functions`)."""
+"""The data plane as the compute layer wires it (`Pipeline`): each handler runs with its own
+function's environment, built by `compute_layer.stages` from the settings; the functions' boto3
+clients are rebuilt, counted and, for Step Functions, answered in-process (`step_functions`)."""
 
 from __future__ import annotations
 
@@ -23,12 +21,8 @@ from compute_layer.settings import DEFAULT_TIMEOUT_SECONDS, ComputeSettings
 from streaming_shared.catalogue import PRODUCT, STAGES
 from streaming_shared.record_store import HASH_KEY, RANGE_KEY, STATUS_ATTRIBUTE, STATUS_INDEX, TTL_ATTRIBUTE
 
-from .lambda_runtime import ACCOUNT_ID, LambdaContext, aws_clients, handlers
+from .lambda_runtime import ACCOUNT_ID, LambdaContext, handlers, pipeline_core
 from .step_functions import StateMachineEmulator
-
-
-def default_timeout_seconds(stage: str) -> int:
-    return DEFAULT_TIMEOUT_SECONDS[stage]
 
 
 def default_mapping() -> tuple[int, int]:
@@ -254,7 +248,7 @@ class Pipeline:
         }
         """Each function's environment variables, as the compute layer sets them."""
 
-        clients = aws_clients()
+        clients = pipeline_core("aws")
         clients.client.cache_clear()
         self.requests = RequestCounter()
         self.function_clients = {service: clients.client(service) for service in ("dynamodb", "s3", "stepfunctions")}
@@ -303,7 +297,7 @@ class Pipeline:
         """Run ingest's handler as Lambda would (by default with the compute layer's default timeout);
         its partial batch response."""
         if context is None:
-            context = LambdaContext("streaming-test-ingest", timeout_seconds=default_timeout_seconds("ingest"))
+            context = LambdaContext("streaming-test-ingest", timeout_seconds=DEFAULT_TIMEOUT_SECONDS["ingest"])
         with self.running_as("ingest"):
             response: dict[str, Any] = self.ingest.handler(event, context)
         return response
