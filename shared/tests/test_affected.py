@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from streaming_tooling.affected import affected, main
+from streaming_tooling.affected.requirements import RequirementFileError, pins
 from streaming_tooling.affected.rules import affected_by
 from streaming_tooling.git import GitError
 from streaming_tooling.testing.git_repository import append, commit_all, edit, git
@@ -226,6 +227,21 @@ def test_a_constraints_line_packaging_cannot_read_exits_2_naming_the_file_and_li
     assert main(["--base", "base"], root=repo) == 2
     error = capsys.readouterr().err
     assert error.startswith("requirements/constraints.txt line ") and "'pydantic=>2' is not a requirement" in error
+
+
+def test_a_hashed_lock_s_bad_line_is_named_by_its_own_line_number():
+    lock = (
+        "# compiled by uv\n"
+        "boto3==1.40.0 \\\n"
+        "    --hash=sha256:aaaa \\\n"
+        "    --hash=sha256:bbbb\n"
+        "orjson==3.11.0 \\\n"
+        "    --hash=sha256:cccc\n"
+        "pydantic=>2\n"
+    )
+    with pytest.raises(RequirementFileError, match=r"^requirements/program\.txt line 7: 'pydantic=>2'"):
+        pins(lock, "requirements/program.txt")
+    assert pins(lock.removesuffix("pydantic=>2\n"), "lock") == {"boto3": "1.40.0", "orjson": "3.11.0"}
 
 
 def test_pins_are_compared_by_canonical_name(repo):

@@ -5,6 +5,7 @@ and theirs, from the installed metadata)."""
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,15 +25,17 @@ class RequirementFileError(ValueError):
 def requirements(text: str | None, source: str) -> Iterator[Requirement]:
     """The requirements of a pip requirements, constraints or hashed lock file; options (`-c`, `-e`,
     `-r`..., a line's `--hash`) and comments are skipped, continuation lines joined."""
-    for number, line in enumerate((text or "").replace("\\\n", " ").splitlines(), start=1):
-        requirement = line.split(" #", 1)[0].split(" --", 1)[0].strip()
+    number = 1
+    for logical in re.split(r"(?<!\\)\n", text or ""):
+        first, number = number, number + logical.count("\n") + 1
+        requirement = logical.replace("\\\n", " ").split(" #", 1)[0].split(" --", 1)[0].strip()
         if not requirement or requirement.startswith(("#", "-")):
             continue
         try:
             yield Requirement(requirement)
         except InvalidRequirement as error:
             raise RequirementFileError(
-                f"{source} line {number}: {requirement!r} is not a requirement ({error})"
+                f"{source} line {first}: {requirement!r} is not a requirement ({error})"
             ) from None
 
 
