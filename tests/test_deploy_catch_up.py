@@ -5,6 +5,7 @@ the real plan's exports behind the Automation boundary only (`DeployedStacks`)."
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,25 @@ def test_the_version_of_a_work_tree_is_its_head_whether_it_is_clean_and_who_depl
 
 def test_a_tree_outside_git_has_no_version(tmp_path):
     assert version_of(tmp_path, {}) is None
+
+
+def test_a_tree_outside_git_is_refused_for_a_stack_that_is_not_disposable_unless_allow_dirty(repo, planned):
+    shutil.rmtree(repo / ".git")
+    gateway = DeployedStacks({}, after_up=planned)
+    said: list[str] = []
+
+    def deploy(*options: str) -> int:
+        argv = ["deploy", "network", "--stack", "prod", *options]
+        return cli.main(argv, root=repo, gateway_factory=lambda args, root, say: gateway, say=said.append)
+
+    assert (deploy(), gateway.calls) == (1, [])
+    assert said[-1] == (
+        f"refusing to deploy to stack 'prod' from {repo}, which is not a git work tree: what a stack that is not "
+        "disposable runs must be a commit others can read; deploy from a clone, or pass --allow-dirty."
+    )
+    assert deploy("--allow-dirty") == 0, "\n".join(said)
+    assert gateway.calls == [("preview", "network"), ("up", "network")]
+    assert gateway.deployed(LAYERS["network"], "prod").version is None  # type: ignore[union-attr]
 
 
 def test_the_catch_up_needs_a_git_work_tree(tmp_path, planned):

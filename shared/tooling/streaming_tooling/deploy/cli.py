@@ -181,6 +181,12 @@ def main(
                     f"{root} is not a git work tree: deploy-changed compares each layer with the commit its stack "
                     "runs; deploy from a clone, or name the layers (`nox -s deploy -- <layer>`)"
                 )
+            if not (args.allow_dirty or is_disposable(args.stack)):
+                raise DeployError(
+                    f"refusing to deploy to stack {args.stack!r} from {root}, which is not a git work tree: what a "
+                    "stack that is not disposable runs must be a commit others can read; deploy from a clone, or "
+                    "pass --allow-dirty."
+                )
             say(f"{root} is not a git work tree: the deploy records no commit, so `deploy-changed` deploys it again.")
         if version is not None:
             refuse_dirty(version, args.stack, allow_dirty=args.allow_dirty)
