@@ -191,6 +191,28 @@ def test_status_last_result_is_the_newest_update_s(repo, planned):
     assert "its last update failed" in cell["problems"]
 
 
+def test_status_of_a_stack_none_of_whose_updates_succeeded_says_so(repo, planned):
+    commit = head(repo)
+    history = everything_at(commit, compute=[Update("update", "failed", Version(commit, True, "tests").message(), T0)])
+    cell = status_of(repo, DeployedStacks(planned, history=history), "dev")["stacks"]["dev"]["compute"]
+    assert (cell["commit"], cell["deployed_at"], cell["last_result"]) == (None, None, "failed")
+    assert cell["problems"][:2] == ["its last update failed", "none of its updates succeeded"]
+
+
+def test_status_contract_ok_is_false_when_the_deployed_reader_s_reads_cannot_be_read(repo, planned):
+    dev = DeployedStacks({**planned, "compute": without(planned["compute"], "contract_reads")})
+    dev.history = everything_at(head(repo))
+    cell = status_of(repo, dev, "dev")["stacks"]["dev"]["compute"]
+    assert cell["contract_ok"] is False
+    assert "has outputs but no 'contract_reads' export" in cell["problems"][-1]
+
+
+def test_status_refuses_a_name_that_is_no_stack_name_in_one_sentence(repo, planned):
+    code, text = run_cli(repo, DeployedStacks(planned), "status", "--stacks", "dev,Prod!")
+    assert code == 2
+    assert text.startswith("stack name = 'Prod!': must be 1-16 characters of lowercase letters")
+
+
 def test_status_contract_ok_names_an_export_the_deployed_upstream_no_longer_has(repo, planned):
     dev = DeployedStacks(planned, history=everything_at(head(repo)))
     document = status_of(repo, dev, "dev")["stacks"]["dev"]

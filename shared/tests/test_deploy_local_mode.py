@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import socket
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from pulumi import automation as auto
 
 from streaming_tooling.deploy.automation import (
     LOCAL_PASSPHRASE,
     ensure_cli,
     stack_environment,
+    update_of,
 )
 from streaming_tooling.deploy.emulator import Emulator, free_loopback_port, listening
 from streaming_tooling.deploy.orchestrator import DeployError
 from streaming_tooling.deploy.pulumi_cli import CLI_VERSION, CliInstallError
+from streaming_tooling.deploy.versions import stack_version
 
 
 def test_stack_local_uses_the_file_backend_under_the_repo_and_a_throwaway_passphrase(tmp_path):
@@ -74,3 +78,19 @@ def test_a_cli_that_cannot_be_installed_ends_in_one_sentence_saying_what_to_inst
         f"The Pulumi CLI is not on PATH; installing Pulumi {CLI_VERSION} into {tmp_path / '.pulumi-cli'}, "
         "its SHA-256 checked ..."
     ]
+
+
+def test_the_history_s_times_are_utc_as_pulumi_means_them():
+    """Pulumi's Automation API parses `pulumi stack history --json`'s `...Z` times without a zone."""
+    summary = auto.UpdateSummary(
+        kind="update",
+        start_time=datetime.strptime("2026-12-01T10:00:00.000Z", "%Y-%m-%dT%H:%M:%S.%fZ"),
+        end_time=datetime.strptime("2026-12-01T10:03:00.000Z", "%Y-%m-%dT%H:%M:%S.%fZ"),
+        message="deploy of " + "a" * 40 + " (clean tree) by tests",
+        environment={},
+        config={},
+        result="succeeded",
+    )
+    found = stack_version([update_of(summary)])
+    assert found is not None and found.deployed_at is not None
+    assert found.deployed_at.isoformat() == "2026-12-01T10:03:00+00:00"

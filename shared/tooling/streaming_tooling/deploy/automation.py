@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -151,10 +152,7 @@ class AutomationGateway:
             selected = self._select(layer, stack, create=False)
         except auto.StackNotFoundError:
             return None
-        history = selected.history(page_size=HISTORY_PAGE, show_secrets=False)
-        return stack_version(
-            [Update(item.kind, item.result, item.message or "", item.start_time, item.end_time) for item in history]
-        )
+        return stack_version([update_of(item) for item in selected.history(page_size=HISTORY_PAGE, show_secrets=False)])
 
     def reads(self, layer: Layer, stack: str) -> Mapping[str, Mapping[str, Any]]:
         try:
@@ -210,6 +208,16 @@ class AutomationGateway:
             return Outcome(changes=_counts(refresh.summary.resource_changes or {}))
         destroy = selected.destroy(**common)  # policy packs do not apply to a destroy
         return Outcome(changes=_counts(destroy.summary.resource_changes or {}))
+
+
+def update_of(summary: auto.UpdateSummary) -> Update:
+    """One entry of the history; Pulumi gives its times in UTC without a zone, which they get here."""
+    ended = summary.end_time
+    return Update(summary.kind, summary.result, summary.message or "", _utc(summary.start_time), ended and _utc(ended))
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _revealed(value: Any) -> Any:

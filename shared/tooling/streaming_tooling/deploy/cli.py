@@ -27,7 +27,7 @@ from streaming_shared.catalogue import (
     layer,
     repo_root,
 )
-from streaming_shared.config import is_disposable
+from streaming_shared.config import check_environment_name, is_disposable
 
 from ..affected import RequirementFileError, affected, affected_since
 from ..affected import render_text as render_affected
@@ -293,6 +293,10 @@ def _run(
 
 
 def _status(args: argparse.Namespace, root: Path, gateway_factory: GatewayFactory, say: Callable[[str], None]) -> int:
+    unnamed = [str(problem) for name in args.stacks if (problem := check_environment_name(name))]
+    if unnamed:
+        say("\n".join(unnamed))
+        return 2
     try:
         document = status(root, gateway_factory(args, root, say), args.stacks, args.main)
     except (DeployError, GitError) as error:

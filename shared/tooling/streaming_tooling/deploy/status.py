@@ -60,7 +60,9 @@ def layer_status(
         if deployed.last_result != "succeeded":
             problems.append(f"its last update {deployed.last_result.replace('-', ' ')}")
     version = deployed.version if deployed else None
-    if version is None:
+    if deployed is None or deployed.deployed_at is None:
+        problems.append("none of its updates succeeded")
+    elif version is None:
         problems.append("its last successful update recorded no commit (a `pulumi up` outside the deploy sessions)")
     else:
         found.update(commit=version.commit, clean=version.clean, deployed_by=version.by)
@@ -70,6 +72,7 @@ def layer_status(
     try:
         broken = contract_problems(item, stack, outputs)
     except DeployError as unreadable:
+        found["contract_ok"] = False
         problems.append(str(unreadable))
     else:
         if item.reads or item.optional_reads:
