@@ -142,7 +142,7 @@ def refused_deploy(planted_root):
         run = run_layer(NETWORK.name, stack=STACK, region=str(config.pop("aws:region")), config=config)
         gateway = EngineGateway({NETWORK.name: run})
         code = cli.main(
-            ["deploy", "network", "--stack", STACK],
+            ["deploy", "network", "--stack", STACK, "--allow-dirty"],  # the planted copy is no git work tree
             root=planted_root,
             gateway_factory=lambda args, root, say: gateway,
             say=said.append,
