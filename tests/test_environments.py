@@ -19,6 +19,7 @@ from streaming_shared.catalogue import LAYERS, Layer
 from streaming_tooling.deploy import cli
 from streaming_tooling.deploy.orchestrator import Operation, Outcome
 from streaming_tooling.deploy.plan import build_plan
+from streaming_tooling.deploy.promote import chosen
 from streaming_tooling.deploy.status import FIELDS
 from streaming_tooling.deploy.tree_plan import commit_tree, program_environments
 from streaming_tooling.deploy.versions import StackVersion, Update, Version
@@ -241,11 +242,13 @@ class Trees:
         return self.gateway
 
 
-def promote(repo: Path, gateway: Environments, *options: str, answer: str = "y") -> tuple[int, str, Trees]:
+def promote(
+    repo: Path, gateway: Environments, *options: str, answer: str = "y", source: str = "dev"
+) -> tuple[int, str, Trees]:
     said: list[str] = []
     trees = Trees(gateway)
     code = cli.main(
-        ["promote", "--from", "dev", "--to", "prod", *options],
+        ["promote", "--from", source, "--to", "prod", *options],
         root=repo,
         gateway_factory=lambda args, root, say: gateway,
         tree_gateway_factory=trees,
@@ -283,13 +286,39 @@ def promotable(repo: Path) -> tuple[Path, str, str]:
             "refusing to promote compute: stack 'dev' runs {short} with uncommitted changes; deploy a commit of main "
             "there first (`nox -s deploy-changed -- --layer compute --stack dev`).",
         ),
+        (
+            "in-progress",
+            "refusing to promote compute: an update of stack 'dev' is in progress; wait for it to end, then promote "
+            "again.",
+        ),
+        (
+            "none",
+            "refusing to promote compute: stack 'dev' has no recorded update; deploy it there "
+            "(`nox -s deploy-changed -- --layer compute --stack dev`) or leave it out with --layer.",
+        ),
+        (
+            "by hand",
+            "refusing to promote compute: stack 'dev' recorded no commit (a `pulumi up` by hand); deploy it with "
+            "`nox -s deploy-changed -- --layer compute --stack dev`.",
+        ),
+        (
+            "unknown",
+            "refusing to promote compute: stack 'dev' runs ffffffffffff, which this clone does not have; fetch it.",
+        ),
     ],
 )
-def test_promote_refuses_a_source_stack_whose_last_update_failed_or_ran_a_dirty_tree(
+def test_promote_refuses_a_source_stack_whose_last_update_did_not_succeed_or_records_no_commit_it_can_deploy(
     promotable, planned, history, reason
 ):
     repo, on_prod, on_dev = promotable
-    compute = recorded(on_dev, clean=False) if history == "dirty" else recorded(on_dev, result="failed")
+    compute = {
+        "dirty": recorded(on_dev, clean=False),
+        "failed": recorded(on_dev, result="failed"),
+        "in-progress": [*recorded(on_dev), Update("update", "in-progress", "", T0 + timedelta(hours=1))],
+        "none": [],
+        "by hand": [Update("update", "succeeded", "", T0, T0 + timedelta(minutes=3))],
+        "unknown": recorded("f" * 40),
+    }[history]
     gateway = environments(planned, on_dev, on_prod, compute=compute)
     code, text, trees = promote(repo, gateway, "--yes")
     assert (code, gateway.calls, trees.commits) == (1, [], [])
@@ -311,6 +340,55 @@ def test_promote_refuses_a_commit_that_is_not_on_main(promotable, planned):
     )
 
 
+def test_promote_of_a_commit_on_origin_main_that_the_local_main_lacks_says_to_update_main(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    git(repo, "update-ref", "refs/remotes/origin/main", on_dev)
+    git(repo, "checkout", "--quiet", "--detach")
+    git(repo, "branch", "--force", "main", on_prod)
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(on_dev))
+    code, text, trees = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == (
+        f"refusing to promote compute: {on_dev[:12]}, which stack 'dev' runs, is on origin/main but not on this "
+        "clone's main; update it (`git pull`) or pass --main origin/main."
+    )
+
+
+def test_promote_with_a_main_ref_this_clone_does_not_know_says_so(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_dev, on_prod)
+    code, text, trees = promote(repo, gateway, "--yes", "--main", "trunk")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == (
+        "refusing to promote: git ref 'trunk' is not known in this clone; fetch it (`git fetch origin`) or name the "
+        "branch with --main."
+    )
+
+
+def test_promote_from_a_stack_with_no_layer_deployed_says_so(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_dev, on_prod)
+    gateway.stacks["dve"] = DeployedStacks({})
+    code, text, trees = promote(repo, gateway, "--yes", source="dve")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == (
+        "refusing to promote: no layer is deployed on stack 'dve'; check --from "
+        "(`nox -s status -- --stacks dve` shows what each stack runs)."
+    )
+
+
+def test_promote_of_a_layer_named_but_not_deployed_on_the_source_is_refused(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_dev, on_prod)
+    del gateway.stacks["dev"].stacks["observability"]
+    code, text, trees = promote(repo, gateway, "--yes", "--layer", "observability")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == (
+        "refusing to promote observability: stack 'dev' of streaming-observability is not deployed; deploy it there "
+        "first."
+    )
+
+
 def test_promote_to_the_stack_it_promotes_from_is_refused(repo):
     said: list[str] = []
     code = cli.main(["promote", "--from", "dev", "--to", "dev"], root=repo, say=said.append, ask=lambda q: "y")
@@ -323,7 +401,7 @@ def test_promote_has_nothing_to_do_when_every_layer_runs_the_same_commit(promota
     gateway = environments(planned, on_dev, on_dev)
     code, text, trees = promote(repo, gateway, "--yes")
     assert (code, gateway.calls, trees.commits) == (0, [], [])
-    assert text == "Nothing to promote: stack 'prod' runs the commit stack 'dev' runs, in every layer."
+    assert text == "Nothing to promote: stack 'prod' runs the commit stack 'dev' runs, in each layer deployed there."
 
 
 @pytest.mark.slow
@@ -436,3 +514,42 @@ def test_promote_without_yes_and_without_a_terminal_to_ask_on_is_refused(repo):
     said: list[str] = []
     code = cli.main(["promote", "--from", "dev", "--to", "prod"], root=repo, say=said.append)
     assert (code, said) == (2, ["promote needs --yes when not run from a terminal."])
+
+
+def chosen_layers(repo: Path, gateway: Environments, *names: str) -> tuple[list[str], list[str]]:
+    """The layers `promote` would take from dev to prod, and what it said about those it leaves out."""
+    said: list[str] = []
+    picks = chosen(repo, gateway, "dev", "prod", names=names, main="main", say=said.append)
+    return [pick.layer.name for pick in picks], said
+
+
+def test_the_default_selection_checks_only_the_layers_it_takes(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    failed_later = Update("update", "failed", Version(on_dev, True, "tests").message(), T0 + timedelta(hours=1))
+    gateway = environments(planned, on_prod, on_prod, compute=[*recorded(on_prod), failed_later], data=recorded(on_dev))
+    assert chosen_layers(repo, gateway) == (["data"], [])
+
+
+def test_the_default_selection_takes_a_layer_whose_target_runs_the_same_commit_from_a_dirty_tree(promotable, planned):
+    repo, _, on_dev = promotable
+    gateway = environments(planned, on_dev, on_dev)
+    gateway.stacks["prod"].history["compute"] = recorded(on_dev, clean=False)
+    assert chosen_layers(repo, gateway) == (["compute"], [])
+
+
+def test_a_rollback_is_left_out_by_default_and_promoted_when_named(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_dev, on_dev, compute=recorded(on_prod))
+    assert chosen_layers(repo, gateway) == (
+        [],
+        [
+            f"compute: stack 'prod' runs {on_dev[:12]}, newer than {on_prod[:12]} on 'dev'; left out (promoting it "
+            "would roll 'prod' back: name it with --layer compute to do so)"
+        ],
+    )
+    code, text, _ = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls) == (0, [])
+    assert text.splitlines()[-1] == (
+        "Nothing to promote: stack 'prod' runs the commit stack 'dev' runs, in any other layer deployed there."
+    )
+    assert chosen_layers(repo, gateway, "compute") == (["compute"], [])

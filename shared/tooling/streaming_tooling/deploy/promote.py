@@ -35,6 +35,8 @@ from .stack_files import check_stack_files
 from .tree_plan import CannotPlan, TreePlan, commit_tree, plan_python, plan_tree
 from .versions import SUCCEEDED, StackVersion, Version, version_of
 
+IN_PROGRESS = "in-progress"
+
 TreeGatewayFactory = Callable[[argparse.Namespace, Path, Path, Callable[[str], None]], Gateway]
 """A gateway for the run's arguments that runs the programs of a commit's worktree (the second
 path) with the tooling of the repository (the first)."""
@@ -55,37 +57,76 @@ def _refused(item: Layer, why: str) -> DeployError:
 
 
 def chosen(
-    root: Path, gateway: Gateway, source: str, target: str, *, names: Sequence[str], main: str
+    root: Path,
+    gateway: Gateway,
+    source: str,
+    target: str,
+    *,
+    names: Sequence[str],
+    main: str,
+    say: Callable[[str], None],
 ) -> list[Promotion]:
-    """The layers to promote, in deploy order; DeployError (one sentence with the fix) for a layer
-    whose source stack runs no promotable commit."""
+    """The layers to promote, in deploy order; DeployError (one sentence with the fix) for a chosen
+    layer whose source stack runs no promotable commit. The default selection leaves out a layer the
+    target already runs (same commit, clean tree, last update succeeded) and one whose target runs a
+    newer commit of `main` (a rollback is promoted only when `--layer` names it)."""
+    if not has_commit(root, main):
+        raise DeployError(
+            f"refusing to promote: git ref {main!r} is not known in this clone; fetch it (`git fetch origin`) "
+            "or name the branch with --main."
+        )
+    deployed_on_source = [item for item in LAYERS.values() if gateway.outputs(item, source)]
+    if not deployed_on_source:
+        raise DeployError(
+            f"refusing to promote: no layer is deployed on stack {source!r}; check --from "
+            f"(`nox -s status -- --stacks {source}` shows what each stack runs)."
+        )
     picks = []
     for item in LAYERS.values():
         if names and item.name not in names:
             continue
-        if not gateway.outputs(item, source):
+        if item not in deployed_on_source:
             if names:
                 raise _refused(item, f"stack {source!r} of {item.project} is not deployed; deploy it there first")
             continue
         deployed = gateway.deployed(item, source)
-        version = _promotable(root, item, deployed, source, main)
         on_target = gateway.deployed(item, target)
         running = on_target.version if on_target else None
-        current = on_target is not None and on_target.last_result == SUCCEEDED
-        if not names and current and running is not None and running.commit == version.commit:
-            continue
+        offered = deployed.version if deployed else None
+        if not names and offered is not None and running is not None:
+            current = on_target is not None and on_target.last_result == SUCCEEDED and running.clean
+            if current and running.commit == offered.commit:
+                continue
+            if _newer(root, running.commit, offered.commit):
+                say(
+                    f"{item.name}: stack {target!r} runs {running.short}, newer than {offered.short} on {source!r}; "
+                    f"left out (promoting it would roll {target!r} back: name it with --layer {item.name} to do so)"
+                )
+                continue
+        version = _promotable(root, item, deployed, source, main)
         picks.append(Promotion(item, version, running))
     return picks
 
 
+def _newer(root: Path, running: str, offered: str) -> bool:
+    """Whether the `running` commit contains the `offered` one and more: promoting would roll back."""
+    known = has_commit(root, running) and has_commit(root, offered)
+    return running != offered and known and is_ancestor(root, offered, running)
+
+
 def _promotable(root: Path, item: Layer, deployed: StackVersion | None, source: str, main: str) -> Version:
     redeploy = f"`nox -s deploy-changed -- --layer {item.name} --stack {source}`"
-    if deployed is None or deployed.last_result != SUCCEEDED:
-        how = "has no successful update" if deployed is None else deployed.last_result.replace("-", " ")
+    if deployed is None:
+        raise _refused(
+            item, f"stack {source!r} has no recorded update; deploy it there ({redeploy}) or leave it out with --layer"
+        )
+    if deployed.last_result == IN_PROGRESS:
+        raise _refused(item, f"an update of stack {source!r} is in progress; wait for it to end, then promote again")
+    if deployed.last_result != SUCCEEDED:
         raise _refused(
             item,
-            f"the last update of stack {source!r} {how}; deploy it there again ({redeploy}) "
-            "or leave it out with --layer",
+            f"the last update of stack {source!r} {deployed.last_result.replace('-', ' ')}; deploy it there again "
+            f"({redeploy}) or leave it out with --layer",
         )
     version = deployed.version
     if version is None:
@@ -99,6 +140,13 @@ def _promotable(root: Path, item: Layer, deployed: StackVersion | None, source: 
     if not has_commit(root, version.commit):
         raise _refused(item, f"stack {source!r} runs {version.short}, which this clone does not have; fetch it")
     if not is_ancestor(root, version.commit, main):
+        remote = f"origin/{main}"
+        if has_commit(root, remote) and is_ancestor(root, version.commit, remote):
+            raise _refused(
+                item,
+                f"{version.short}, which stack {source!r} runs, is on {remote} but not on this clone's {main}; "
+                f"update it (`git pull`) or pass --main {remote}",
+            )
         raise _refused(
             item,
             f"{version.short}, which stack {source!r} runs, is not on {main}; merge it and let deploy.yml deploy it "
@@ -212,9 +260,16 @@ def promote(
 ) -> list[LayerResult]:
     """Promote the chosen layers from `args.source` to `args.stack`; DeployError for a refusal."""
     source, target = args.source, args.stack
-    picks = chosen(root, reading, source, target, names=args.layer, main=args.main)
+    left_out: list[str] = []
+
+    def leave_out(line: str) -> None:
+        left_out.append(line)
+        say(line)
+
+    picks = chosen(root, reading, source, target, names=args.layer, main=args.main, say=leave_out)
     if not picks:
-        say(f"Nothing to promote: stack {target!r} runs the commit stack {source!r} runs, in every layer.")
+        current = "any other layer deployed there" if left_out else "each layer deployed there"
+        say(f"Nothing to promote: stack {target!r} runs the commit stack {source!r} runs, in {current}.")
         return []
     unready = unready_upstream_of([pick.layer for pick in picks], reading, target)
     if unready:
@@ -226,7 +281,9 @@ def promote(
         raise DeployError(f"{root} is not a git work tree: promote from a clone, which holds the commits it deploys")
     for pick in picks:
         now = pick.running.short if pick.running else "no recorded commit"
-        say(f"{pick.layer.name}: stack {target!r} runs {now}; promoting {pick.version.short} from {source!r}")
+        older = pick.running is not None and _newer(root, pick.running.commit, pick.version.commit)
+        rollback = " (an older commit: a rollback)" if older else ""
+        say(f"{pick.layer.name}: stack {target!r} runs {now}; promoting {pick.version.short} from {source!r}{rollback}")
     with contextlib.ExitStack() as trees:
         commits = {pick.version.commit for pick in picks}
         tree_of = {commit: trees.enter_context(commit_tree(root, commit)) for commit in sorted(commits)}
