@@ -21,7 +21,15 @@ from streaming_tooling.deploy.orchestrator import Operation, Outcome
 from streaming_tooling.deploy.plan import build_plan
 from streaming_tooling.deploy.promote import chosen
 from streaming_tooling.deploy.status import FIELDS
-from streaming_tooling.deploy.tree_plan import commit_tree, program_environments
+from streaming_tooling.deploy.tree_plan import (
+    ENVIRONMENT_LOCK,
+    ENVIRONMENTS,
+    PROGRAMS_LOCK,
+    CannotPlan,
+    commit_tree,
+    environment_key,
+    program_environments,
+)
 from streaming_tooling.deploy.versions import StackVersion, Update, Version
 from streaming_tooling.git import git
 from streaming_tooling.testing.git_repository import append, commit_all
@@ -553,3 +561,184 @@ def test_a_rollback_is_left_out_by_default_and_promoted_when_named(promotable, p
         "Nothing to promote: stack 'prod' runs the commit stack 'dev' runs, in any other layer deployed there."
     )
     assert chosen_layers(repo, gateway, "compute") == (["compute"], [])
+
+
+class PreviewFails(Environments):
+    """A preview that fails in the Pulumi program, as a CommandError reaches the gateway's caller."""
+
+    def run(
+        self,
+        operation: Operation,
+        layer: Layer,
+        stack: str,
+        on_output: Callable[[str], None],
+        *,
+        version: Version | None = None,
+    ) -> Outcome:
+        if operation is Operation.PREVIEW:
+            self.calls.append((operation.value, layer.name, stack))
+            raise RuntimeError("Previewing update (prod):\nerror: program failed: KeyError 'alarmEmail'")
+        return super().run(operation, layer, stack, on_output, version=version)
+
+
+def without_prod_readers_of_compute(gateway: Environments) -> Environments:
+    """Observability not deployed on prod: nothing reads compute there, so no plan is needed."""
+    gateway.stacks["prod"].stacks["observability"] = {}
+    gateway.stacks["prod"].history.pop("observability")
+    return gateway
+
+
+def test_a_preview_that_fails_during_promote_fails_that_layer_in_one_sentence(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    base = without_prod_readers_of_compute(environments(planned, on_prod, on_prod, compute=recorded(on_dev)))
+    gateway = PreviewFails(**base.stacks)
+    code, text, _ = promote(repo, gateway, "--yes", "--layer", "compute")
+    assert (code, gateway.calls) == (1, [("preview", "compute", "prod")])
+    assert text.splitlines()[-2:] == [
+        "up of stack 'prod':",
+        "  compute  failed     not deployed: error: program failed: KeyError 'alarmEmail'",
+    ]
+
+
+def test_a_worktree_whose_environment_cannot_be_installed_fails_that_layer_in_one_sentence(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = without_prod_readers_of_compute(environments(planned, on_prod, on_prod, compute=recorded(on_dev)))
+
+    def cannot_install(args: Any, root: Path, tree: Path, say: Callable[[str], None]) -> Environments:
+        raise CannotPlan("its environment could not be installed from requirements/program.txt: no matching wheel")
+
+    said: list[str] = []
+    code = cli.main(
+        ["promote", "--from", "dev", "--to", "prod", "--layer", "compute", "--yes"],
+        root=repo,
+        gateway_factory=lambda args, root, say: gateway,
+        tree_gateway_factory=cannot_install,
+        say=said.append,
+    )
+    assert (code, gateway.calls) == (1, [])
+    assert "\n".join(said).splitlines()[-2:] == [
+        "up of stack 'prod':",
+        "  compute  failed     not deployed: its environment could not be installed from requirements/program.txt: "
+        "no matching wheel",
+    ]
+
+
+@pytest.mark.slow
+def test_the_real_tree_gateway_prepares_a_worktree_once_for_two_layers_of_its_commit(promotable, planned, monkeypatch):
+    repo, on_prod, on_dev = promotable
+    (repo / "build").unlink()  # a build folder of its own: the environments below are not really installed
+    for lock in (PROGRAMS_LOCK, ENVIRONMENT_LOCK):
+        venv = repo / ENVIRONMENTS / environment_key(repo, lock)
+        venv.mkdir(parents=True)
+        (venv / ".installed").write_text(environment_key(repo, lock))
+    monkeypatch.setattr(cli, "ensure_cli", lambda root, say: None)  # no Pulumi CLI on this machine
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(on_dev), observability=recorded(on_dev))
+    prepared: list[Path] = []
+
+    def real_tree_then_fake_runs(args: Any, root: Path, tree: Path, say: Callable[[str], None]) -> Environments:
+        cli._real_tree_gateway(args, root, tree, say)
+        prepared.append((tree / ".venv").resolve())
+        return gateway
+
+    said: list[str] = []
+    code = cli.main(
+        ["promote", "--from", "dev", "--to", "prod", "--yes"],
+        root=repo,
+        gateway_factory=lambda args, root, say: gateway,
+        tree_gateway_factory=real_tree_then_fake_runs,
+        say=said.append,
+    )
+    assert code == 0, "\n".join(said)
+    assert [call for call in gateway.calls if call[0] == "up"] == [
+        ("up", "compute", "prod"),
+        ("up", "observability", "prod"),
+    ]
+    assert prepared == [(repo / ENVIRONMENTS / environment_key(repo, PROGRAMS_LOCK)).resolve()]
+
+
+def reads_of_observability_with(planned: Mapping[str, Any], name: str) -> dict[str, Any]:
+    reads = dict(planned["observability"]["contract_reads"])
+    reads["streaming-compute"] = {**reads["streaming-compute"], name: {"shape": "string", "optional": False}}
+    return reads
+
+
+@pytest.mark.slow
+def test_declining_a_reader_after_its_upstream_was_promoted_names_the_broken_read(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_dev, on_prod)
+    gateway.stacks["prod"].stacks["observability"]["contract_reads"] = reads_of_observability_with(planned, "dlq_url")
+    answers = iter(["y", "n"])
+    said: list[str] = []
+    code = cli.main(
+        ["promote", "--from", "dev", "--to", "prod", "--layer", "compute", "--layer", "observability"],
+        root=repo,
+        gateway_factory=lambda args, root, say: gateway,
+        tree_gateway_factory=Trees(gateway),
+        say=said.append,
+        ask=lambda question: next(answers),
+    )
+    assert code == 1
+    assert [call for call in gateway.calls if call[0] == "up"] == [("up", "compute", "prod")]
+    assert "\n".join(said).splitlines()[-2:] == [
+        "The contract is broken on stack 'prod':",
+        "  stack 'prod' of streaming-observability reads 'dlq_url' (string) from streaming-compute, whose deployed "
+        "stack does not export it: promote it too (`nox -s promote -- --from dev --to prod --layer observability`)",
+    ]
+
+
+@pytest.mark.slow
+def test_a_reader_is_checked_again_against_what_its_promoted_upstream_really_exports(promotable, planned):
+    repo, _, on_dev = promotable
+    gateway = environments(planned, on_dev, on_dev, compute=recorded(on_dev), observability=recorded(on_dev))
+    gateway.stacks["prod"].history = everything_at(promotable[1])
+    gateway.stacks["prod"].after_up = {**planned, "compute": without(planned["compute"], "region")}
+    code, text, _ = promote(repo, gateway, "--yes", "--layer", "compute", "--layer", "observability")
+    assert code == 1
+    assert [call for call in gateway.calls if call[0] == "up"] == [("up", "compute", "prod")]
+    assert text.splitlines()[-3:] == [
+        "  observability  failed     not deployed, it would break the contract: stack 'prod' of "
+        "streaming-observability (as promoted from 'dev') reads 'region' from streaming-compute, which stack 'prod' "
+        "of streaming-compute does not export",
+        "The contract is broken on stack 'prod':",
+        "  stack 'prod' of streaming-observability reads 'region' (string) from streaming-compute, whose deployed "
+        "stack does not export it: promote it too (`nox -s promote -- --from dev --to prod --layer observability`)",
+    ]
+
+
+@pytest.mark.slow
+def test_promote_names_the_readers_that_still_hold_the_old_values_of_what_it_changed(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(on_dev))
+    gateway.stacks["prod"].after_up = {**planned, "compute": {**planned["compute"], "region": "elsewhere-1"}}
+    code, text, _ = promote(repo, gateway, "--yes")
+    assert code == 0, text
+    assert text.splitlines()[-2:] == [
+        "Exports changed; these deployed stacks read them and still hold the old values:",
+        "  streaming-observability (stack 'prod') reads region from streaming-compute, which changed: redeploy it "
+        "with `nox -s deploy -- observability --stack prod`",
+    ]
+
+
+@pytest.mark.slow
+def test_a_worktree_that_cannot_be_prepared_fails_each_layer_of_its_commit_once(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_prod, on_prod, network=recorded(on_dev), observability=recorded(on_dev))
+    attempts: list[Path] = []
+
+    def cannot_install(args: Any, root: Path, tree: Path, say: Callable[[str], None]) -> Environments:
+        attempts.append(tree)
+        raise CannotPlan("its environment could not be installed from requirements/program.txt: no matching wheel")
+
+    said: list[str] = []
+    code = cli.main(
+        ["promote", "--from", "dev", "--to", "prod", "--layer", "network", "--layer", "observability", "--yes"],
+        root=repo,
+        gateway_factory=lambda args, root, say: gateway,
+        tree_gateway_factory=cannot_install,
+        say=said.append,
+    )
+    assert (code, gateway.calls, len(attempts)) == (1, [], 1)
+    failed = "failed     not deployed: its environment could not be installed from requirements/program.txt"
+    assert [line.split(maxsplit=1)[1] for line in "\n".join(said).splitlines()[-2:]] == [
+        f"{failed}: no matching wheel"
+    ] * 2

@@ -13,14 +13,14 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from streaming_shared.catalogue import LAYERS, Layer, readers_of
 
 from ..git import has_commit, is_ancestor
-from .contract import Break, breaks, contract_reads_of
+from .contract import Break, DeployGuard, breaks, contract_reads_of, planned_exports
 from .orchestrator import (
     DeployError,
     Gateway,
@@ -28,10 +28,12 @@ from .orchestrator import (
     Operation,
     Outcome,
     Status,
+    first_line,
     run_layers,
     unready_upstream_of,
 )
 from .stack_files import check_stack_files
+from .status import contract_problems
 from .tree_plan import CannotPlan, TreePlan, commit_tree, plan_python, plan_tree
 from .versions import SUCCEEDED, StackVersion, Version, version_of
 
@@ -161,12 +163,15 @@ def contract_breaks(
     source: str,
     target: str,
     exports: Callable[[Promotion], Mapping[str, Any]],
+    *,
+    promoted: Collection[str] | None = None,
 ) -> list[str]:
     """What the target environment would read and not find after the promotion, one line each: each
-    promoted layer's new `exports` against the reads of its readers on the target (a promoted reader
-    with the reads its source stack records), and each promoted reader's reads against the target's
-    upstream stacks it does not promote."""
-    promoted = {pick.layer.name: pick for pick in picks}
+    of `picks`' new `exports` against the reads of its readers on the target (a reader still to be
+    `promoted`, by default each of `picks`, with the reads its source stack records), and each
+    promoted reader's reads against the target's upstream stacks as they are (those not promoted, or
+    promoted already)."""
+    promoted = {pick.layer.name for pick in picks} if promoted is None else set(promoted)
     found: list[str] = []
     for pick in picks:
         upstream = pick.layer
@@ -213,13 +218,14 @@ def _line(found: Break, exporter: str) -> str:
 
 
 class _Promoting:
-    """The gateway `run_layers` drives: each layer's operations run in its commit's worktree and record
-    the promoted version; what stacks hold is read through the repository's gateway. A layer is
-    previewed once: the preview shown before the question is the one `run_layers` checks before `up`."""
+    """The gateway `run_layers` drives: each layer's operations run in its commit's worktree (one
+    gateway per worktree, made by `runner_of`) and record the promoted version; what stacks hold is
+    read through the repository's gateway. A layer is previewed once: the preview shown before the
+    question is the one `run_layers` checks before `up`."""
 
-    def __init__(self, reading: Gateway, runners: Mapping[str, tuple[Gateway, Version]]) -> None:
+    def __init__(self, reading: Gateway, runner_of: Callable[[Layer], tuple[Gateway, Version]]) -> None:
         self.reading = reading
-        self.runners = runners
+        self.runner_of = runner_of
         self.previewed: dict[str, Outcome] = {}
 
     def run(
@@ -231,7 +237,7 @@ class _Promoting:
         *,
         version: Version | None = None,
     ) -> Outcome:
-        runner, promoted = self.runners[layer.name]
+        runner, promoted = self.runner_of(layer)
         if operation is Operation.PREVIEW:
             if layer.name in self.previewed:
                 return self.previewed.pop(layer.name)
@@ -249,6 +255,16 @@ class _Promoting:
         return self.reading.reads(layer, stack)
 
 
+@dataclass(frozen=True)
+class Promoted:
+    """What a promotion did: a result per layer, the guard that lists the readers still holding old
+    values, and the readers on the target whose reads the promoted upstream no longer satisfies."""
+
+    results: list[LayerResult]
+    guard: DeployGuard | None = None
+    broken: list[str] = field(default_factory=list)
+
+
 def promote(
     args: argparse.Namespace,
     root: Path,
@@ -257,7 +273,7 @@ def promote(
     *,
     say: Callable[[str], None],
     ask: Callable[[str], str],
-) -> list[LayerResult]:
+) -> Promoted:
     """Promote the chosen layers from `args.source` to `args.stack`; DeployError for a refusal."""
     source, target = args.source, args.stack
     left_out: list[str] = []
@@ -270,7 +286,7 @@ def promote(
     if not picks:
         current = "any other layer deployed there" if left_out else "each layer deployed there"
         say(f"Nothing to promote: stack {target!r} runs the commit stack {source!r} runs, in {current}.")
-        return []
+        return Promoted([])
     unready = unready_upstream_of([pick.layer for pick in picks], reading, target)
     if unready:
         raise DeployError(
@@ -280,10 +296,10 @@ def promote(
     if here is None:
         raise DeployError(f"{root} is not a git work tree: promote from a clone, which holds the commits it deploys")
     for pick in picks:
-        now = pick.running.short if pick.running else "no recorded commit"
+        now = f"runs {pick.running.short}" if pick.running else "runs no recorded commit"
         older = pick.running is not None and _newer(root, pick.running.commit, pick.version.commit)
         rollback = " (an older commit: a rollback)" if older else ""
-        say(f"{pick.layer.name}: stack {target!r} runs {now}; promoting {pick.version.short} from {source!r}{rollback}")
+        say(f"{pick.layer.name}: stack {target!r} {now}; promoting {pick.version.short} from {source!r}{rollback}")
     with contextlib.ExitStack() as trees:
         commits = {pick.version.commit for pick in picks}
         tree_of = {commit: trees.enter_context(commit_tree(root, commit)) for commit in sorted(commits)}
@@ -313,26 +329,73 @@ def promote(
                 + "; ".join(found)
                 + ". Promote both layers together (--layer for each), or first a reader that no longer reads it."
             )
-        runners = {
-            pick.layer.name: (
-                tree_gateway(args, root, tree_of[pick.version.commit], say),
-                Version(pick.version.commit, True, here.by),
-            )
-            for pick in picks
-        }
-        gateway = _Promoting(reading, runners)
+        pick_of = {pick.layer.name: pick for pick in picks}
+        runners: dict[str, Gateway | Exception] = {}
+
+        def runner_of(item: Layer) -> tuple[Gateway, Version]:
+            commit = pick_of[item.name].version.commit
+            if commit not in runners:
+                try:
+                    runners[commit] = tree_gateway(args, root, tree_of[commit], say)
+                except Exception as error:  # each layer of that commit fails with it, the others go on
+                    runners[commit] = error
+            runner = runners[commit]
+            if isinstance(runner, Exception):
+                raise runner
+            return runner, Version(commit, True, here.by)
+
+        gateway = _Promoting(reading, runner_of)
+        guard = DeployGuard(reading, target, say=say, plan=planned_exports(root))
+        undecided = [pick.layer.name for pick in picks]
 
         def decide(item: Layer) -> LayerResult | None:
-            outcome = gateway.run(Operation.PREVIEW, item, target, lambda line: say(f"[{item.name}] {line}"))
+            undecided.remove(item.name)
+            pick = pick_of[item.name]
+            try:
+                broken = contract_breaks([pick], reading, source, target, exports, promoted=[item.name, *undecided])
+                if broken:
+                    return LayerResult(
+                        item, Status.FAILED, "not deployed, it would break the contract: " + "; ".join(broken)
+                    )
+                outcome = gateway.run(Operation.PREVIEW, item, target, lambda line: say(f"[{item.name}] {line}"))
+            except DeployError as refused:
+                return LayerResult(item, Status.FAILED, str(refused))
+            except Exception as error:  # one layer's failure must not stop the others
+                return LayerResult(item, Status.FAILED, f"not deployed: {first_line(error)}")
             if outcome.policy_violations:
                 return LayerResult(item, Status.FAILED, "; ".join(map(str, outcome.policy_violations)))
-            version = runners[item.name][1]
-            say(f"[{item.name}] preview of {version.short} on stack {target!r}: {outcome.describe(Operation.PREVIEW)}")
-            if args.yes or _confirmed(f"Deploy {item.name} at {version.short} to stack {target!r}? [y/N] ", ask):
+            changes = outcome.describe(Operation.PREVIEW)
+            say(f"[{item.name}] preview of {pick.version.short} on stack {target!r}: {changes}")
+            if args.yes or _confirmed(f"Deploy {item.name} at {pick.version.short} to stack {target!r}? [y/N] ", ask):
+                guard.before_up[item.name] = reading.outputs(item, target) or {}
                 return None
             return LayerResult(item, Status.SKIPPED, "not confirmed")
 
-        return run_layers(Operation.UP, [pick.layer for pick in picks], gateway, target, emit=say, decide=decide)
+        results = run_layers(Operation.UP, [pick.layer for pick in picks], gateway, target, emit=say, decide=decide)
+    return Promoted(results, guard, _left_broken(results, reading, source, target))
+
+
+def _left_broken(results: Sequence[LayerResult], reading: Gateway, source: str, target: str) -> list[str]:
+    """Each deployed reader on the target (not promoted, or declined or failed) that a promoted
+    upstream no longer satisfies, with the promotion that fixes it."""
+    promoted = {result.layer.name for result in results if result.status is Status.SUCCEEDED}
+    outputs = {name: reading.outputs(item, target) for name, item in LAYERS.items()}
+    readers = {reader.name: reader for name in promoted for reader in readers_of(LAYERS[name])}
+    lines = []
+    for name, reader in readers.items():
+        if name in promoted or not outputs[name]:
+            continue
+        try:
+            problems = contract_problems(reader, target, outputs)
+        except DeployError as unreadable:
+            lines.append(str(unreadable))
+            continue
+        for problem in problems:
+            lines.append(
+                f"stack {target!r} of {reader.project} {problem}: promote it too "
+                f"(`nox -s promote -- --from {source} --to {target} --layer {name}`)"
+            )
+    return lines
 
 
 def _confirmed(question: str, ask: Callable[[str], str]) -> bool:
