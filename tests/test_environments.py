@@ -397,6 +397,34 @@ def test_promote_of_a_layer_named_but_not_deployed_on_the_source_is_refused(prom
     )
 
 
+def test_promote_refuses_a_target_stack_that_does_not_exist_naming_how_to_create_it(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_prod, on_prod, observability=recorded(on_dev))
+    del gateway.stacks["prod"].stacks["observability"]
+    code, text, trees = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == (
+        "refusing to promote observability: stack 'prod' of streaming-observability does not exist; create it with "
+        "`pulumi stack init prod` in stacks/observability, commit stacks/observability/Pulumi.prod.yaml, deploy that "
+        "commit to dev, then promote it."
+    )
+
+
+def test_promote_refuses_a_commit_without_the_target_s_stack_file(repo, planned):
+    with_prod(repo)
+    git(repo, "rm", "--quiet", "stacks/compute/Pulumi.prod.yaml")
+    without_file = commit_all(repo, "compute without a prod stack file")
+    git(repo, "checkout", "--quiet", "HEAD~1", "--", "stacks/compute/Pulumi.prod.yaml")
+    commit_all(repo, "compute's prod stack file back")
+    gateway = environments(planned, head(repo), head(repo), compute=recorded(without_file))
+    code, text, trees = promote(repo, gateway, "--yes", "--layer", "compute")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text.splitlines()[-1] == (
+        f"refusing to promote compute: {without_file[:12]} has no readable stacks/compute/Pulumi.prod.yaml; commit "
+        "one to main, deploy that commit to 'dev', then promote it."
+    )
+
+
 def test_promote_to_the_stack_it_promotes_from_is_refused(repo):
     said: list[str] = []
     code = cli.main(["promote", "--from", "dev", "--to", "dev"], root=repo, say=said.append, ask=lambda q: "y")
@@ -621,6 +649,38 @@ def test_a_worktree_whose_environment_cannot_be_installed_fails_that_layer_in_on
         "  compute  failed     not deployed: its environment could not be installed from requirements/program.txt: "
         "no matching wheel",
     ]
+
+
+def test_promote_to_an_empty_target_stack_says_it_is_not_deployed_and_runs_the_concurrency_preflight(
+    promotable, planned, monkeypatch
+):
+    repo, on_prod, on_dev = promotable
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(repo / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(repo / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    gateway = without_prod_readers_of_compute(environments(planned, on_prod, on_prod, compute=recorded(on_dev)))
+    gateway.stacks["prod"].stacks["compute"] = {}
+    gateway.stacks["prod"].history.pop("compute")
+    code, text, _ = promote(repo, gateway, "--yes", "--layer", "compute")
+    assert code == 0, text
+    lines = text.splitlines()
+    assert lines[0] == f"compute: stack 'prod' is not deployed; promoting {on_dev[:12]} from 'dev'"
+    assert lines[1].startswith("Preflight: the account's Lambda concurrency in ")
+    assert gateway.calls == [("preview", "compute", "prod"), ("up", "compute", "prod")]
+
+
+def test_promote_refuses_a_commit_whose_contract_cannot_be_checked(promotable, planned):
+    repo, on_prod, _ = promotable
+    append(repo, "shared/streaming_shared/catalogue.py", "\nraise SystemExit('a catalogue that does not import')\n")
+    unplannable = commit_all(repo, "a commit whose offline plan does not run")
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(unplannable))
+    code, text, trees = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text.splitlines()[-1].startswith(
+        f"refusing to promote compute: cannot check the contract of {unplannable[:12]}: its offline plan did not run"
+    )
 
 
 @pytest.mark.slow

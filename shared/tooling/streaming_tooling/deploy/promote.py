@@ -32,6 +32,7 @@ from .orchestrator import (
     run_layers,
     unready_upstream_of,
 )
+from .preflight import check_first_deploy
 from .stack_files import check_stack_files
 from .status import contract_problems
 from .tree_plan import CannotPlan, TreePlan, commit_tree, plan_python, plan_tree
@@ -287,6 +288,7 @@ def promote(
         current = "any other layer deployed there" if left_out else "each layer deployed there"
         say(f"Nothing to promote: stack {target!r} runs the commit stack {source!r} runs, in {current}.")
         return Promoted([])
+    _refuse_missing_stacks(picks, reading, target)
     unready = unready_upstream_of([pick.layer for pick in picks], reading, target)
     if unready:
         raise DeployError(
@@ -296,10 +298,11 @@ def promote(
     if here is None:
         raise DeployError(f"{root} is not a git work tree: promote from a clone, which holds the commits it deploys")
     for pick in picks:
-        now = f"runs {pick.running.short}" if pick.running else "runs no recorded commit"
+        now = _running(pick, reading, target)
         older = pick.running is not None and _newer(root, pick.running.commit, pick.version.commit)
         rollback = " (an older commit: a rollback)" if older else ""
         say(f"{pick.layer.name}: stack {target!r} {now}; promoting {pick.version.short} from {source!r}{rollback}")
+    check_first_deploy(target, [pick.layer for pick in picks], reading, say)
     with contextlib.ExitStack() as trees:
         commits = {pick.version.commit for pick in picks}
         tree_of = {commit: trees.enter_context(commit_tree(root, commit)) for commit in sorted(commits)}
@@ -319,9 +322,12 @@ def promote(
                 raise _refused(pick.layer, f"cannot check the contract of {pick.version.short}: {why}") from None
 
         for pick in picks:
-            unreadable = check_stack_files(tree_of[pick.version.commit], [pick.layer], target)
-            if unreadable:
-                raise _refused(pick.layer, f"at {pick.version.short}, {unreadable[0]}")
+            if check_stack_files(tree_of[pick.version.commit], [pick.layer], target):
+                raise _refused(
+                    pick.layer,
+                    f"{pick.version.short} has no readable {pick.layer.folder}/Pulumi.{target}.yaml; commit one to "
+                    f"main, deploy that commit to {source!r}, then promote it",
+                )
         found = contract_breaks(picks, reading, source, target, exports)
         if found:
             raise DeployError(
@@ -373,6 +379,28 @@ def promote(
 
         results = run_layers(Operation.UP, [pick.layer for pick in picks], gateway, target, emit=say, decide=decide)
     return Promoted(results, guard, _left_broken(results, reading, source, target))
+
+
+def _running(pick: Promotion, reading: Gateway, target: str) -> str:
+    if pick.running is not None:
+        return f"runs {pick.running.short}" + ("" if pick.running.clean else " with uncommitted changes")
+    if reading.deployed(pick.layer, target) is not None:
+        return "runs no recorded commit"
+    return "is not deployed"
+
+
+def _refuse_missing_stacks(picks: Sequence[Promotion], reading: Gateway, target: str) -> None:
+    """A target stack that does not exist is created by `pulumi stack init`, which writes into its
+    stack file (a passphrase provider's salt, a KMS key's encrypted data key): created in the
+    throwaway worktree of the promoted commit, that file would be lost."""
+    for pick in picks:
+        if reading.outputs(pick.layer, target) is None:
+            folder = pick.layer.folder
+            raise _refused(
+                pick.layer,
+                f"stack {target!r} of {pick.layer.project} does not exist; create it with `pulumi stack init {target}` "
+                f"in {folder}, commit {folder}/Pulumi.{target}.yaml, deploy that commit to dev, then promote it",
+            )
 
 
 def _left_broken(results: Sequence[LayerResult], reading: Gateway, source: str, target: str) -> list[str]:
