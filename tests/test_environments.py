@@ -19,8 +19,17 @@ from streaming_shared.catalogue import LAYERS, Layer
 from streaming_tooling.deploy import cli
 from streaming_tooling.deploy.orchestrator import Operation, Outcome
 from streaming_tooling.deploy.plan import build_plan
+from streaming_tooling.deploy.promote import chosen
 from streaming_tooling.deploy.status import FIELDS
-from streaming_tooling.deploy.tree_plan import commit_tree, program_environments
+from streaming_tooling.deploy.tree_plan import (
+    ENVIRONMENT_LOCK,
+    ENVIRONMENTS,
+    PROGRAMS_LOCK,
+    CannotPlan,
+    commit_tree,
+    environment_key,
+    program_environments,
+)
 from streaming_tooling.deploy.versions import StackVersion, Update, Version
 from streaming_tooling.git import git
 from streaming_tooling.testing.git_repository import append, commit_all
@@ -263,11 +272,13 @@ class Trees:
         return self.gateway
 
 
-def promote(repo: Path, gateway: Environments, *options: str, answer: str = "y") -> tuple[int, str, Trees]:
+def promote(
+    repo: Path, gateway: Environments, *options: str, answer: str = "y", source: str = "dev"
+) -> tuple[int, str, Trees]:
     said: list[str] = []
     trees = Trees(gateway)
     code = cli.main(
-        ["promote", "--from", "dev", "--to", "prod", *options],
+        ["promote", "--from", source, "--to", "prod", *options],
         root=repo,
         gateway_factory=lambda args, root, say: gateway,
         tree_gateway_factory=trees,
@@ -305,13 +316,39 @@ def promotable(repo: Path) -> tuple[Path, str, str]:
             "refusing to promote compute: stack 'dev' runs {short} with uncommitted changes; deploy a commit of main "
             "there first (`nox -s deploy-changed -- --layer compute --stack dev`).",
         ),
+        (
+            "in-progress",
+            "refusing to promote compute: an update of stack 'dev' is in progress; wait for it to end, then promote "
+            "again.",
+        ),
+        (
+            "none",
+            "refusing to promote compute: stack 'dev' has no recorded update; deploy it there "
+            "(`nox -s deploy-changed -- --layer compute --stack dev`) or leave it out with --layer.",
+        ),
+        (
+            "by hand",
+            "refusing to promote compute: stack 'dev' recorded no commit (a `pulumi up` by hand); deploy it with "
+            "`nox -s deploy-changed -- --layer compute --stack dev`.",
+        ),
+        (
+            "unknown",
+            "refusing to promote compute: stack 'dev' runs ffffffffffff, which this clone does not have; fetch it.",
+        ),
     ],
 )
-def test_promote_refuses_a_source_stack_whose_last_update_failed_or_ran_a_dirty_tree(
+def test_promote_refuses_a_source_stack_whose_last_update_did_not_succeed_or_records_no_commit_it_can_deploy(
     promotable, planned, history, reason
 ):
     repo, on_prod, on_dev = promotable
-    compute = recorded(on_dev, clean=False) if history == "dirty" else recorded(on_dev, result="failed")
+    compute = {
+        "dirty": recorded(on_dev, clean=False),
+        "failed": recorded(on_dev, result="failed"),
+        "in-progress": [*recorded(on_dev), Update("update", "in-progress", "", T0 + timedelta(hours=1))],
+        "none": [],
+        "by hand": [Update("update", "succeeded", "", T0, T0 + timedelta(minutes=3))],
+        "unknown": recorded("f" * 40),
+    }[history]
     gateway = environments(planned, on_dev, on_prod, compute=compute)
     code, text, trees = promote(repo, gateway, "--yes")
     assert (code, gateway.calls, trees.commits) == (1, [], [])
@@ -333,6 +370,83 @@ def test_promote_refuses_a_commit_that_is_not_on_main(promotable, planned):
     )
 
 
+def test_promote_of_a_commit_on_origin_main_that_the_local_main_lacks_says_to_update_main(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    git(repo, "update-ref", "refs/remotes/origin/main", on_dev)
+    git(repo, "checkout", "--quiet", "--detach")
+    git(repo, "branch", "--force", "main", on_prod)
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(on_dev))
+    code, text, trees = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == (
+        f"refusing to promote compute: {on_dev[:12]}, which stack 'dev' runs, is on origin/main but not on this "
+        "clone's main; update it (`git pull`) or pass --main origin/main."
+    )
+
+
+def test_promote_with_a_main_ref_this_clone_does_not_know_says_so(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_dev, on_prod)
+    code, text, trees = promote(repo, gateway, "--yes", "--main", "trunk")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == (
+        "refusing to promote: git ref 'trunk' is not known in this clone; fetch it (`git fetch origin`) or name the "
+        "branch with --main."
+    )
+
+
+def test_promote_from_a_stack_with_no_layer_deployed_says_so(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_dev, on_prod)
+    gateway.stacks["dve"] = DeployedStacks({})
+    code, text, trees = promote(repo, gateway, "--yes", source="dve")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == (
+        "refusing to promote: no layer is deployed on stack 'dve'; check --from "
+        "(`nox -s status -- --stacks dve` shows what each stack runs)."
+    )
+
+
+def test_promote_of_a_layer_named_but_not_deployed_on_the_source_is_refused(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_dev, on_prod)
+    del gateway.stacks["dev"].stacks["observability"]
+    code, text, trees = promote(repo, gateway, "--yes", "--layer", "observability")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == (
+        "refusing to promote observability: stack 'dev' of streaming-observability is not deployed; deploy it there "
+        "first."
+    )
+
+
+def test_promote_refuses_a_target_stack_that_does_not_exist_naming_how_to_create_it(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_prod, on_prod, observability=recorded(on_dev))
+    del gateway.stacks["prod"].stacks["observability"]
+    code, text, trees = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text == (
+        "refusing to promote observability: stack 'prod' of streaming-observability does not exist; create it with "
+        "`pulumi stack init prod` in stacks/observability, commit stacks/observability/Pulumi.prod.yaml, deploy that "
+        "commit to dev, then promote it."
+    )
+
+
+def test_promote_refuses_a_commit_without_the_target_s_stack_file(repo, planned):
+    with_prod(repo)
+    git(repo, "rm", "--quiet", "stacks/compute/Pulumi.prod.yaml")
+    without_file = commit_all(repo, "compute without a prod stack file")
+    git(repo, "checkout", "--quiet", "HEAD~1", "--", "stacks/compute/Pulumi.prod.yaml")
+    commit_all(repo, "compute's prod stack file back")
+    gateway = environments(planned, head(repo), head(repo), compute=recorded(without_file))
+    code, text, trees = promote(repo, gateway, "--yes", "--layer", "compute")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text.splitlines()[-1] == (
+        f"refusing to promote compute: {without_file[:12]} has no readable stacks/compute/Pulumi.prod.yaml; commit "
+        "one to main, deploy that commit to 'dev', then promote it."
+    )
+
+
 def test_promote_to_the_stack_it_promotes_from_is_refused(repo):
     said: list[str] = []
     code = cli.main(["promote", "--from", "dev", "--to", "dev"], root=repo, say=said.append, ask=lambda q: "y")
@@ -345,7 +459,7 @@ def test_promote_has_nothing_to_do_when_every_layer_runs_the_same_commit(promota
     gateway = environments(planned, on_dev, on_dev)
     code, text, trees = promote(repo, gateway, "--yes")
     assert (code, gateway.calls, trees.commits) == (0, [], [])
-    assert text == "Nothing to promote: stack 'prod' runs the commit stack 'dev' runs, in every layer."
+    assert text == "Nothing to promote: stack 'prod' runs the commit stack 'dev' runs, in each layer deployed there."
 
 
 @pytest.mark.slow
@@ -458,3 +572,255 @@ def test_promote_without_yes_and_without_a_terminal_to_ask_on_is_refused(repo):
     said: list[str] = []
     code = cli.main(["promote", "--from", "dev", "--to", "prod"], root=repo, say=said.append)
     assert (code, said) == (2, ["promote needs --yes when not run from a terminal."])
+
+
+def chosen_layers(repo: Path, gateway: Environments, *names: str) -> tuple[list[str], list[str]]:
+    """The layers `promote` would take from dev to prod, and what it said about those it leaves out."""
+    said: list[str] = []
+    picks = chosen(repo, gateway, "dev", "prod", names=names, main="main", say=said.append)
+    return [pick.layer.name for pick in picks], said
+
+
+def test_the_default_selection_checks_only_the_layers_it_takes(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    failed_later = Update("update", "failed", Version(on_dev, True, "tests").message(), T0 + timedelta(hours=1))
+    gateway = environments(planned, on_prod, on_prod, compute=[*recorded(on_prod), failed_later], data=recorded(on_dev))
+    assert chosen_layers(repo, gateway) == (["data"], [])
+
+
+def test_the_default_selection_takes_a_layer_whose_target_runs_the_same_commit_from_a_dirty_tree(promotable, planned):
+    repo, _, on_dev = promotable
+    gateway = environments(planned, on_dev, on_dev)
+    gateway.stacks["prod"].history["compute"] = recorded(on_dev, clean=False)
+    assert chosen_layers(repo, gateway) == (["compute"], [])
+
+
+def test_a_rollback_is_left_out_by_default_and_promoted_when_named(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_dev, on_dev, compute=recorded(on_prod))
+    assert chosen_layers(repo, gateway) == (
+        [],
+        [
+            f"compute: stack 'prod' runs {on_dev[:12]}, newer than {on_prod[:12]} on 'dev'; left out (promoting it "
+            "would roll 'prod' back: name it with --layer compute to do so)"
+        ],
+    )
+    code, text, _ = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls) == (0, [])
+    assert text.splitlines()[-1] == (
+        "Nothing to promote: stack 'prod' runs the commit stack 'dev' runs, in any other layer deployed there."
+    )
+    assert chosen_layers(repo, gateway, "compute") == (["compute"], [])
+
+
+class PreviewFails(Environments):
+    """A preview that fails in the Pulumi program, as a CommandError reaches the gateway's caller."""
+
+    def run(
+        self,
+        operation: Operation,
+        layer: Layer,
+        stack: str,
+        on_output: Callable[[str], None],
+        *,
+        version: Version | None = None,
+    ) -> Outcome:
+        if operation is Operation.PREVIEW:
+            self.calls.append((operation.value, layer.name, stack))
+            raise RuntimeError("Previewing update (prod):\nerror: program failed: KeyError 'alarmEmail'")
+        return super().run(operation, layer, stack, on_output, version=version)
+
+
+def without_prod_readers_of_compute(gateway: Environments) -> Environments:
+    """Observability not deployed on prod: nothing reads compute there, so no plan is needed."""
+    gateway.stacks["prod"].stacks["observability"] = {}
+    gateway.stacks["prod"].history.pop("observability")
+    return gateway
+
+
+def test_a_preview_that_fails_during_promote_fails_that_layer_in_one_sentence(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    base = without_prod_readers_of_compute(environments(planned, on_prod, on_prod, compute=recorded(on_dev)))
+    gateway = PreviewFails(**base.stacks)
+    code, text, _ = promote(repo, gateway, "--yes", "--layer", "compute")
+    assert (code, gateway.calls) == (1, [("preview", "compute", "prod")])
+    assert text.splitlines()[-2:] == [
+        "up of stack 'prod':",
+        "  compute  failed     not deployed: error: program failed: KeyError 'alarmEmail'",
+    ]
+
+
+def test_a_worktree_whose_environment_cannot_be_installed_fails_that_layer_in_one_sentence(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = without_prod_readers_of_compute(environments(planned, on_prod, on_prod, compute=recorded(on_dev)))
+
+    def cannot_install(args: Any, root: Path, tree: Path, say: Callable[[str], None]) -> Environments:
+        raise CannotPlan("its environment could not be installed from requirements/program.txt: no matching wheel")
+
+    said: list[str] = []
+    code = cli.main(
+        ["promote", "--from", "dev", "--to", "prod", "--layer", "compute", "--yes"],
+        root=repo,
+        gateway_factory=lambda args, root, say: gateway,
+        tree_gateway_factory=cannot_install,
+        say=said.append,
+    )
+    assert (code, gateway.calls) == (1, [])
+    assert "\n".join(said).splitlines()[-2:] == [
+        "up of stack 'prod':",
+        "  compute  failed     not deployed: its environment could not be installed from requirements/program.txt: "
+        "no matching wheel",
+    ]
+
+
+def test_promote_to_an_empty_target_stack_says_it_is_not_deployed_and_runs_the_concurrency_preflight(
+    promotable, planned, monkeypatch
+):
+    repo, on_prod, on_dev = promotable
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(repo / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(repo / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    gateway = without_prod_readers_of_compute(environments(planned, on_prod, on_prod, compute=recorded(on_dev)))
+    gateway.stacks["prod"].stacks["compute"] = {}
+    gateway.stacks["prod"].history.pop("compute")
+    code, text, _ = promote(repo, gateway, "--yes", "--layer", "compute")
+    assert code == 0, text
+    lines = text.splitlines()
+    assert lines[0] == f"compute: stack 'prod' is not deployed; promoting {on_dev[:12]} from 'dev'"
+    assert lines[1].startswith("Preflight: the account's Lambda concurrency in ")
+    assert gateway.calls == [("preview", "compute", "prod"), ("up", "compute", "prod")]
+
+
+def test_promote_refuses_a_commit_whose_contract_cannot_be_checked(promotable, planned):
+    repo, on_prod, _ = promotable
+    append(repo, "shared/streaming_shared/catalogue.py", "\nraise SystemExit('a catalogue that does not import')\n")
+    unplannable = commit_all(repo, "a commit whose offline plan does not run")
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(unplannable))
+    code, text, trees = promote(repo, gateway, "--yes")
+    assert (code, gateway.calls, trees.commits) == (1, [], [])
+    assert text.splitlines()[-1].startswith(
+        f"refusing to promote compute: cannot check the contract of {unplannable[:12]}: its offline plan did not run"
+    )
+
+
+@pytest.mark.slow
+def test_the_real_tree_gateway_prepares_a_worktree_once_for_two_layers_of_its_commit(promotable, planned, monkeypatch):
+    repo, on_prod, on_dev = promotable
+    (repo / "build").unlink()  # a build folder of its own: the environments below are not really installed
+    for lock in (PROGRAMS_LOCK, ENVIRONMENT_LOCK):
+        venv = repo / ENVIRONMENTS / environment_key(repo, lock)
+        venv.mkdir(parents=True)
+        (venv / ".installed").write_text(environment_key(repo, lock))
+    monkeypatch.setattr(cli, "ensure_cli", lambda root, say: None)  # no Pulumi CLI on this machine
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(on_dev), observability=recorded(on_dev))
+    prepared: list[Path] = []
+
+    def real_tree_then_fake_runs(args: Any, root: Path, tree: Path, say: Callable[[str], None]) -> Environments:
+        cli._real_tree_gateway(args, root, tree, say)
+        prepared.append((tree / ".venv").resolve())
+        return gateway
+
+    said: list[str] = []
+    code = cli.main(
+        ["promote", "--from", "dev", "--to", "prod", "--yes"],
+        root=repo,
+        gateway_factory=lambda args, root, say: gateway,
+        tree_gateway_factory=real_tree_then_fake_runs,
+        say=said.append,
+    )
+    assert code == 0, "\n".join(said)
+    assert [call for call in gateway.calls if call[0] == "up"] == [
+        ("up", "compute", "prod"),
+        ("up", "observability", "prod"),
+    ]
+    assert prepared == [(repo / ENVIRONMENTS / environment_key(repo, PROGRAMS_LOCK)).resolve()]
+
+
+def reads_of_observability_with(planned: Mapping[str, Any], name: str) -> dict[str, Any]:
+    reads = dict(planned["observability"]["contract_reads"])
+    reads["streaming-compute"] = {**reads["streaming-compute"], name: {"shape": "string", "optional": False}}
+    return reads
+
+
+@pytest.mark.slow
+def test_declining_a_reader_after_its_upstream_was_promoted_names_the_broken_read(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_dev, on_prod)
+    gateway.stacks["prod"].stacks["observability"]["contract_reads"] = reads_of_observability_with(planned, "dlq_url")
+    answers = iter(["y", "n"])
+    said: list[str] = []
+    code = cli.main(
+        ["promote", "--from", "dev", "--to", "prod", "--layer", "compute", "--layer", "observability"],
+        root=repo,
+        gateway_factory=lambda args, root, say: gateway,
+        tree_gateway_factory=Trees(gateway),
+        say=said.append,
+        ask=lambda question: next(answers),
+    )
+    assert code == 1
+    assert [call for call in gateway.calls if call[0] == "up"] == [("up", "compute", "prod")]
+    assert "\n".join(said).splitlines()[-2:] == [
+        "The contract is broken on stack 'prod':",
+        "  stack 'prod' of streaming-observability reads 'dlq_url' (string) from streaming-compute, whose deployed "
+        "stack does not export it: promote it too (`nox -s promote -- --from dev --to prod --layer observability`)",
+    ]
+
+
+@pytest.mark.slow
+def test_a_reader_is_checked_again_against_what_its_promoted_upstream_really_exports(promotable, planned):
+    repo, _, on_dev = promotable
+    gateway = environments(planned, on_dev, on_dev, compute=recorded(on_dev), observability=recorded(on_dev))
+    gateway.stacks["prod"].history = everything_at(promotable[1])
+    gateway.stacks["prod"].after_up = {**planned, "compute": without(planned["compute"], "region")}
+    code, text, _ = promote(repo, gateway, "--yes", "--layer", "compute", "--layer", "observability")
+    assert code == 1
+    assert [call for call in gateway.calls if call[0] == "up"] == [("up", "compute", "prod")]
+    assert text.splitlines()[-3:] == [
+        "  observability  failed     not deployed, it would break the contract: stack 'prod' of "
+        "streaming-observability (as promoted from 'dev') reads 'region' from streaming-compute, which stack 'prod' "
+        "of streaming-compute does not export",
+        "The contract is broken on stack 'prod':",
+        "  stack 'prod' of streaming-observability reads 'region' (string) from streaming-compute, whose deployed "
+        "stack does not export it: promote it too (`nox -s promote -- --from dev --to prod --layer observability`)",
+    ]
+
+
+@pytest.mark.slow
+def test_promote_names_the_readers_that_still_hold_the_old_values_of_what_it_changed(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_prod, on_prod, compute=recorded(on_dev))
+    gateway.stacks["prod"].after_up = {**planned, "compute": {**planned["compute"], "region": "elsewhere-1"}}
+    code, text, _ = promote(repo, gateway, "--yes")
+    assert code == 0, text
+    assert text.splitlines()[-2:] == [
+        "Exports changed; these deployed stacks read them and still hold the old values:",
+        "  streaming-observability (stack 'prod') reads region from streaming-compute, which changed: redeploy it "
+        "with `nox -s deploy -- observability --stack prod`",
+    ]
+
+
+@pytest.mark.slow
+def test_a_worktree_that_cannot_be_prepared_fails_each_layer_of_its_commit_once(promotable, planned):
+    repo, on_prod, on_dev = promotable
+    gateway = environments(planned, on_prod, on_prod, network=recorded(on_dev), observability=recorded(on_dev))
+    attempts: list[Path] = []
+
+    def cannot_install(args: Any, root: Path, tree: Path, say: Callable[[str], None]) -> Environments:
+        attempts.append(tree)
+        raise CannotPlan("its environment could not be installed from requirements/program.txt: no matching wheel")
+
+    said: list[str] = []
+    code = cli.main(
+        ["promote", "--from", "dev", "--to", "prod", "--layer", "network", "--layer", "observability", "--yes"],
+        root=repo,
+        gateway_factory=lambda args, root, say: gateway,
+        tree_gateway_factory=cannot_install,
+        say=said.append,
+    )
+    assert (code, gateway.calls, len(attempts)) == (1, [], 1)
+    failed = "failed     not deployed: its environment could not be installed from requirements/program.txt"
+    assert [line.split(maxsplit=1)[1] for line in "\n".join(said).splitlines()[-2:]] == [
+        f"{failed}: no matching wheel"
+    ] * 2

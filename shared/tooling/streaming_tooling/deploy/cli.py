@@ -320,14 +320,21 @@ def _promote(  # noqa: PLR0917 (main's collaborators, passed on)
     try:
         reading = gateway_factory(args, root, say)
         with _emulator_for(args.stack, args.emulator_endpoint, say):
-            results = promote(args, root, reading, tree_gateway_factory, say=say, ask=ask)
+            promoted = promote(args, root, reading, tree_gateway_factory, say=say, ask=ask)
     except (DeployError, GitError) as error:
         say(str(error))
         return 1
-    if not results:
+    if not promoted.results:
         return 0
-    say(summary(Operation.UP, args.stack, results))
-    return exit_code(Operation.UP, results)
+    say(summary(Operation.UP, args.stack, promoted.results))
+    if promoted.guard is not None:
+        text, _ = promoted.guard.after(promoted.results, run={result.layer.name for result in promoted.results})
+        if text:
+            say(text)
+    if promoted.broken:
+        say("The contract is broken on stack " + repr(args.stack) + ":\n  " + "\n  ".join(promoted.broken))
+        return 1
+    return exit_code(Operation.UP, promoted.results)
 
 
 def _plan(args: argparse.Namespace, root: Path, say: Callable[[str], None]) -> int:

@@ -177,7 +177,7 @@ def run_layers(
         except DeployError:  # nothing can run until the user fixes it: stop the whole run
             raise
         except Exception as error:  # one layer's failure must not stop the others
-            return LayerResult(item, Status.FAILED, _first_line(error))
+            return LayerResult(item, Status.FAILED, first_line(error))
         if outcome.policy_violations:
             return LayerResult(item, Status.FAILED, "; ".join(str(found) for found in outcome.policy_violations))
         return LayerResult(item, Status.SUCCEEDED, outcome.describe(operation), outcome)
@@ -211,7 +211,8 @@ def _undeployed_upstream(item: Layer, operation: Operation, gateway: Gateway, st
     return [name for name in item.upstream if not gateway.outputs(layer(name), stack)]
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """The line of an error that says what went wrong, for one layer's result."""
     text = str(error).strip() or type(error).__name__
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     interesting = [line for line in lines if "error" in line.lower()]
