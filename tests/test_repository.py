@@ -20,6 +20,7 @@ from streaming_tooling.testing.noxfile import noxfile_sessions
 ROOT = repo_root()
 
 
+@pytest.mark.slow  # it runs the cost estimate of every configuration the docs show
 def test_generated_documentation_sections_are_up_to_date():
     assert docs.stale_files(ROOT) == [], "generated documentation is stale: run `nox -s docs`"
 

@@ -16,6 +16,7 @@ cached under `build/` (git-ignored).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -153,10 +154,18 @@ def build_dependency_layer(requirements: Path, build_dir: Path, runtime: str, ar
     archive = build_dir / f"layer-{python_version(runtime)}-{architecture}-{key}.zip"
     if archive.is_file():
         return archive
-    folder = _install_dependencies(requirements, build_dir, archive.name.removesuffix(".zip"), runtime, architecture)
-    staging = archive.parent / f"{archive.name}.{os.getpid()}.tmp"
-    write_reproducible_zip(folder, staging)
-    os.replace(staging, archive)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    guard = os.open(build_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(guard, fcntl.LOCK_EX)  # another program run may be building the same layer: wait for it
+        if not archive.is_file():
+            name = archive.name.removesuffix(".zip")
+            folder = _install_dependencies(requirements, build_dir, name, runtime, architecture)
+            staging = archive.parent / f"{archive.name}.{os.getpid()}.tmp"
+            write_reproducible_zip(folder, staging)
+            os.replace(staging, archive)
+    finally:
+        os.close(guard)
     return archive
 
 

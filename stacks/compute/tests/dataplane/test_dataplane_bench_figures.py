@@ -88,6 +88,7 @@ def test_the_request_budget_holds(measured):
     assert measured["index_item_writes_per_record"] == 0
 
 
+@pytest.mark.slow
 def test_every_timed_round_makes_the_counted_calls_and_the_sdk_clock_sees_each_once(bench, counts, mixed_counts):
     """The SDK's CPU per request divides by calls the clock saw; they must be the calls the counts say
     (nested ones from inside the emulated state machine included), in every round alike."""

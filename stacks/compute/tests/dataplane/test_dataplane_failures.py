@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from botocore.exceptions import ConnectionClosedError
 from compute_layer.settings import DEFAULT_TIMEOUT_SECONDS, EXPRESS_MAX_SECONDS, INGEST_OWN_WORK_SECONDS
 from dataplane_emulator.lambda_runtime import LambdaContext, handlers
@@ -43,6 +44,7 @@ def assert_complete_without_duplicates(pipeline, records):
     assert {item["State"] for item in table.values()} == {"ARCHIVED"}
 
 
+@pytest.mark.slow
 def test_a_throttled_final_state_write_fails_the_whole_batch(pipeline):
     records = put_and_read(pipeline, 60)
     # BatchWriteItem is archive's final states only (ingest writes no state before them).
@@ -52,6 +54,7 @@ def test_a_throttled_final_state_write_fails_the_whole_batch(pipeline):
     assert fault.injected > 1
 
 
+@pytest.mark.slow
 def test_after_a_throttled_final_state_write_the_retry_completes_without_duplicates(pipeline):
     records = put_and_read(pipeline, 60)
     fault = throttle(pipeline.function_clients["dynamodb"], when=lambda call: True)

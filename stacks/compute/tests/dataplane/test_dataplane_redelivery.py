@@ -154,6 +154,7 @@ def test_a_bisected_redelivery_can_store_a_record_twice_never_lose_it_and_its_pi
         assert number in {sequence_of(line) for line in archived[item["ObjectKey"]]}, number
 
 
+@pytest.mark.slow
 def test_a_rewrite_of_an_object_an_operator_deleted_goes_on_with_the_lines_it_holds(pipeline):
     """As above, but the archive object is deleted before the bisected redelivery: the first half's
     rewrite finds nothing to keep and writes its own records, instead of failing on every retry until
@@ -195,6 +196,7 @@ def test_a_delivery_starting_inside_an_archived_chunk_archives_none_of_its_recor
         assert number in {sequence_of(line) for line in archived[item["ObjectKey"]]}, number
 
 
+@pytest.mark.slow
 def test_when_the_states_cannot_be_read_the_batch_goes_back_to_kinesis_untouched(pipeline):
     records = archived_batch(pipeline, bad=(3,))
     before = items(pipeline)
@@ -211,6 +213,7 @@ def test_when_the_states_cannot_be_read_the_batch_goes_back_to_kinesis_untouched
     assert len(lines(pipeline, "archive")) == len(records) - 1
 
 
+@pytest.mark.slow
 def test_a_failure_while_a_final_record_is_processed_again_never_makes_it_failed(pipeline):
     """A chunk of which archive wrote only some final states runs again whole; if it fails again,
     the records already final stay final."""
